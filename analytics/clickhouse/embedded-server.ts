@@ -1,0 +1,61 @@
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ChildProcessService, startChildProcessService } from "../../runtime/child-process-service.ts";
+import { freePort } from "../../runtime/free-port.ts";
+import { answersOk } from "../../runtime/http-probe.ts";
+
+export interface EmbeddedClickHouse {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+const launcher = fileURLToPath(new URL("./launch-embedded.py", import.meta.url));
+
+/**
+ * Starts ClickHouse from the chdb npm package as a real HTTP server on a loopback port: the same
+ * SQL, engines and client protocol as a ClickHouse server, with nothing to install but npm packages.
+ */
+export async function startEmbeddedClickHouse(options: {
+  dataDir: string;
+  port?: number;
+}): Promise<EmbeddedClickHouse> {
+  const library = findLibchdb();
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const service: ChildProcessService = await startChildProcessService({
+    name: "embedded ClickHouse",
+    command: process.env.PYTHON ?? "python3",
+    args: [launcher, library, dataDir, String(port)],
+    isReady: () => answersOk(`${url}/ping`),
+    startTimeoutMs: 60_000,
+    stopWith: "close-stdin",
+  }).catch((error: Error) => {
+    if (error.message.includes("ENOENT")) {
+      throw new Error(
+        "embedded ClickHouse needs python3 on the PATH (or set CLICKHOUSE_URL to a ClickHouse server)",
+      );
+    }
+    throw error;
+  });
+  return { url, pid: service.pid, stop: () => service.stop() };
+}
+
+/** libchdb.so ships in a per-platform npm package, an optional dependency of this project. */
+function findLibchdb(): string {
+  const variant = process.platform === "linux" ? "-gnu" : "";
+  const packageName = `@chdb/lib-${process.platform}-${process.arch}${variant}`;
+  try {
+    const packageJson = createRequire(import.meta.url).resolve(`${packageName}/package.json`);
+    return join(dirname(packageJson), process.platform === "darwin" ? "libchdb.dylib" : "libchdb.so");
+  } catch {
+    throw new Error(
+      `embedded ClickHouse needs the npm package ${packageName}, which is not installed ` +
+        "(chdb ships it for linux-x64 only). Set CLICKHOUSE_URL to a ClickHouse server instead.",
+    );
+  }
+}

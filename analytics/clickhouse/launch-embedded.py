@@ -1,0 +1,58 @@
+"""Runs ClickHouse from libchdb.so as a real HTTP server until this process's stdin closes.
+
+libchdb.so is ClickHouse itself; its `chdb_query_cmdline` entry runs `clickhouse local`, whose
+`SYSTEM START LISTEN HTTP` opens an HTTP listener. The second statement only keeps the server alive:
+it blocks reading a pipe that we close once our stdin reaches EOF, i.e. when the gateway that started
+us stops or dies. ClickHouse then shuts down cleanly.
+
+It is called from Python's main thread because ClickHouse checks its stack bounds, which Node FFI
+libraries (running calls on their own stacks) fail.
+
+usage: launch-embedded.py LIBCHDB_PATH DATA_DIR HTTP_PORT
+"""
+
+import ctypes
+import os
+import sys
+import threading
+
+
+def main() -> int:
+    lib_path, data_dir, port = sys.argv[1], sys.argv[2], sys.argv[3]
+    lib = ctypes.CDLL(lib_path)
+    lib.chdb_query_cmdline.restype = ctypes.c_void_p
+    lib.chdb_result_error.restype = ctypes.c_char_p
+    lib.chdb_result_error.argtypes = [ctypes.c_void_p]
+
+    keep_alive_read, keep_alive_write = os.pipe()
+
+    def close_when_parent_leaves() -> None:
+        while sys.stdin.buffer.read(65536):
+            pass
+        os.close(keep_alive_write)
+
+    threading.Thread(target=close_when_parent_leaves, daemon=True).start()
+
+    args = [
+        "clickhouse",
+        f"--path={data_dir}",
+        f"--http_port={port}",
+        "--listen_host=127.0.0.1",
+        "--multiquery",
+        "--query=SYSTEM START LISTEN HTTP; "
+        f"SELECT count() FROM file('/dev/fd/{keep_alive_read}', 'LineAsString') FORMAT Null",
+    ]
+    argv = (ctypes.c_char_p * len(args))(*[arg.encode() for arg in args])
+    result = lib.chdb_query_cmdline(len(args), argv)
+    error = lib.chdb_result_error(result) if result else b"chdb_query_cmdline returned no result"
+    if error:
+        sys.stderr.write(error.decode(errors="replace") + "\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stderr.flush()
+    # os._exit: the watcher thread may still hold stdin, which a normal interpreter exit would wait on.
+    os._exit(code)

@@ -1,0 +1,71 @@
+#!/usr/bin/env -S node --import tsx
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig } from "../config/load.ts";
+import { startGateway } from "../runtime/gateway.ts";
+import { createLogger } from "../runtime/logger.ts";
+
+const usage = `usage: ai-gateway <command>
+
+commands:
+  start    start the gateway (configuration: GATEWAY_CONFIG, default ./gateway.yaml)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: "boolean" } },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    process.stdout.write(usage);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === "start") return start();
+  process.stderr.write(`unknown command: ${command}\n${usage}`);
+  return 2;
+}
+
+async function start(): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.log);
+  const gateway = await startGateway(config, log).catch((error: Error) => {
+    log.fatal({ err: error }, "the gateway could not start");
+    return undefined;
+  });
+  if (!gateway) return 1;
+  log.info({ url: gateway.url }, "gateway ready");
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ signal, graceMs: config.server.shutdownGraceMs }, "shutting down");
+      gateway.close().then(
+        () => {
+          log.info("stopped");
+          resolve(0);
+        },
+        (error: Error) => {
+          log.error({ err: error }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Value } from "@sinclair/typebox/value";
+import { parseDocument } from "yaml";
+import { ConfigSchema, type GatewayConfig } from "./schema.ts";
+
+/** The documented default configuration, used when `GATEWAY_CONFIG` names no other file. */
+export const defaultConfigPath = fileURLToPath(new URL("../gateway.yaml", import.meta.url));
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration in ${file}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads, interpolates and validates the configuration; throws a ConfigError naming every bad key. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const file = env.GATEWAY_CONFIG || defaultConfigPath;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, file: string, env: Env): GatewayConfig {
+  // YAML 1.2 is a superset of JSON, so one parser serves both formats.
+  const document = parseDocument(text, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      document.errors.map((error) => error.message.split("\n")[0] ?? error.message),
+    );
+  }
+  const raw: unknown = document.toJS() ?? {};
+  const problems: string[] = [];
+  const interpolated = interpolate(raw, "", env, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, interpolated));
+  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  if (errors.length > 0) {
+    throw new ConfigError(
+      file,
+      errors.map((error) => `${keyOf(error.path) || "(root)"}: ${error.message}`),
+    );
+  }
+  return Value.Decode(ConfigSchema, withDefaults);
+}
+
+const reference = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${NAME}` and `${NAME:-fallback}` in every string value (after parsing, so a secret
+ * containing YAML syntax cannot change the document's shape). `$${` writes a literal `${`.
+ */
+function interpolate(value: unknown, path: string, env: Env, problems: string[]): unknown {
+  if (typeof value === "string") {
+    return value.replace(reference, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === "$${") return "${";
+      const found = env[name as string];
+      if (found !== undefined && found !== "") return found;
+      if (fallback !== undefined) return fallback;
+      problems.push(`${keyOf(path)}: environment variable ${name} is not set`);
+      return "";
+    });
+  }
+  if (Array.isArray(value))
+    return value.map((item, index) => interpolate(item, `${path}/${index}`, env, problems));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, `${path}/${key}`, env, problems)]),
+    );
+  }
+  return value;
+}
+
+/** `/server/port` → `server.port`, the way the key is written in the file. */
+function keyOf(jsonPointer: string): string {
+  return jsonPointer.split("/").filter(Boolean).join(".");
+}

@@ -1,0 +1,33 @@
+import { Redis } from "ioredis";
+import type { GatewayConfig } from "../config/schema.ts";
+
+/**
+ * One ioredis connection with the gateway's key prefix. Commands fail fast while Redis is away
+ * instead of queueing without bound, so callers can apply their own fail-open/closed policy.
+ */
+export async function connectRedis(config: GatewayConfig["redis"]): Promise<Redis> {
+  const redis = new Redis(config.url, {
+    keyPrefix: config.keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactUrl(config.url)}: ${(error as Error).message}`);
+  }
+  return redis;
+}
+
+/** A Redis URL may carry a password; never print it. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, inject, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const services = inject("services");
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill("SIGKILL");
+});
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Starts `ai-gateway start` as `npm start` does, with only the environment given here. */
+function startGateway(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", "start"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  const lines: LogLine[] = [];
+  let stderr = "";
+  let buffered = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split("\n");
+    buffered = complete.pop() ?? "";
+    for (const line of complete) lines.push(JSON.parse(line) as LogLine);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const logged = async (msg: string): Promise<LogLine> => {
+    for (;;) {
+      const line = lines.find((candidate) => candidate.msg === msg);
+      if (line) return line;
+      const code = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 50, "waiting"))]);
+      if (code !== "waiting")
+        throw new Error(`the gateway exited (${code}) before logging "${msg}": ${stderr}`);
+    }
+  };
+  return { child, lines, exited, logged, stderr: () => stderr };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("the gateway process", () => {
+  it("starts on embedded defaults, answers health checks, and stops cleanly with its ClickHouse on SIGINT", async () => {
+    const gateway = startGateway({ GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), "gateway-data-")) });
+    const embedded = await gateway.logged("embedded ClickHouse started");
+    const { url } = (await gateway.logged("gateway ready")) as LogLine & { url: string };
+
+    expect((await (await fetch(`${url}/healthz`)).json()) as unknown).toEqual({ status: "ok" });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { clickhouse: "ok" } });
+
+    gateway.child.kill("SIGINT");
+    expect(await gateway.exited).toBe(0);
+    expect(gateway.lines.at(-1)?.msg).toBe("stopped");
+    expect(processAlive(embedded.clickhousePid as number)).toBe(false);
+    expect(
+      gateway.lines.every((line) => typeof line.level === "number" && typeof line.time === "string"),
+    ).toBe(true);
+  });
+
+  it("uses real Kafka, Redis and ClickHouse when their connection settings are given", async () => {
+    const gateway = startGateway({
+      KAFKA_BROKERS: services.kafka.brokers.join(","),
+      REDIS_URL: services.redis.url,
+      CLICKHOUSE_URL: services.clickhouse.url,
+      CLICKHOUSE_USER: services.clickhouse.username,
+      CLICKHOUSE_PASSWORD: services.clickhouse.password,
+    });
+    const { url } = (await gateway.logged("gateway ready")) as LogLine & { url: string };
+    const ready = await fetch(`${url}/readyz`);
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { clickhouse: "ok", redis: "ok", kafka: "ok" },
+    });
+    expect(gateway.lines.some((line) => line.msg === "embedded ClickHouse started")).toBe(false);
+    gateway.child.kill("SIGTERM");
+    expect(await gateway.exited).toBe(0);
+  });
+
+  it("refuses to start on a wrong configuration, naming the key", async () => {
+    const gateway = startGateway({ PORT: "not-a-port" });
+    expect(await gateway.exited).toBe(2);
+    expect(gateway.stderr()).toMatch(/server\.port: Expected integer/);
+  });
+
+  it("exits with an error naming the service it cannot reach", async () => {
+    const gateway = startGateway({ CLICKHOUSE_URL: "http://127.0.0.1:9" });
+    expect(await gateway.exited).toBe(1);
+    const fatal = gateway.lines.find((line) => line.level === 60) as LogLine & { err: { message: string } };
+    expect(fatal.err.message).toMatch(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9/);
+  });
+});

@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import { startChildProcessService } from "../../runtime/child-process-service.ts";
+import { freePort } from "../../runtime/free-port.ts";
+import type { RunningService } from "./endpoints.ts";
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL("./kafka/", import.meta.url));
+const pom = join(here, "pom.xml");
+const tether = fileURLToPath(new URL("./tether.sh", import.meta.url));
+
+/** Starts a single-node KRaft Kafka broker (broker and controller in one JVM) from Maven Central jars. */
+export async function startLocalKafka(workDir: string): Promise<RunningService<{ brokers: string[] }>> {
+  const classpath = await kafkaClasspath();
+  const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+  const properties = join(workDir, "server.properties");
+  writeFileSync(
+    properties,
+    [
+      "process.roles=broker,controller",
+      "node.id=1",
+      `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort}`,
+      "controller.listener.names=CONTROLLER",
+      "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `log.dirs=${join(workDir, "logs")}`,
+      // One node: every internal topic has one replica, or group coordination never becomes available.
+      "offsets.topic.replication.factor=1",
+      "transaction.state.log.replication.factor=1",
+      "transaction.state.log.min.isr=1",
+      "share.coordinator.state.topic.replication.factor=1",
+      "share.coordinator.state.topic.min.isr=1",
+      "group.initial.rebalance.delay.ms=0",
+      "auto.create.topics.enable=false",
+    ].join("\n"),
+  );
+  const java = [
+    "-Xms256m",
+    "-Xmx512m",
+    `-Dlog4j2.configurationFile=${join(here, "log4j2.properties")}`,
+    "-cp",
+    classpath,
+  ];
+  const clusterId = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+  await run("java", [...java, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties]).catch(
+    (error: Error & { stderr?: string; code?: string }) => {
+      const reason = error.code === "ENOENT" ? "java is not on the PATH" : error.stderr || error.message;
+      throw new Error(`formatting Kafka's storage failed: ${reason}`);
+    },
+  );
+
+  const brokers = [`127.0.0.1:${brokerPort}`];
+  const service = await startChildProcessService({
+    name: "Kafka broker",
+    command: tether,
+    args: ["java", ...java, "kafka.Kafka", properties],
+    isReady: () => brokerAnswers(brokers),
+    startTimeoutMs: 90_000,
+    stopWith: "kill",
+  });
+  return { endpoint: { brokers }, stop: () => service.stop() };
+}
+
+async function brokerAnswers(brokers: string[]): Promise<boolean> {
+  const admin = new Kafka({
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1_000,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * The broker's classpath: jars copied from Maven Central once into a cache outside git, keyed by
+ * the pom's content so that a version change fetches anew and a rerun fetches nothing.
+ */
+async function kafkaClasspath(): Promise<string> {
+  const digest = createHash("sha256").update(readFileSync(pom)).digest("hex").slice(0, 16);
+  const cacheRoot =
+    process.env.AI_GATEWAY_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ai-gateway");
+  const libs = join(cacheRoot, `kafka-${digest}`, "libs");
+  const complete = join(libs, ".complete");
+  if (!existsSync(complete)) {
+    rmSync(libs, { recursive: true, force: true });
+    mkdirSync(libs, { recursive: true });
+    await run("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies", `-DoutputDirectory=${libs}`], {
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: Error & { stdout?: string; code?: string }) => {
+      const reason =
+        error.code === "ENOENT" ? "mvn is not on the PATH" : (error.stdout || error.message).slice(-4000);
+      throw new Error(`fetching Kafka's jars with Maven failed: ${reason}`);
+    });
+    writeFileSync(complete, "");
+  }
+  return join(libs, "*");
+}
