@@ -1,32 +1,45 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load.ts";
-import { startGateway } from "../runtime/gateway.ts";
+import { type Role, roles, startGateway } from "../runtime/gateway.ts";
 import { createLogger } from "../runtime/logger.ts";
 
 const usage = `usage: ai-gateway <command>
 
 commands:
-  start    start the gateway (configuration: GATEWAY_CONFIG, default ./gateway.yaml)
+  start [--role all|ingress|worker]
+           start the gateway (configuration: GATEWAY_CONFIG, default ./gateway.yaml).
+           all (default): every part in one process; ingress: the HTTP/WebSocket edge only;
+           worker: a provider worker only (needs Kafka and Redis to meet an ingress).
 `;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { help: { type: "boolean" } },
+    options: {
+      help: { type: "boolean" },
+      role: { type: "string", default: process.env.GATEWAY_ROLE ?? "all" },
+    },
   });
   const command = positionals[0];
   if (values.help || command === undefined) {
     process.stdout.write(usage);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command === "start") return start();
+  if (command === "start") {
+    const role = values.role as Role;
+    if (!roles.includes(role)) {
+      process.stderr.write(`--role must be one of ${roles.join(", ")}\n`);
+      return 2;
+    }
+    return start(role);
+  }
   process.stderr.write(`unknown command: ${command}\n${usage}`);
   return 2;
 }
 
-async function start(): Promise<number> {
+async function start(role: Role): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -36,12 +49,13 @@ async function start(): Promise<number> {
     return 2;
   }
   const log = createLogger(config.log);
-  const gateway = await startGateway(config, log).catch((error: Error) => {
+  const gateway = await startGateway(config, log, role).catch((error: Error) => {
     log.fatal({ err: error }, "the gateway could not start");
     return undefined;
   });
   if (!gateway) return 1;
-  log.info({ url: gateway.url }, "gateway ready");
+  log.info({ url: gateway.url, role }, "gateway ready");
+  if (gateway.announcement) process.stderr.write(`${gateway.announcement}\n`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;

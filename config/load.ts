@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Value } from "@sinclair/typebox/value";
+import { Value, type ValueError } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
+import { providerTypes } from "../workers/providers/registry.ts";
 import { ConfigSchema, type GatewayConfig } from "./schema.ts";
 
 /** The documented default configuration, used when `GATEWAY_CONFIG` names no other file. */
@@ -50,10 +51,50 @@ export function parseConfig(text: string, file: string, env: Env): GatewayConfig
   if (errors.length > 0) {
     throw new ConfigError(
       file,
-      errors.map((error) => `${keyOf(error.path) || "(root)"}: ${error.message}`),
+      errors.map((error) => `${keyOf(error.path) || "(root)"}: ${describe(error)}`),
     );
   }
-  return Value.Decode(ConfigSchema, withDefaults);
+  const config = Value.Decode(ConfigSchema, withDefaults);
+  const crossProblems = checkAcrossSections(config);
+  if (crossProblems.length > 0) throw new ConfigError(file, crossProblems);
+  return config;
+}
+
+/** What one section's schema cannot see: references between sections and each provider's own options. */
+function checkAcrossSections(config: GatewayConfig): string[] {
+  const problems: string[] = [];
+  const providerNames = new Set<string>();
+  config.providers.forEach((provider, index) => {
+    if (providerNames.has(provider.name))
+      problems.push(`providers.${index}.name: "${provider.name}" is defined twice`);
+    providerNames.add(provider.name);
+    const schema = providerTypes[provider.type].optionsSchema;
+    const options = Value.Convert(schema, Value.Default(schema, provider.options));
+    for (const error of Value.Errors(schema, options)) {
+      problems.push(
+        `providers.${index}.options${keyOf(error.path) ? `.${keyOf(error.path)}` : ""}: ${error.message}`,
+      );
+    }
+    provider.options = options as Record<string, unknown>;
+  });
+  config.models.forEach((model, index) => {
+    if (!providerNames.has(model.provider)) {
+      problems.push(`models.${index}.provider: no provider is named "${model.provider}"`);
+    }
+  });
+  if (config.kafka.brokers.length > 0 && !config.redis.url) {
+    problems.push("redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)");
+  }
+  return problems;
+}
+
+/** Unions of literals read better as the list of allowed values. */
+function describe(error: ValueError): string {
+  const choices = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map(
+    (option) => option.const,
+  );
+  if (choices?.every((choice) => typeof choice === "string")) return `must be one of ${choices.join(", ")}`;
+  return error.message;
 }
 
 const reference = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

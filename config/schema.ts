@@ -1,4 +1,6 @@
-import { type StaticDecode, Type as T, type TSchema } from "@sinclair/typebox";
+import { type SchemaOptions, type StaticDecode, Type as T, type TSchema } from "@sinclair/typebox";
+import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import { type ProviderTypeName, providerTypes } from "../workers/providers/registry.ts";
 
 /** Every section defaults to `{}` so that a file only names what it changes. */
 function section<P extends Record<string, TSchema>>(properties: P, description: string) {
@@ -19,6 +21,69 @@ function list(description: string) {
             .filter((item) => item.length > 0)
         : value,
     )
+    .Encode((value) => value);
+}
+
+function priority(description: string) {
+  return oneOf(priorities, { default: "interactive", description });
+}
+
+/** An object with one setting per priority. */
+function perPriority<S extends TSchema>(
+  defaults: Record<Priority, number>,
+  schema: (value: number) => S,
+  description: string,
+) {
+  return T.Object(
+    {
+      interactive: schema(defaults.interactive),
+      default: schema(defaults.default),
+      batch: schema(defaults.batch),
+    },
+    { default: {}, additionalProperties: false, description },
+  );
+}
+
+/** One of a list of strings, typed as their union. */
+function oneOf<const Values extends readonly string[]>(values: Values, options: SchemaOptions) {
+  return T.Unsafe<Values[number]>(
+    T.Union(
+      values.map((value) => T.Literal(value)),
+      options,
+    ),
+  );
+}
+
+/**
+ * Gateway keys: in a file, strings or objects with a name and a default priority; from the
+ * environment (`GATEWAY_KEYS`), one comma-separated string.
+ */
+function gatewayKeys() {
+  const entry = T.Object(
+    {
+      key: T.String({ minLength: 8 }),
+      name: T.Optional(T.String({ minLength: 1 })),
+      priority: T.Optional(priority("Priority of this key's requests.")),
+    },
+    { additionalProperties: false },
+  );
+  return T.Transform(
+    T.Union([T.String(), T.Array(T.Union([T.String({ minLength: 8 }), entry]))], {
+      default: [],
+      description:
+        "Keys accepted in Authorization: Bearer or x-api-key. Empty: a key is generated at first start.",
+    }),
+  )
+    .Decode((value) => {
+      const items =
+        typeof value === "string"
+          ? value
+              .split(",")
+              .map((item) => item.trim())
+              .filter(Boolean)
+          : value;
+      return items.map((item) => (typeof item === "string" ? { key: item } : item));
+    })
     .Encode((value) => value);
 }
 
@@ -48,12 +113,105 @@ export const ConfigSchema = T.Object(
     ),
     log: section(
       {
-        level: T.Union(
-          ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((level) => T.Literal(level)),
-          { default: "info", description: "Lowest level written to stdout (JSON lines)." },
-        ),
+        level: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+          default: "info",
+          description: "Lowest level written to stdout (JSON lines).",
+        }),
       },
       "Structured logs (pino).",
+    ),
+    auth: section(
+      {
+        keys: gatewayKeys(),
+        generatedKeyFile: T.String({
+          default: "./data/gateway-key.sha256",
+          description:
+            "Where the hash of the key generated at first start is kept (used only when `keys` is empty).",
+        }),
+      },
+      "Who may call the gateway.",
+    ),
+    ingress: section(
+      {
+        defaultPriority: priority(
+          "Priority of requests whose key names none and that send no x-gateway-priority header.",
+        ),
+        maxInFlight: perPriority(
+          { interactive: 2_000, default: 2_000, batch: 10_000 },
+          (value) => T.Integer({ minimum: 1, default: value }),
+          "Requests one ingress process holds open per priority; beyond it callers get 503/529 with Retry-After.",
+        ),
+        requestTimeoutMs: T.Integer({
+          minimum: 1000,
+          default: 600_000,
+          description:
+            "Longest a request may take from arrival to its last token; then it ends with a timeout error.",
+        }),
+        workerSilenceMs: T.Integer({
+          minimum: 1000,
+          default: 5000,
+          description: "A worker that sends nothing (not even a heartbeat) this long is presumed dead.",
+        }),
+      },
+      "The edge: limits and timeouts of inbound requests.",
+    ),
+    workers: section(
+      {
+        concurrency: T.Integer({
+          minimum: 1,
+          default: 256,
+          description: "Requests one worker process runs at once.",
+        }),
+        share: perPriority(
+          { interactive: 1, default: 0.9, batch: 0.5 },
+          (value) => T.Number({ minimum: 0.01, maximum: 1, default: value }),
+          "Most of `concurrency` each priority may use, so lower priorities leave room for higher ones.",
+        ),
+        heartbeatMs: T.Integer({
+          minimum: 100,
+          default: 1000,
+          description: "A worker tells the ingress it is alive this often while a request is silent.",
+        }),
+      },
+      "Provider-worker pools.",
+    ),
+    providers: T.Array(
+      T.Object(
+        {
+          name: T.String({ minLength: 1, description: "Name that models refer to." }),
+          type: oneOf(Object.keys(providerTypes) as ProviderTypeName[], {
+            description: "Which adapter speaks to it.",
+          }),
+          options: T.Record(T.String(), T.Unknown(), {
+            default: {},
+            description: "The adapter's own settings.",
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [{ name: "mock", type: "mock" }], description: "Provider accounts the workers may call." },
+    ),
+    models: T.Array(
+      T.Object(
+        {
+          name: T.String({
+            minLength: 1,
+            description: "Public model name clients send; a trailing * matches every name with that prefix.",
+          }),
+          provider: T.String({ minLength: 1, description: "Name of the provider serving it." }),
+          model: T.Optional(
+            T.String({ minLength: 1, description: "The provider's model name (default: the name asked)." }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        default: [
+          { name: "mock", provider: "mock" },
+          { name: "mock-*", provider: "mock" },
+        ],
+        description: "The models this gateway serves.",
+      },
     ),
     kafka: section(
       {
@@ -67,6 +225,23 @@ export const ConfigSchema = T.Object(
         topicPrefix: T.String({
           default: "gateway.",
           description: "Prefix of every topic the gateway uses.",
+        }),
+        partitions: T.Integer({
+          minimum: 1,
+          default: 12,
+          description:
+            "Partitions of each request topic the gateway creates: the most workers sharing a priority.",
+        }),
+        replicationFactor: T.Integer({
+          minimum: 1,
+          default: 1,
+          description: "Replicas of each topic the gateway creates.",
+        }),
+        sessionTimeoutMs: T.Integer({
+          minimum: 3000,
+          default: 10_000,
+          description:
+            "How long a silent worker keeps its partitions before Kafka hands its requests to others.",
         }),
       },
       "The message bus between ingress and workers.",

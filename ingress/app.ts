@@ -1,12 +1,32 @@
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { ModelCatalog } from "../config/model-catalog.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { GatewayError } from "../schemas/errors.ts";
+import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
+import type { InboundApi } from "./apis/api.ts";
+import { openAIChat } from "./apis/openai-chat/index.ts";
+import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
+import type { Keyring } from "./auth.ts";
+import type { CallServices } from "./call.ts";
+import { errorBody } from "./errors.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
+import { inferenceRoutes } from "./routes/inference.ts";
+import { modelRoutes } from "./routes/models.ts";
+import { webSocketRoutes } from "./routes/websocket.ts";
+
+/** The inbound APIs this gateway speaks; adding one is a folder under apis/ and a line here. */
+export const inboundApis = [openAIChat, anthropicMessages, openAIEmbeddings] as ReadonlyArray<
+  InboundApi<unknown>
+>;
 
 export interface IngressOptions {
   config: GatewayConfig["server"];
   log: Logger;
   checks: readonly DependencyCheck[];
+  /** The inference APIs; absent in a process that only runs workers (it still answers health checks). */
+  inference?: { keyring: Keyring; catalog: ModelCatalog; services: CallServices };
 }
 
 export interface Ingress {
@@ -21,8 +41,27 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   const app = Fastify({
     loggerInstance: options.log.child({ component: "ingress" }) as FastifyBaseLogger,
     bodyLimit: options.config.bodyLimitBytes,
+    // Streams may run for minutes; the request timeout of the gateway bounds them instead.
+    requestTimeout: 0,
   });
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
+  if (options.inference) {
+    const { keyring, catalog, services } = options.inference;
+    await app.register(websocket);
+    await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
+    await app.register(modelRoutes, { catalog, keyring });
+    await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const error = new GatewayError(
+      "invalid_request",
+      `unknown request URL: ${request.method} ${request.url.split("?")[0]}`,
+      {
+        status: 404,
+      },
+    );
+    return reply.code(404).send(errorBody(error, "openai"));
+  });
   return {
     app,
     stopAcceptingWork() {

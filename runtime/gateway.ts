@@ -1,25 +1,43 @@
 import type { AddressInfo } from "node:net";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
-import { createKafka } from "../bus/kafka-client.ts";
+import { connectBus } from "../bus/connect.ts";
+import { createModelCatalog } from "../config/model-catalog.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { buildIngress } from "../ingress/app.ts";
+import { createKeyring } from "../ingress/auth.ts";
+import { Dispatcher } from "../ingress/dispatcher.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
+import { GatewayError } from "../schemas/errors.ts";
+import { createProviders } from "../workers/providers/instances.ts";
+import { type RunningWorker, startWorker } from "../workers/worker.ts";
+import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
-import { connectRedis, redactUrl } from "./redis.ts";
+
+/** `all` runs every part in one process (the embedded default); the others split them across processes. */
+export const roles = ["all", "ingress", "worker"] as const;
+export type Role = (typeof roles)[number];
 
 export interface RunningGateway {
   /** Where the HTTP edge listens, e.g. http://127.0.0.1:8080. */
   readonly url: string;
-  readonly clickhouse: ClickHouseConnection;
+  readonly role: Role;
+  readonly clickhouse: ClickHouseConnection | undefined;
+  readonly worker: RunningWorker | undefined;
+  /** Text to show the operator once (the generated key), if any. */
+  readonly announcement: string | undefined;
   /** Drains and stops every part, in the reverse order of start. */
   close(): Promise<void>;
 }
 
 /**
- * Starts every part the configuration asks for: each external service when it is configured, its
- * embedded stand-in otherwise. A part that fails to start stops the parts already started.
+ * Starts the parts of `role`: each external service when configured, its embedded stand-in
+ * otherwise. A part that fails to start stops the parts already started.
  */
-export async function startGateway(config: GatewayConfig, log: Logger): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  log: Logger,
+  role: Role = "all",
+): Promise<RunningGateway> {
   const closers: Array<() => Promise<void>> = [];
   const checks: DependencyCheck[] = [];
   const closeAll = async () => {
@@ -27,44 +45,89 @@ export async function startGateway(config: GatewayConfig, log: Logger): Promise<
       await close().catch((error: Error) => log.error({ err: error }, "error while stopping"));
     }
   };
+  const servesInference = role === "all" || role === "ingress";
 
   try {
-    const clickhouse = await connectClickHouse(config.clickhouse, log);
-    closers.push(() => clickhouse.close());
-    checks.push({ name: "clickhouse", check: () => clickhouse.ping() });
-
-    if (config.redis.url) {
-      const redis = await connectRedis(config.redis);
-      closers.push(async () => void (await redis.quit()));
-      checks.push({ name: "redis", check: async () => void (await redis.ping()) });
-      log.info({ url: redactUrl(config.redis.url) }, "connected to Redis");
+    let clickhouse: ClickHouseConnection | undefined;
+    if (servesInference) {
+      clickhouse = await connectClickHouse(config.clickhouse, log);
+      const connection = clickhouse;
+      closers.push(() => connection.close());
+      checks.push({ name: "clickhouse", check: () => connection.ping() });
     }
 
-    if (config.kafka.brokers.length > 0) {
-      const admin = createKafka(config.kafka, log).admin();
-      await admin.connect();
-      closers.push(() => admin.disconnect());
-      checks.push({ name: "kafka", check: async () => void (await admin.describeCluster()) });
-      log.info({ brokers: config.kafka.brokers }, "connected to Kafka");
+    const bus = await connectBus(config, log);
+    closers.push(() => bus.close());
+    checks.push(...bus.checks);
+    const catalog = createModelCatalog(config.models);
+
+    let worker: RunningWorker | undefined;
+    if (role === "all" || role === "worker") {
+      worker = await startWorker({
+        bus,
+        config: config.workers,
+        catalog,
+        providers: createProviders(config.providers),
+        log,
+      });
+      const running = worker;
+      closers.push(() => running.stop(config.server.shutdownGraceMs));
     }
 
-    const ingress = await buildIngress({ config: config.server, log, checks });
-    closers.push(() => ingress.app.close());
+    let dispatcher: Dispatcher | undefined;
+    let generated: ReturnType<typeof loadOrCreateGatewayKey> | undefined;
+    if (servesInference) {
+      const receiver = await bus.createReplyReceiver();
+      closers.push(() => receiver.close());
+      dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
+      await dispatcher.start();
+      if (config.auth.keys.length === 0) generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
+    }
+
+    const ingress = await buildIngress({
+      config: config.server,
+      log,
+      checks,
+      inference: dispatcher && {
+        keyring: createKeyring(config.auth.keys, generated?.hashes),
+        catalog,
+        services: { dispatcher, catalog, defaultPriority: config.ingress.defaultPriority },
+      },
+    });
+    const draining = dispatcher;
+    closers.push(async () => {
+      ingress.stopAcceptingWork();
+      const closed = ingress.app.close();
+      await drain(draining, config.server.shutdownGraceMs);
+      await closed;
+    });
     await ingress.app.listen({ host: config.server.host, port: config.server.port });
     const url = localUrl(ingress.app.server.address());
 
     return {
       url,
+      role,
       clickhouse,
-      async close() {
-        ingress.stopAcceptingWork();
-        await closeAll();
-      },
+      worker,
+      announcement:
+        generated?.created && announceGeneratedKey(generated.created, config.auth.generatedKeyFile, url),
+      close: closeAll,
     };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/** Lets in-flight requests finish within the grace period, then ends the rest with an error event. */
+async function drain(dispatcher: Dispatcher | undefined, graceMs: number): Promise<void> {
+  if (!dispatcher) return;
+  const deadline = Date.now() + graceMs;
+  while (dispatcher.inFlight > 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  dispatcher.abortAll(
+    new GatewayError("overloaded", "the gateway is shutting down; retry the request", { retryAfterMs: 1000 }),
+  );
 }
 
 /** A URL a local client can use, also when the server listens on every interface. */

@@ -1,6 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
-import type { GatewayConfig } from "../config/schema.ts";
-import type { Logger } from "../runtime/logger.ts";
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
 
 /** A kafkajs client whose own logs go through our structured logger. */
 export function createKafka(config: GatewayConfig["kafka"], log: Logger): Kafka {

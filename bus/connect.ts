@@ -1,0 +1,62 @@
+import { Partitioners } from "kafkajs";
+import type { GatewayConfig } from "../config/schema.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { connectRedis } from "../runtime/redis.ts";
+import type { Bus } from "./contracts.ts";
+import { createInProcessBus } from "./in-process/bus.ts";
+import { createKafka } from "./kafka/client.ts";
+import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
+import { ensureTopics } from "./kafka/topics.ts";
+import { createRedisCancels } from "./redis/cancels.ts";
+import { createRedisClaims } from "./redis/claims.ts";
+import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replies.ts";
+
+export interface ConnectedBus extends Bus {
+  /** Health checks of what the bus runs on. */
+  readonly checks: Array<{ name: string; check(): Promise<void> }>;
+}
+
+/**
+ * The in-process bus when no Kafka is configured; otherwise Kafka for requests (topics created if
+ * missing) and Redis for replies, cancels and claims.
+ */
+export async function connectBus(config: GatewayConfig, log: Logger): Promise<ConnectedBus> {
+  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(), checks: [] };
+
+  const redis = await connectRedis(config.redis);
+  const kafka = createKafka(config.kafka, log);
+  const admin = kafka.admin();
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await admin.connect();
+    await ensureTopics(admin, config.kafka);
+    await producer.connect();
+  } catch (error) {
+    redis.disconnect();
+    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    throw new Error(`cannot use Kafka at ${config.kafka.brokers.join(",")}: ${(error as Error).message}`);
+  }
+  log.info({ brokers: config.kafka.brokers }, "connected to Kafka and Redis");
+  const cancels = createRedisCancels(redis, config.redis.keyPrefix);
+  return {
+    kind: "kafka",
+    requests: createKafkaRequestPublisher(producer, config.kafka),
+    createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, log.child({ component: "consumer" })),
+    replies: createRedisReplySender(redis),
+    createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
+    cancels,
+    claims: createRedisClaims(redis),
+    checks: [
+      { name: "kafka", check: async () => void (await admin.describeCluster()) },
+      { name: "redis", check: async () => void (await redis.ping()) },
+    ],
+    async close() {
+      await cancels.close();
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import type { ReplyEvent, ReplyEventInput } from "../schemas/reply-event.ts";
+import type { Priority, RequestEnvelope, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
+
+/**
+ * The bus between roles, as the ingress and the workers see it. Two implementations: Kafka with
+ * Redis (any number of processes) and in-process (one process, nothing to install). Both carry
+ * the same Avro bytes, so the same code and tests run on either.
+ */
+
+/** Ingress side: hands a request to the worker pools. */
+export interface RequestPublisher {
+  publish(envelope: RequestEnvelopeInput): Promise<void>;
+}
+
+/** One request handed to a worker. */
+export interface Delivery {
+  readonly envelope: RequestEnvelope;
+  /** False once the bus has given this request to another worker (e.g. after a rebalance): skip it. */
+  stillOwned(): boolean;
+  /** The work is over (answered, failed or skipped): the bus will not hand it out again. */
+  settle(): void;
+}
+
+/** Where a consumer puts deliveries: the worker's scheduler. */
+export interface DeliverySink {
+  /** Takes one delivery; returns false when this priority has no more room (the consumer pauses it). */
+  offer(priority: Priority, delivery: Delivery): boolean;
+}
+
+/** Worker side: feeds the sink, honouring its back-pressure. */
+export interface RequestConsumer {
+  start(sink: DeliverySink): Promise<void>;
+  /** The sink has room again for this priority. */
+  resume(priority: Priority): void;
+  /** Takes no new deliveries; those handed out stay unsettled until they settle or `close`. */
+  stop(): Promise<void>;
+  /** Records what was settled (Kafka: commits offsets) and disconnects. */
+  close(): Promise<void>;
+}
+
+/** Worker → the ingress instance holding the client. */
+export interface ReplySender {
+  send(address: string, event: ReplyEventInput): Promise<void>;
+}
+
+/** Ingress side of the reply channel: one address per ingress instance. */
+export interface ReplyReceiver {
+  readonly address: string;
+  listen(handler: (event: ReplyEvent) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long a cancellation is remembered for requests not yet started. */
+export const cancelMemoryMs = 10 * 60_000;
+
+/** Ingress → workers: cancellation of requests whose client went away. */
+export interface CancelChannel {
+  cancel(requestId: string): Promise<void>;
+  /** Called on every worker with each cancelled request id. */
+  onCancel(handler: (requestId: string) => void): Promise<void>;
+  /** True if the request was cancelled before a worker started it. */
+  isCancelled(requestId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Which worker runs a request. A worker claims a request before calling a provider, keeps the
+ * claim alive while it works and marks it done at the end, so that a redelivered request (after a
+ * rebalance or a crash) runs again only when its previous runner is gone and did not finish.
+ */
+export interface ClaimStore {
+  /** True if this attempt now owns the request. */
+  claim(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
+  /** Extends a live claim; false if it was lost. */
+  renew(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
+  /** The request is finished for good; later deliveries of it are skipped. */
+  finish(requestId: string, keepMs: number): Promise<void>;
+}
+
+/** Everything a process needs from the bus, whichever implementation backs it. */
+export interface Bus {
+  readonly kind: "kafka" | "in-process";
+  readonly requests: RequestPublisher;
+  createConsumer(): RequestConsumer;
+  readonly replies: ReplySender;
+  createReplyReceiver(): Promise<ReplyReceiver>;
+  readonly cancels: CancelChannel;
+  readonly claims: ClaimStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,131 @@
+import { EventEmitter } from "node:events";
+import { replyEventCodec, requestEnvelopeCodec } from "../../schemas/index.ts";
+import type { ReplyEvent } from "../../schemas/reply-event.ts";
+import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
+import {
+  type Bus,
+  type CancelChannel,
+  type ClaimStore,
+  cancelMemoryMs,
+  type DeliverySink,
+  type ReplyReceiver,
+  type ReplySender,
+  type RequestConsumer,
+  type RequestPublisher,
+} from "../contracts.ts";
+
+/**
+ * The bus of a single process: queues in memory, replies and cancels as function calls. Messages
+ * still go through their Avro encoding, so a schema mistake shows here as it would on Kafka.
+ */
+export function createInProcessBus(): Bus {
+  const requests = new InProcessRequestQueue();
+  const replyHandlers = new Map<string, (event: ReplyEvent) => void>();
+  let receivers = 0;
+
+  const replies: ReplySender = {
+    async send(address, event) {
+      replyHandlers.get(address)?.(replyEventCodec.decode(replyEventCodec.encode(event)));
+    },
+  };
+
+  return {
+    kind: "in-process",
+    requests,
+    createConsumer: () => requests,
+    replies,
+    async createReplyReceiver(): Promise<ReplyReceiver> {
+      const address = `in-process-${++receivers}`;
+      return {
+        address,
+        async listen(handler) {
+          replyHandlers.set(address, handler);
+        },
+        async close() {
+          replyHandlers.delete(address);
+        },
+      };
+    },
+    cancels: new InProcessCancels(),
+    claims: new InProcessClaims(),
+    async close() {
+      replyHandlers.clear();
+    },
+  };
+}
+
+class InProcessRequestQueue implements RequestPublisher, RequestConsumer {
+  private readonly waiting = Object.fromEntries(
+    priorities.map((priority) => [priority, [] as Buffer[]]),
+  ) as Record<Priority, Buffer[]>;
+  private readonly paused = new Set<Priority>();
+  private sink: DeliverySink | undefined;
+
+  async publish(envelope: RequestEnvelopeInput): Promise<void> {
+    this.waiting[envelope.priority].push(requestEnvelopeCodec.encode(envelope));
+    this.drain(envelope.priority);
+  }
+
+  async start(sink: DeliverySink): Promise<void> {
+    this.sink = sink;
+    for (const priority of priorities) this.drain(priority);
+  }
+
+  resume(priority: Priority): void {
+    this.paused.delete(priority);
+    this.drain(priority);
+  }
+
+  async stop(): Promise<void> {
+    this.sink = undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  private drain(priority: Priority): void {
+    const queue = this.waiting[priority];
+    while (this.sink && !this.paused.has(priority) && queue.length > 0) {
+      const envelope = requestEnvelopeCodec.decode(queue.shift() as Buffer);
+      const hasRoom = this.sink.offer(priority, { envelope, stillOwned: () => true, settle: () => {} });
+      if (!hasRoom) this.paused.add(priority);
+    }
+  }
+}
+
+class InProcessCancels implements CancelChannel {
+  private readonly events = new EventEmitter();
+  private readonly cancelled = new Map<string, number>();
+
+  async cancel(requestId: string): Promise<void> {
+    this.forgetExpired();
+    this.cancelled.set(requestId, Date.now() + cancelMemoryMs);
+    this.events.emit("cancel", requestId);
+  }
+  async onCancel(handler: (requestId: string) => void): Promise<void> {
+    this.events.on("cancel", handler);
+  }
+  async isCancelled(requestId: string): Promise<boolean> {
+    return this.cancelled.has(requestId);
+  }
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+  }
+  private forgetExpired(): void {
+    const now = Date.now();
+    for (const [id, until] of this.cancelled) {
+      if (until > now) break; // insertion order is expiry order
+      this.cancelled.delete(id);
+    }
+  }
+}
+
+/** The in-process queue hands each request out once and never redelivers it, so every claim holds. */
+class InProcessClaims implements ClaimStore {
+  async claim(): Promise<boolean> {
+    return true;
+  }
+  async renew(): Promise<boolean> {
+    return true;
+  }
+  async finish(): Promise<void> {}
+}

@@ -1,0 +1,163 @@
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import { requestEnvelopeCodec } from "../../schemas/index.ts";
+import {
+  type Priority,
+  priorities,
+  type RequestEnvelope,
+  type RequestEnvelopeInput,
+} from "../../schemas/request-envelope.ts";
+import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contracts.ts";
+import { PartitionOffsets } from "./offset-tracker.ts";
+import { priorityOfTopic, requestTopic } from "./topics.ts";
+
+/** Kafka header naming the schema version a message was written with. */
+export const schemaVersionHeader = "schema-version";
+
+export function createKafkaRequestPublisher(
+  producer: Producer,
+  config: GatewayConfig["kafka"],
+): RequestPublisher {
+  const version = String(requestEnvelopeCodec.version);
+  return {
+    async publish(envelope: RequestEnvelopeInput) {
+      await producer.send({
+        topic: requestTopic(config, envelope.priority),
+        // Keyed by request id: requests spread evenly over partitions.
+        messages: [
+          {
+            key: envelope.id,
+            value: requestEnvelopeCodec.encode(envelope),
+            headers: { [schemaVersionHeader]: version },
+          },
+        ],
+      });
+    },
+  };
+}
+
+const commitIntervalMs = 200;
+
+/**
+ * A worker's Kafka consumer over the three priority topics. The consume loop only decodes and
+ * hands each request to the worker's scheduler, so it returns at once and keeps heartbeating
+ * however long provider calls take (no rebalance storms). A priority whose local queue is full is
+ * paused, leaving its requests in Kafka for other workers. Offsets are committed only for work
+ * that finished, at the lowest unfinished offset of each partition.
+ */
+export class KafkaRequestConsumer implements RequestConsumer {
+  private readonly consumer: Consumer;
+  private readonly partitions = new Map<string, PartitionOffsets>();
+  /** Partitions assigned in the current generation; work of others is no longer ours. */
+  private assigned = new Set<string>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> = Promise.resolve();
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: GatewayConfig["kafka"],
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: `${config.topicPrefix}workers`,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+      // A fetch returns as soon as one message is there; this only bounds an idle poll.
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assignment = payload.memberAssignment as Record<string, number[]>;
+      this.assigned = new Set(
+        Object.entries(assignment).flatMap(([topic, partitions]) =>
+          partitions.map((partition) => `${topic}:${partition}`),
+        ),
+      );
+      for (const key of this.partitions.keys()) if (!this.assigned.has(key)) this.partitions.delete(key);
+      this.log.info({ assignment }, "worker joined the consumer group");
+    });
+  }
+
+  async start(sink: DeliverySink): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: priorities.map((priority) => requestTopic(this.config, priority)),
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        const priority = priorityOfTopic(this.config, topic) as Priority;
+        const key = `${topic}:${partition}`;
+        let offsets = this.partitions.get(key);
+        if (!offsets) {
+          offsets = new PartitionOffsets();
+          this.partitions.set(key, offsets);
+        }
+        const offset = BigInt(message.offset);
+        if (!offsets.receive(offset)) return;
+        const tracked = offsets;
+        const writerVersion = Number(
+          message.headers?.[schemaVersionHeader]?.toString() ?? requestEnvelopeCodec.version,
+        );
+        let envelope: RequestEnvelope;
+        try {
+          envelope = requestEnvelopeCodec.decode(message.value as Buffer, writerVersion);
+        } catch (error) {
+          // Not a request we can read: nothing can ever process it, so it must not block the partition.
+          this.log.error(
+            { err: error, topic, partition, offset: message.offset },
+            "undecodable request skipped",
+          );
+          tracked.finish(offset);
+          return;
+        }
+        const hasRoom = sink.offer(priority, {
+          envelope,
+          stillOwned: () => this.assigned.has(key) && this.partitions.get(key) === tracked,
+          settle: () => tracked.finish(offset),
+        });
+        if (!hasRoom) this.consumer.pause([{ topic }]);
+      },
+    });
+    this.commitTimer = setInterval(() => {
+      this.committing = this.committing.then(() => this.commitFinished());
+    }, commitIntervalMs);
+  }
+
+  resume(priority: Priority): void {
+    this.consumer.resume([{ topic: requestTopic(this.config, priority) }]);
+  }
+
+  async stop(): Promise<void> {
+    this.consumer.pause(priorities.map((priority) => ({ topic: requestTopic(this.config, priority) })));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.commitTimer);
+    await this.committing;
+    await this.commitFinished();
+    await this.consumer.disconnect();
+  }
+
+  private async commitFinished(): Promise<void> {
+    const commits = [...this.partitions.entries()].flatMap(([key, offsets]) => {
+      const point = offsets.commitPoint();
+      if (point === undefined) return [];
+      const separator = key.lastIndexOf(":");
+      return [
+        { key, offsets, point, topic: key.slice(0, separator), partition: Number(key.slice(separator + 1)) },
+      ];
+    });
+    if (commits.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(
+        commits.map(({ topic, partition, point }) => ({ topic, partition, offset: point.toString() })),
+      );
+      for (const { offsets, point } of commits) offsets.committedAt(point);
+    } catch (error) {
+      // A rebalance is under way; the next generation commits what is still ours.
+      this.log.warn({ err: error }, "offset commit failed");
+    }
+  }
+}

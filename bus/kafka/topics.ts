@@ -1,0 +1,28 @@
+import type { Admin } from "kafkajs";
+import type { GatewayConfig } from "../../config/schema.ts";
+import { type Priority, priorities } from "../../schemas/request-envelope.ts";
+
+export function requestTopic(config: GatewayConfig["kafka"], priority: Priority): string {
+  return `${config.topicPrefix}requests.${priority}`;
+}
+
+export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): Priority | undefined {
+  return priorities.find((priority) => requestTopic(config, priority) === topic);
+}
+
+/** Creates the gateway's topics where missing (idempotent; every process may call it at start). */
+export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = priorities
+    .map((priority) => requestTopic(config, priority))
+    .filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: config.partitions,
+      replicationFactor: config.replicationFactor,
+    })),
+  });
+}

@@ -1,0 +1,35 @@
+import type { Redis } from "ioredis";
+import { type CancelChannel, cancelMemoryMs } from "../contracts.ts";
+
+/**
+ * Cancels are broadcast to every worker on one pub/sub channel (they are rare, and the worker
+ * running the request may not be known yet), and remembered in a key for a worker that dequeues
+ * the request later.
+ */
+export function createRedisCancels(redis: Redis, keyPrefix: string): CancelChannel {
+  const channel = `${keyPrefix}cancel`;
+  let subscriber: Redis | undefined;
+  return {
+    async cancel(requestId) {
+      await redis
+        .multi()
+        .set(`cancelled:${requestId}`, "1", "PX", cancelMemoryMs)
+        .publish(channel, requestId)
+        .exec();
+    },
+    async onCancel(handler) {
+      if (!subscriber) {
+        subscriber = redis.duplicate();
+        await subscriber.connect();
+      }
+      subscriber.on("message", (_channel: string, requestId: string) => handler(requestId));
+      await subscriber.subscribe(channel);
+    },
+    async isCancelled(requestId) {
+      return (await redis.exists(`cancelled:${requestId}`)) === 1;
+    },
+    async close() {
+      subscriber?.disconnect();
+    },
+  };
+}

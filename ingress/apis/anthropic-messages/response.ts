@@ -1,0 +1,175 @@
+import type { FinishReason, ReplyEvent, Usage } from "../../../schemas/reply-event.ts";
+import { errorBody } from "../../errors.ts";
+import type { AnswerContext, Frame, StreamRenderer } from "../api.ts";
+import { type Completion, failureToError } from "../completion.ts";
+
+const stopReasons: Record<FinishReason, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  content_filter: "refusal",
+};
+
+function anthropicUsage(usage: Usage) {
+  return {
+    input_tokens: usage.inputTokens - usage.cachedInputTokens - usage.cacheWriteTokens,
+    output_tokens: usage.outputTokens,
+    cache_creation_input_tokens: usage.cacheWriteTokens,
+    cache_read_input_tokens: usage.cachedInputTokens,
+  };
+}
+
+function parseArguments(json: string): unknown {
+  try {
+    return JSON.parse(json || "{}");
+  } catch {
+    return {};
+  }
+}
+
+/** A `message` object, as Anthropic answers a non-streaming call. */
+export function anthropicMessagesResponse(completion: Completion, context: AnswerContext) {
+  const choice = completion.choices[0] ?? { text: "", toolCalls: [], finishReason: "stop" as const };
+  return {
+    id: `msg_${context.id}`,
+    type: "message",
+    role: "assistant",
+    model: context.model,
+    content: [
+      ...(choice.text !== "" ? [{ type: "text", text: choice.text }] : []),
+      ...choice.toolCalls.map((call) => ({
+        type: "tool_use",
+        id: call.id,
+        name: call.name,
+        input: parseArguments(call.arguments),
+      })),
+    ],
+    stop_reason: stopReasons[choice.finishReason],
+    stop_sequence: null,
+    usage: anthropicUsage(completion.usage),
+  };
+}
+
+/**
+ * Reply events as Anthropic's stream: message_start, then per content block start / deltas /
+ * stop, then message_delta (stop reason, usage) and message_stop. Input tokens are only known at
+ * the end for most providers, so message_start carries 0 and message_delta the real counts.
+ */
+export class AnthropicMessagesStream implements StreamRenderer {
+  private started = false;
+  private openBlock: { index: number; kind: "text" | "tool"; toolIndex?: number } | undefined;
+  private nextBlock = 0;
+  private stopReason = "end_turn";
+  private usage: Usage | undefined;
+
+  constructor(private readonly context: AnswerContext) {}
+
+  render(event: ReplyEvent): Frame[] {
+    if (event.choice !== 0) return [];
+    switch (event.kind) {
+      case "text_delta":
+        return [
+          ...this.start(),
+          ...this.ensureBlock("text"),
+          this.frame("content_block_delta", {
+            index: this.openBlock?.index,
+            delta: { type: "text_delta", text: event.text ?? "" },
+          }),
+        ];
+      case "tool_call_delta": {
+        const call = event.toolCall;
+        if (!call) return [];
+        const frames = [...this.start()];
+        if (call.id !== null || this.openBlock?.toolIndex !== call.index) {
+          frames.push(...this.closeBlock());
+          this.openBlock = { index: this.nextBlock++, kind: "tool", toolIndex: call.index };
+          frames.push(
+            this.frame("content_block_start", {
+              index: this.openBlock.index,
+              content_block: { type: "tool_use", id: call.id ?? "", name: call.name ?? "", input: {} },
+            }),
+          );
+        }
+        if (call.argumentsDelta !== "") {
+          frames.push(
+            this.frame("content_block_delta", {
+              index: this.openBlock?.index,
+              delta: { type: "input_json_delta", partial_json: call.argumentsDelta },
+            }),
+          );
+        }
+        return frames;
+      }
+      case "finish":
+        this.stopReason = stopReasons[event.finishReason ?? "stop"];
+        return [...this.start(), ...this.closeBlock()];
+      case "usage":
+        this.usage = event.usage ?? undefined;
+        return [];
+      case "completed":
+        return [
+          ...this.start(),
+          ...this.closeBlock(),
+          this.frame("message_delta", {
+            delta: { stop_reason: this.stopReason, stop_sequence: null },
+            usage: this.usage ? anthropicUsage(this.usage) : { output_tokens: 0 },
+          }),
+          this.frame("message_stop", {}),
+        ];
+      case "failed":
+        return [{ event: "error", data: errorBody(failureToError(event), "anthropic") }];
+      case "heartbeat":
+        return this.started ? [this.frame("ping", {})] : [];
+      default:
+        return [];
+    }
+  }
+
+  private frame(type: string, body: Record<string, unknown>): Frame {
+    return { event: type, data: { type, ...body } };
+  }
+
+  private start(): Frame[] {
+    if (this.started) return [];
+    this.started = true;
+    return [
+      this.frame("message_start", {
+        message: {
+          id: `msg_${this.context.id}`,
+          type: "message",
+          role: "assistant",
+          model: this.context.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: {
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+          },
+        },
+      }),
+    ];
+  }
+
+  private ensureBlock(kind: "text"): Frame[] {
+    if (this.openBlock?.kind === kind) return [];
+    const frames = this.closeBlock();
+    this.openBlock = { index: this.nextBlock++, kind };
+    frames.push(
+      this.frame("content_block_start", {
+        index: this.openBlock.index,
+        content_block: { type: "text", text: "" },
+      }),
+    );
+    return frames;
+  }
+
+  private closeBlock(): Frame[] {
+    if (!this.openBlock) return [];
+    const index = this.openBlock.index;
+    this.openBlock = undefined;
+    return [this.frame("content_block_stop", { index })];
+  }
+}

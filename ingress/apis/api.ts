@@ -1,0 +1,61 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { ReplyEvent } from "../../schemas/reply-event.ts";
+import type {
+  ChatRequest,
+  EmbeddingsRequest,
+  InboundApi as InboundApiName,
+} from "../../schemas/request-envelope.ts";
+import type { ApiShape } from "../errors.ts";
+import type { Completion } from "./completion.ts";
+
+/** What the ingress publishes for one call, made from a validated body. */
+export interface ParsedCall {
+  model: string;
+  stream: boolean;
+  chat?: ChatRequest;
+  embeddings?: EmbeddingsRequest;
+  /** The end user the caller named (OpenAI `user`, Anthropic `metadata.user_id`). */
+  user?: string;
+  /** Per-call choices of the rendering, e.g. OpenAI's stream_options.include_usage. */
+  render: RenderOptions;
+}
+
+export interface RenderOptions {
+  includeUsage?: boolean;
+  /** OpenAI embeddings: vectors as base64 of little-endian float32. */
+  base64Embeddings?: boolean;
+}
+
+/** Identity of one answer, the same in every frame of it. */
+export interface AnswerContext {
+  id: string;
+  model: string;
+  createdSeconds: number;
+  options: RenderOptions;
+}
+
+/** One message of a stream: an SSE event (WebSocket chunk) or a keep-alive. */
+export type Frame = { event?: string; data: unknown } | { keepAlive: true };
+
+export interface StreamRenderer {
+  /** The frames one reply event becomes (often one, sometimes none or several). */
+  render(event: ReplyEvent): Frame[];
+}
+
+/**
+ * One inbound API (OpenAI Chat Completions, Anthropic Messages, OpenAI Embeddings): its route,
+ * its body schema, how its body becomes a gateway request and how reply events become its answer.
+ */
+export interface InboundApi<Body = never> {
+  readonly name: InboundApiName;
+  readonly path: string;
+  readonly shape: ApiShape;
+  readonly bodySchema: TSchema;
+  /** Whether the API can stream at all (embeddings cannot). */
+  readonly streams: boolean;
+  parse(body: Body): ParsedCall;
+  respond(completion: Completion, context: AnswerContext): unknown;
+  streamRenderer(context: AnswerContext): StreamRenderer;
+  /** The frame that ends a stream cleanly, if the API has one (OpenAI's [DONE]). */
+  readonly streamEnd?: Frame;
+}

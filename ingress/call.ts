@@ -1,0 +1,84 @@
+import type { ModelCatalog } from "../config/model-catalog.ts";
+import { uuidv7 } from "../runtime/ids.ts";
+import { GatewayError } from "../schemas/errors.ts";
+import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
+import { validateBody } from "./apis/validate.ts";
+import type { Caller } from "./auth.ts";
+import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
+
+export interface CallServices {
+  dispatcher: Dispatcher;
+  catalog: ModelCatalog;
+  defaultPriority: Priority;
+}
+
+export interface StartedCall {
+  parsed: ParsedCall;
+  pending: PendingRequest;
+  answer: AnswerContext;
+}
+
+/** Header with which a caller may choose another priority than its key's default. */
+export const priorityHeader = "x-gateway-priority";
+
+/**
+ * Everything between a received body and a published request, the same for HTTP and WebSocket:
+ * validate, translate, check the model, choose the priority, publish. Throws a GatewayError
+ * (nothing is published) when any step refuses.
+ */
+export async function startCall(
+  api: InboundApi<unknown>,
+  body: unknown,
+  caller: Caller,
+  requestedPriority: unknown,
+  services: CallServices,
+  options: { forceStream?: boolean } = {},
+): Promise<StartedCall> {
+  const parsed = api.parse(validateBody(api.bodySchema, body));
+  if (options.forceStream && api.streams) parsed.stream = true;
+  if (!services.catalog.resolve(parsed.model)) {
+    throw new GatewayError(
+      "not_found",
+      `the model ${parsed.model} does not exist or is not served by this gateway`,
+      {
+        param: "model",
+      },
+    );
+  }
+  const priority = choosePriority(requestedPriority, caller, services.defaultPriority);
+  const id = uuidv7();
+  const pending = await services.dispatcher.submit({
+    id,
+    priority,
+    inboundApi: api.name,
+    stream: parsed.stream,
+    caller: {
+      keyId: caller.keyId,
+      team: null,
+      user: parsed.user ?? null,
+      tags: caller.name ? { key: caller.name } : {},
+    },
+    chat: parsed.chat ?? null,
+    embeddings: parsed.embeddings ?? null,
+  });
+  return {
+    parsed,
+    pending,
+    answer: {
+      id: id.replaceAll("-", ""),
+      model: parsed.model,
+      createdSeconds: Math.floor(Date.now() / 1000),
+      options: parsed.render,
+    },
+  };
+}
+
+function choosePriority(requested: unknown, caller: Caller, fallback: Priority): Priority {
+  if (requested === undefined) return caller.priority ?? fallback;
+  if (typeof requested === "string" && (priorities as readonly string[]).includes(requested))
+    return requested as Priority;
+  throw new GatewayError("invalid_request", `${priorityHeader} must be one of ${priorities.join(", ")}`, {
+    param: priorityHeader,
+  });
+}

@@ -1,0 +1,83 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { GatewayError } from "../../schemas/errors.ts";
+import type { ReplyEvent } from "../../schemas/reply-event.ts";
+import type { InboundApi } from "../apis/api.ts";
+import { collect, failureToError } from "../apis/completion.ts";
+import type { Caller, Keyring } from "../auth.ts";
+import { type CallServices, priorityHeader, startCall } from "../call.ts";
+import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { sseHeaders, writeFrame } from "../sse.ts";
+
+export interface InferenceOptions {
+  apis: ReadonlyArray<InboundApi<unknown>>;
+  keyring: Keyring;
+  services: CallServices;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+/**
+ * POST routes of the inference APIs. A streamed answer starts (status 200, SSE headers) only with
+ * its first event, so that a request failing before any content gets a plain HTTP error the SDKs
+ * raise as the right exception; after that, failures become the API's in-stream error event.
+ */
+export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app, options) => {
+  app.decorateRequest("caller", undefined as unknown as Caller);
+
+  for (const api of options.apis) {
+    app.register(async (scope) => {
+      scope.setErrorHandler((error, request, reply) => sendError(reply, asGatewayError(error), api, request));
+      scope.addHook("onRequest", async (request) => {
+        request.caller = options.keyring.authenticate(request.headers);
+      });
+      scope.post(api.path, async (request, reply) => {
+        const call = await startCall(
+          api,
+          request.body,
+          request.caller,
+          request.headers[priorityHeader],
+          options.services,
+        );
+        // The client going away before the end cancels the upstream call.
+        reply.raw.on("close", () => {
+          if (!reply.raw.writableFinished) call.pending.cancel();
+        });
+        if (!call.parsed.stream) return api.respond(await collect(call.pending), call.answer);
+
+        const events = call.pending[Symbol.asyncIterator]();
+        const first = await events.next();
+        if (first.done) throw new GatewayError("internal", "the answer ended before it began");
+        if (first.value.kind === "failed") throw failureToError(first.value);
+        reply.hijack();
+        reply.raw.writeHead(200, sseHeaders);
+        const renderer = api.streamRenderer(call.answer);
+        let failed = false;
+        try {
+          for (let next: IteratorResult<ReplyEvent> = first; !next.done; next = await events.next()) {
+            failed ||= next.value.kind === "failed";
+            for (const frame of renderer.render(next.value)) await writeFrame(reply.raw, frame);
+          }
+          if (api.streamEnd && !failed) await writeFrame(reply.raw, api.streamEnd);
+        } finally {
+          reply.raw.end();
+        }
+      });
+    });
+  }
+};
+
+function sendError(
+  reply: FastifyReply,
+  error: GatewayError,
+  api: InboundApi<unknown>,
+  request: FastifyRequest,
+) {
+  if (error.code === "internal") request.log.error({ err: error }, "request failed");
+  if (error.details.retryAfterMs !== undefined)
+    reply.header("retry-after", Math.ceil(error.details.retryAfterMs / 1000));
+  return reply.code(statusOf(error, api.shape)).send(errorBody(error, api.shape));
+}

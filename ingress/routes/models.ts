@@ -1,0 +1,47 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { ModelCatalog } from "../../config/model-catalog.ts";
+import type { Keyring } from "../auth.ts";
+import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+
+/**
+ * GET /v1/models: the model names this gateway serves, in OpenAI's list shape, or in Anthropic's
+ * when the caller sends `anthropic-version` (as the Anthropic SDKs do).
+ */
+export const modelRoutes: FastifyPluginAsync<{ catalog: ModelCatalog; keyring: Keyring }> = async (
+  app,
+  options,
+) => {
+  app.get("/v1/models", async (request, reply) => {
+    const anthropic = request.headers["anthropic-version"] !== undefined;
+    try {
+      options.keyring.authenticate(request.headers);
+    } catch (error) {
+      const shape = anthropic ? "anthropic" : "openai";
+      const gatewayError = asGatewayError(error);
+      return reply.code(statusOf(gatewayError, shape)).send(errorBody(gatewayError, shape));
+    }
+    const names = options.catalog.listed();
+    if (anthropic) {
+      return {
+        data: names.map((id) => ({
+          type: "model",
+          id,
+          display_name: id,
+          created_at: "1970-01-01T00:00:00Z",
+        })),
+        has_more: false,
+        first_id: names[0] ?? null,
+        last_id: names.at(-1) ?? null,
+      };
+    }
+    return {
+      object: "list",
+      data: names.map((id) => ({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: options.catalog.resolve(id)?.provider ?? "gateway",
+      })),
+    };
+  });
+};

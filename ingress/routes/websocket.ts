@@ -1,0 +1,164 @@
+import type { WebSocket } from "@fastify/websocket";
+import type { FastifyPluginAsync } from "fastify";
+import { GatewayError } from "../../schemas/errors.ts";
+import type { Usage } from "../../schemas/reply-event.ts";
+import type { InboundApi } from "../apis/api.ts";
+import { collect, failureToError } from "../apis/completion.ts";
+import type { Caller, Keyring } from "../auth.ts";
+import { type CallServices, priorityHeader, startCall } from "../call.ts";
+import type { PendingRequest } from "../dispatcher.ts";
+import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+
+export interface WebSocketOptions {
+  apis: ReadonlyArray<InboundApi<unknown>>;
+  keyring: Keyring;
+  services: CallServices;
+}
+
+type ClientMessage =
+  | { type: "request"; id: string; api: string; body: unknown; priority?: string }
+  | { type: "cancel"; id: string };
+
+/**
+ * GET /v1/ws: one socket, many concurrent requests, each tagged with the client's id. The protocol
+ * is documented in docs/websocket.md. Closing the socket cancels everything still running on it.
+ */
+export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app, options) => {
+  const apisByName = new Map(options.apis.map((api) => [api.name as string, api]));
+
+  app.get("/v1/ws", { websocket: true }, (socket: WebSocket, request) => {
+    let caller: Caller;
+    try {
+      caller = options.keyring.authenticate(request.headers);
+    } catch (error) {
+      send(socket, { type: "error", id: null, ...errorFields(asGatewayError(error), "openai") });
+      socket.close(1008, "authentication failed");
+      return;
+    }
+    const running = new Map<string, PendingRequest>();
+
+    socket.on("message", (raw) => {
+      let message: ClientMessage;
+      try {
+        message = JSON.parse(raw.toString()) as ClientMessage;
+      } catch {
+        send(socket, {
+          type: "error",
+          id: null,
+          ...errorFields(new GatewayError("invalid_request", "a message must be JSON"), "openai"),
+        });
+        return;
+      }
+      if (message?.type === "cancel") {
+        running.get(message.id)?.cancel();
+        return;
+      }
+      if (message?.type !== "request" || typeof message.id !== "string" || message.id === "") {
+        const problem = new GatewayError(
+          "invalid_request",
+          'a message needs "type": "request" or "cancel" and a non-empty string "id"',
+        );
+        send(socket, {
+          type: "error",
+          id: typeof message?.id === "string" ? message.id : null,
+          ...errorFields(problem, "openai"),
+        });
+        return;
+      }
+      const api = apisByName.get(message.api);
+      if (!api) {
+        const problem = new GatewayError(
+          "invalid_request",
+          `"api" must be one of ${[...apisByName.keys()].join(", ")}`,
+        );
+        send(socket, { type: "error", id: message.id, ...errorFields(problem, "openai") });
+        return;
+      }
+      if (running.has(message.id)) {
+        const problem = new GatewayError(
+          "invalid_request",
+          `a request with id ${message.id} is already running on this socket`,
+        );
+        send(socket, { type: "error", id: message.id, ...errorFields(problem, api.shape) });
+        return;
+      }
+      void serve(socket, api, message, caller, running, options.services, request.headers[priorityHeader]);
+    });
+
+    socket.on("close", () => {
+      for (const pending of running.values()) pending.cancel();
+      running.clear();
+    });
+  });
+};
+
+async function serve(
+  socket: WebSocket,
+  api: InboundApi<unknown>,
+  message: Extract<ClientMessage, { type: "request" }>,
+  caller: Caller,
+  running: Map<string, PendingRequest>,
+  services: CallServices,
+  headerPriority: unknown,
+): Promise<void> {
+  const id = message.id;
+  let cancelled = false;
+  try {
+    const call = await startCall(api, message.body, caller, message.priority ?? headerPriority, services, {
+      forceStream: true,
+    });
+    running.set(id, {
+      id: call.pending.id,
+      cancel: () => {
+        cancelled = true;
+        call.pending.cancel();
+      },
+      [Symbol.asyncIterator]: () => call.pending[Symbol.asyncIterator](),
+    });
+    if (!call.parsed.stream) {
+      const completion = await collect(call.pending);
+      send(socket, { type: "response", id, data: api.respond(completion, call.answer) });
+      send(socket, { type: "done", id, usage: usageFields(completion.usage) });
+      return;
+    }
+    const renderer = api.streamRenderer(call.answer);
+    let usage: Usage | undefined;
+    for await (const event of call.pending) {
+      if (event.kind === "failed") {
+        send(socket, { type: "error", id, ...errorFields(failureToError(event), api.shape) });
+        return;
+      }
+      if (event.kind === "usage") usage = event.usage ?? undefined;
+      for (const frame of renderer.render(event)) {
+        if ("keepAlive" in frame) continue; // the socket has its own pings
+        send(socket, { type: "chunk", id, ...(frame.event && { event: frame.event }), data: frame.data });
+      }
+    }
+    send(
+      socket,
+      cancelled ? { type: "cancelled", id } : { type: "done", id, usage: usage ? usageFields(usage) : null },
+    );
+  } catch (error) {
+    send(socket, { type: "error", id, ...errorFields(asGatewayError(error), api.shape) });
+  } finally {
+    running.delete(id);
+  }
+}
+
+function errorFields(error: GatewayError, shape: InboundApi<unknown>["shape"]) {
+  return { status: statusOf(error, shape), error: errorBody(error, shape) };
+}
+
+function usageFields(usage: Usage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cached_input_tokens: usage.cachedInputTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    reasoning_tokens: usage.reasoningTokens,
+  };
+}
+
+function send(socket: WebSocket, message: Record<string, unknown>): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+}

@@ -1,0 +1,9 @@
+import { createCodec } from "./codec.ts";
+import { replyEventSchema } from "./reply-event.ts";
+import { requestEnvelopeSchema } from "./request-envelope.ts";
+
+/** The codecs of every message that crosses a process boundary, at the version this build writes. */
+export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 1);
+export const replyEventCodec = createCodec(replyEventSchema, 1);
+
+export const codecs = [requestEnvelopeCodec, replyEventCodec] as const;

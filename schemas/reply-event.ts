@@ -1,0 +1,121 @@
+import { type AvroInput, type AvroType, nullable } from "./avro-type.ts";
+
+export const finishReasons = ["stop", "length", "tool_calls", "content_filter"] as const;
+
+export const usageSchema = {
+  type: "record",
+  name: "Usage",
+  fields: [
+    { name: "inputTokens", type: "int" },
+    { name: "outputTokens", type: "int" },
+    {
+      name: "cachedInputTokens",
+      type: "int",
+      default: 0,
+      doc: "input tokens read from the provider's prompt cache",
+    },
+    {
+      name: "cacheWriteTokens",
+      type: "int",
+      default: 0,
+      doc: "input tokens written to the provider's prompt cache",
+    },
+    {
+      name: "reasoningTokens",
+      type: "int",
+      default: 0,
+      doc: "part of outputTokens spent on hidden reasoning",
+    },
+  ],
+} as const;
+
+export const failureSchema = {
+  type: "record",
+  name: "Failure",
+  fields: [
+    { name: "code", type: "string", doc: "one of the gateway's error codes (ingress/errors.ts)" },
+    { name: "message", type: "string" },
+    { name: "status", type: "int", doc: "HTTP status to answer with" },
+    { name: "retryAfterMs", type: nullable("long"), default: null },
+  ],
+} as const;
+
+/**
+ * What a worker sends back to the ingress holding the client, one event at a time, in order.
+ * `attempt` names one execution of the request (a redelivered request gets a new attempt), so the
+ * ingress never mixes the output of two executions. `kind` says which optional fields are set.
+ */
+export const replyEventSchema = {
+  type: "record",
+  name: "ReplyEvent",
+  namespace: "gateway.v1",
+  fields: [
+    { name: "requestId", type: "string" },
+    { name: "attempt", type: "string" },
+    { name: "seq", type: "int", doc: "0, 1, 2 … within an attempt" },
+    {
+      name: "kind",
+      type: {
+        type: "enum",
+        name: "ReplyKind",
+        symbols: [
+          "started",
+          "text_delta",
+          "tool_call_delta",
+          "finish",
+          "usage",
+          "embedding",
+          "heartbeat",
+          "failed",
+          "completed",
+        ],
+      },
+    },
+    { name: "choice", type: "int", default: 0 },
+    { name: "text", type: nullable("string"), default: null, doc: "text_delta" },
+    {
+      name: "started",
+      type: nullable({
+        type: "record",
+        name: "Started",
+        fields: [
+          { name: "workerId", type: "string" },
+          { name: "provider", type: "string" },
+          { name: "model", type: "string", doc: "the model the provider reports serving" },
+        ],
+      }),
+      default: null,
+    },
+    {
+      name: "toolCall",
+      type: nullable({
+        type: "record",
+        name: "ToolCallDelta",
+        doc: "id and name come with the first delta of a call; the arguments arrive in pieces",
+        fields: [
+          { name: "index", type: "int" },
+          { name: "id", type: nullable("string"), default: null },
+          { name: "name", type: nullable("string"), default: null },
+          { name: "argumentsDelta", type: "string", default: "" },
+        ],
+      }),
+      default: null,
+    },
+    {
+      name: "finishReason",
+      type: nullable({ type: "enum", name: "FinishReason", symbols: finishReasons }),
+      default: null,
+    },
+    { name: "usage", type: nullable(usageSchema), default: null },
+    { name: "embedding", type: nullable({ type: "array", items: "float" }), default: null },
+    { name: "failure", type: nullable(failureSchema), default: null },
+  ],
+} as const;
+
+export type ReplyEvent = AvroType<typeof replyEventSchema>;
+/** A reply event as a worker writes it: fields with defaults may be left out. */
+export type ReplyEventInput = AvroInput<typeof replyEventSchema>;
+export type ReplyKind = ReplyEvent["kind"];
+export type Usage = AvroType<typeof usageSchema>;
+export type Failure = AvroType<typeof failureSchema>;
+export type FinishReason = (typeof finishReasons)[number];

@@ -1,0 +1,54 @@
+import type { AvroInput, AvroType } from "./avro-type.ts";
+import { chatRequestSchema, embeddingsRequestSchema } from "./chat-request.ts";
+
+export const priorities = ["interactive", "default", "batch"] as const;
+export type Priority = (typeof priorities)[number];
+
+/**
+ * What the ingress publishes on a priority topic for each request: who asked, where the answer
+ * goes, until when it is worth answering, and the request itself (exactly one of chat/embeddings).
+ */
+export const requestEnvelopeSchema = {
+  type: "record",
+  name: "RequestEnvelope",
+  namespace: "gateway.v1",
+  fields: [
+    { name: "id", type: "string", doc: "request id (UUIDv7), also the Kafka key" },
+    { name: "receivedAtMs", type: "long" },
+    { name: "deadlineMs", type: "long", doc: "after this instant nobody waits for the answer" },
+    { name: "priority", type: { type: "enum", name: "Priority", symbols: priorities } },
+    { name: "replyTo", type: "string", doc: "the reply channel of the ingress instance holding the client" },
+    {
+      name: "inboundApi",
+      type: {
+        type: "enum",
+        name: "InboundApi",
+        symbols: ["openai_chat", "anthropic_messages", "openai_embeddings"],
+      },
+    },
+    { name: "stream", type: "boolean" },
+    {
+      name: "caller",
+      type: {
+        type: "record",
+        name: "Caller",
+        fields: [
+          { name: "keyId", type: "string", doc: "a non-secret id of the gateway key" },
+          { name: "team", type: ["null", "string"], default: null },
+          { name: "user", type: ["null", "string"], default: null },
+          { name: "tags", type: { type: "map", values: "string" }, default: {} },
+        ],
+      },
+    },
+    { name: "chat", type: ["null", chatRequestSchema], default: null },
+    { name: "embeddings", type: ["null", embeddingsRequestSchema], default: null },
+  ],
+} as const;
+
+export type RequestEnvelope = AvroType<typeof requestEnvelopeSchema>;
+export type RequestEnvelopeInput = AvroInput<typeof requestEnvelopeSchema>;
+export type ChatRequest = AvroType<typeof chatRequestSchema>;
+export type EmbeddingsRequest = AvroType<typeof embeddingsRequestSchema>;
+export type ChatMessage = ChatRequest["messages"][number];
+export type ContentPart = ChatMessage["content"][number];
+export type InboundApi = RequestEnvelope["inboundApi"];

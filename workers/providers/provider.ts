@@ -1,0 +1,52 @@
+import type { Static, TObject } from "@sinclair/typebox";
+import type { FinishReason, Usage } from "../../schemas/reply-event.ts";
+import type { ChatRequest, EmbeddingsRequest } from "../../schemas/request-envelope.ts";
+
+/**
+ * The interface every provider adapter implements (version 1). An adapter translates the gateway's
+ * ChatRequest to its provider's wire format and the provider's answer back into typed parts, as
+ * they arrive; it never writes SSE or knows about the caller's API.
+ */
+export type ChatPart =
+  | { type: "response-metadata"; model: string }
+  | { type: "text-delta"; choice: number; text: string }
+  | {
+      type: "tool-call-delta";
+      choice: number;
+      index: number;
+      id?: string;
+      name?: string;
+      argumentsDelta: string;
+    }
+  | { type: "finish"; choice: number; reason: FinishReason }
+  | { type: "usage"; usage: Usage };
+
+export interface CallOptions {
+  /** The provider's own model name. */
+  model: string;
+  /** Aborted when the client goes away or the deadline passes. */
+  signal: AbortSignal;
+}
+
+export interface EmbeddingsResult {
+  model: string;
+  vectors: number[][];
+  usage: Usage;
+}
+
+export interface Provider {
+  chat(request: ChatRequest, options: CallOptions): AsyncIterable<ChatPart>;
+  embed(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult>;
+}
+
+/** One registry entry: how to build a provider from its validated options. */
+export interface ProviderType<Options extends TObject = TObject> {
+  readonly optionsSchema: Options;
+  create(options: Static<Options>): Provider;
+}
+
+export function defineProviderType<Options extends TObject>(
+  type: ProviderType<Options>,
+): ProviderType<Options> {
+  return type;
+}

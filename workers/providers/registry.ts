@@ -1,0 +1,12 @@
+import { mockProvider } from "./mock/index.ts";
+import type { ProviderType } from "./provider.ts";
+
+/**
+ * Every provider type, by the name used in the config's `providers[].type`. Adding a provider is
+ * one folder and one line here; the list of valid types is derived from this object.
+ */
+export const providerTypes = {
+  mock: mockProvider,
+} satisfies Record<string, ProviderType>;
+
+export type ProviderTypeName = keyof typeof providerTypes;

@@ -1,0 +1,56 @@
+import type { ReplySender } from "../bus/contracts.ts";
+import type { ReplyEventInput } from "../schemas/reply-event.ts";
+
+type EventBody = Omit<ReplyEventInput, "requestId" | "attempt" | "seq">;
+
+/**
+ * The events of one attempt, numbered in order, to the ingress holding the client. While the
+ * provider is silent (queueing, thinking) a heartbeat goes out every `heartbeatMs`, so the ingress
+ * can tell a slow provider from a dead worker.
+ */
+export class ReplyStream {
+  private seq = 0;
+  private lastSent = Date.now();
+  private readonly heartbeat: NodeJS.Timeout;
+  private flushed: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly sender: ReplySender,
+    private readonly address: string,
+    private readonly requestId: string,
+    private readonly attempt: string,
+    heartbeatMs: number,
+    onHeartbeat: () => void,
+  ) {
+    this.heartbeat = setInterval(() => {
+      onHeartbeat();
+      if (Date.now() - this.lastSent >= heartbeatMs) this.send({ kind: "heartbeat" });
+    }, heartbeatMs);
+  }
+
+  /**
+   * Sends without waiting: the transport keeps order (one Redis connection, or a function call),
+   * and a provider's next token should not wait for the previous one's round trip.
+   */
+  send(body: EventBody): void {
+    const event: ReplyEventInput = {
+      requestId: this.requestId,
+      attempt: this.attempt,
+      seq: this.seq++,
+      ...body,
+    };
+    this.lastSent = Date.now();
+    const sending = this.sender.send(this.address, event).catch((error: Error) => {
+      this.failure ??= error;
+    });
+    this.flushed = sending;
+  }
+
+  /** Stops the heartbeat and waits until the last event has left; throws if any could not be sent. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await this.flushed;
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,94 @@
+import type { Delivery, DeliverySink } from "../bus/contracts.ts";
+import { type Priority, priorities } from "../schemas/request-envelope.ts";
+
+export interface SchedulerOptions {
+  /** Requests run at once. */
+  concurrency: number;
+  /** Most of `concurrency` each priority may use. */
+  share: Record<Priority, number>;
+}
+
+/**
+ * How many times in a row a waiting priority may be passed over for a higher one before it is
+ * served once: higher priorities go first, lower ones still get 1/(patience+1) of the slots that
+ * free up while everything is contended.
+ */
+const patience: Record<Priority, number> = { interactive: 0, default: 3, batch: 15 };
+
+/**
+ * A worker's local queues, one per priority, and its slots. Each queue holds at most as many
+ * requests as that priority may run; when one fills up, the bus pauses that priority (its requests
+ * stay in Kafka for other workers) until there is room again.
+ */
+export class PriorityScheduler implements DeliverySink {
+  private readonly queues = Object.fromEntries(priorities.map((p) => [p, [] as Delivery[]])) as Record<
+    Priority,
+    Delivery[]
+  >;
+  private readonly running = Object.fromEntries(priorities.map((p) => [p, 0])) as Record<Priority, number>;
+  private readonly passedOver = Object.fromEntries(priorities.map((p) => [p, 0])) as Record<Priority, number>;
+  private readonly limit: Record<Priority, number>;
+  private readonly full = new Set<Priority>();
+  private total = 0;
+  private accepting = true;
+
+  constructor(
+    private readonly options: SchedulerOptions,
+    private readonly run: (delivery: Delivery, priority: Priority) => Promise<void>,
+    private readonly hasRoomAgain: (priority: Priority) => void,
+  ) {
+    this.limit = Object.fromEntries(
+      priorities.map((p) => [p, Math.max(1, Math.floor(options.concurrency * options.share[p]))]),
+    ) as Record<Priority, number>;
+  }
+
+  offer(priority: Priority, delivery: Delivery): boolean {
+    const queue = this.queues[priority];
+    queue.push(delivery);
+    this.pump();
+    const hasRoom = queue.length < this.limit[priority];
+    if (!hasRoom) this.full.add(priority);
+    return hasRoom;
+  }
+
+  /** Requests running now. */
+  get inFlight(): number {
+    return this.total;
+  }
+
+  /** Starts nothing more; queued requests stay unsettled, so the bus hands them to another worker. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  private pump(): void {
+    while (this.accepting && this.total < this.options.concurrency) {
+      const priority = this.next();
+      if (!priority) return;
+      const delivery = this.queues[priority].shift() as Delivery;
+      if (this.full.has(priority) && this.queues[priority].length < this.limit[priority]) {
+        this.full.delete(priority);
+        this.hasRoomAgain(priority);
+      }
+      if (!delivery.stillOwned()) continue; // another worker has it now
+      this.running[priority]++;
+      this.total++;
+      void this.run(delivery, priority).finally(() => {
+        this.running[priority]--;
+        this.total--;
+        this.pump();
+      });
+    }
+  }
+
+  /** The highest eligible priority, unless a lower one has waited its patience out. */
+  private next(): Priority | undefined {
+    const eligible = priorities.filter((p) => this.queues[p].length > 0 && this.running[p] < this.limit[p]);
+    const [first, ...lower] = eligible;
+    if (!first) return undefined;
+    const starved = lower.find((p) => this.passedOver[p] >= patience[p]);
+    const chosen = starved ?? first;
+    for (const p of eligible) this.passedOver[p] = p === chosen ? 0 : this.passedOver[p] + 1;
+    return chosen;
+  }
+}
