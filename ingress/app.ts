@@ -44,6 +44,8 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     // Streams may run for minutes; the request timeout of the gateway bounds them instead.
     requestTimeout: 0,
   });
+  // Every API here takes JSON; any other body type is refused with a 415 rather than parsed as text.
+  app.removeContentTypeParser("text/plain");
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   if (options.inference) {
     const { keyring, catalog, services } = options.inference;

@@ -63,7 +63,9 @@ export function asGatewayError(error: unknown): GatewayError {
   if (status === 413)
     return new GatewayError("request_too_large", "the request body is larger than this gateway accepts");
   if (status === 415)
-    return new GatewayError("invalid_request", "the body must be JSON (Content-Type: application/json)");
+    return new GatewayError("invalid_request", "the body must be JSON (Content-Type: application/json)", {
+      status: 415,
+    });
   if (status === 400) return new GatewayError("invalid_request", `the body is not valid JSON: ${message}`);
   return new GatewayError("internal", "the gateway failed to handle the request");
 }

@@ -20,6 +20,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly id: string;
+  /** Requests running now. */
+  readonly inFlight: number;
   /** Finishes running requests within `graceMs`, ends the rest with an error, commits, disconnects. */
   stop(graceMs: number): Promise<void>;
 }
@@ -154,6 +156,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   return {
     id,
+    get inFlight() {
+      return scheduler.inFlight;
+    },
     async stop(graceMs) {
       scheduler.stopAccepting();
       await consumer.stop();

@@ -81,9 +81,15 @@ export class KafkaRequestConsumer implements RequestConsumer {
 
   async start(sink: DeliverySink): Promise<void> {
     await this.consumer.connect();
+    // A new group reads from the start: requests published before the first workers joined still
+    // count (those past their deadline are skipped by the worker).
     await this.consumer.subscribe({
       topics: priorities.map((priority) => requestTopic(this.config, priority)),
+      fromBeginning: true,
     });
+    const joined = new Promise<void>((resolve) =>
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve()),
+    );
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
@@ -120,6 +126,8 @@ export class KafkaRequestConsumer implements RequestConsumer {
         if (!hasRoom) this.consumer.pause([{ topic }]);
       },
     });
+    // Ready means consuming: wait for the first partition assignment.
+    await joined;
     this.commitTimer = setInterval(() => {
       this.committing = this.committing.then(() => this.commitFinished());
     }, commitIntervalMs);

@@ -49,7 +49,8 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         if (!call.parsed.stream) return api.respond(await collect(call.pending), call.answer);
 
         const events = call.pending[Symbol.asyncIterator]();
-        const first = await events.next();
+        let first = await events.next();
+        while (!first.done && !answerBegins(first.value)) first = await events.next();
         if (first.done) throw new GatewayError("internal", "the answer ended before it began");
         if (first.value.kind === "failed") throw failureToError(first.value);
         reply.hijack();
@@ -69,6 +70,11 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
     });
   }
 };
+
+/** The first event the client must see: content, or the end. Until then a failure is a plain HTTP error. */
+function answerBegins(event: ReplyEvent): boolean {
+  return event.kind !== "started" && event.kind !== "heartbeat";
+}
 
 function sendError(
   reply: FastifyReply,

@@ -1,0 +1,59 @@
+import { randomUUID } from "node:crypto";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { parseConfig } from "../../config/load.ts";
+import type { GatewayConfig } from "../../config/schema.ts";
+import { type Role, type RunningGateway, startGateway } from "../../runtime/gateway.ts";
+
+export type BusKind = "in-process" | "kafka";
+export const busKinds: BusKind[] = ["in-process", "kafka"];
+export const testKey = "test-key-0123456789";
+
+/**
+ * The configuration of a gateway under test: the real services of this run, a bus of the given
+ * kind with topics and keys of its own (so test files never see each other's traffic), and
+ * `overrides` as a YAML/JSON fragment over the documented defaults.
+ */
+export function testConfig(
+  bus: BusKind,
+  overrides: Record<string, unknown> = {},
+  namespace = randomUUID().slice(0, 8),
+) {
+  const services = inject("services");
+  const base = {
+    server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 2000 },
+    auth: { keys: [testKey, { key: "batch-key-0123456789", name: "nightly", priority: "batch" }] },
+    log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
+    kafka:
+      bus === "kafka"
+        ? { brokers: services.kafka.brokers, topicPrefix: `test-${namespace}.`, partitions: 4 }
+        : {},
+    redis: bus === "kafka" ? { url: services.redis.url, keyPrefix: `test-${namespace}:` } : {},
+    clickhouse: {
+      url: services.clickhouse.url,
+      username: services.clickhouse.username,
+      password: services.clickhouse.password,
+    },
+  };
+  return parseConfig(JSON.stringify(deepMerge(base, overrides)), "test", {});
+}
+
+export async function startTestGateway(config: GatewayConfig, role: Role = "all"): Promise<RunningGateway> {
+  return startGateway(config, pino({ level: config.log.level }), role);
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = merged[key];
+    merged[key] =
+      isPlainObject(current) && isPlainObject(value)
+        ? deepMerge(current, value)
+        : (value as Record<string, unknown>);
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
