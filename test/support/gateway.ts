@@ -14,11 +14,16 @@ export const testKey = "test-key-0123456789";
  * kind with topics and keys of its own (so test files never see each other's traffic), and
  * `overrides` as a YAML/JSON fragment over the documented defaults.
  */
-export function testConfig(
+export function testConfig(bus: BusKind, overrides: Record<string, unknown> = {}, namespace?: string) {
+  return parseConfig(JSON.stringify(testSettings(bus, overrides, namespace)), "test", {});
+}
+
+/** The same settings as a plain object, for the configuration file of a gateway in another process. */
+export function testSettings(
   bus: BusKind,
   overrides: Record<string, unknown> = {},
   namespace = randomUUID().slice(0, 8),
-) {
+): Record<string, unknown> {
   const services = inject("services");
   const base = {
     server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 2000 },
@@ -35,7 +40,7 @@ export function testConfig(
       password: services.clickhouse.password,
     },
   };
-  return parseConfig(JSON.stringify(deepMerge(base, overrides)), "test", {});
+  return deepMerge(base, overrides);
 }
 
 export async function startTestGateway(config: GatewayConfig, role: Role = "all"): Promise<RunningGateway> {

@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Role } from "../../runtime/gateway.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[];
+  readonly url: string;
+  readonly exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `ai-gateway start --role ROLE` as its own OS process with these settings, and waits until it is ready. */
+export async function spawnGateway(settings: Record<string, unknown>, role: Role): Promise<GatewayProcess> {
+  const configFile = join(mkdtempSync(join(tmpdir(), "gateway-process-")), "gateway.json");
+  writeFileSync(configFile, JSON.stringify(settings));
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", "start", "--role", role], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GATEWAY_CONFIG: configFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: LogLine[] = [];
+  let stderr = "";
+  let partial = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const text = partial + chunk.toString();
+    const complete = text.split("\n");
+    partial = complete.pop() ?? "";
+    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line) as LogLine);
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  for (;;) {
+    const ready = lines.find((line) => line.msg === "gateway ready");
+    if (ready) {
+      return {
+        child,
+        lines,
+        url: ready.url as string,
+        exited,
+        kill: (signal = "SIGTERM") => child.kill(signal),
+      };
+    }
+    const outcome = await Promise.race([
+      exited,
+      new Promise((resolve) => setTimeout(resolve, 50, "waiting")),
+    ]);
+    if (outcome !== "waiting")
+      throw new Error(`the ${role} process exited (${outcome}) before it was ready: ${stderr}`);
+  }
+}
