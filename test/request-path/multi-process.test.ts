@@ -165,7 +165,8 @@ describe("two ingresses and two workers as separate processes", () => {
     const completed = results.filter((result) => !result.error);
     expect(failed.length).toBeGreaterThan(0); // the victim held some of them
     // The survivor's own, and those the victim had not begun: redelivered by Kafka, they complete unseen.
-    expect(completed.length).toBeGreaterThan(30 - 8);
+    // At most the victim's 8 running requests fail.
+    expect(completed.length).toBeGreaterThanOrEqual(30 - 8);
     for (const { error } of failed) {
       expect(error).toBeInstanceOf(OpenAI.APIError);
       expect(error?.message).toMatch(/worker serving this request stopped/);
