@@ -7,10 +7,11 @@ import { createLogger } from "../runtime/logger.ts";
 const usage = `usage: ai-gateway <command>
 
 commands:
-  start [--role all|ingress|worker]
+  start [--role all|ingress|worker|sink]
            start the gateway (configuration: GATEWAY_CONFIG, default ./gateway.yaml).
-           all (default): every part in one process; ingress: the HTTP/WebSocket edge only;
-           worker: a provider worker only (needs Kafka and Redis to meet an ingress).
+           all (default): every part in one process. Split across processes (Kafka and Redis
+           connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
+           sink = attempt events into ClickHouse.
 `;
 
 async function main(argv: string[]): Promise<number> {

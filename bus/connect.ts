@@ -5,6 +5,7 @@ import { connectRedis } from "../runtime/redis.ts";
 import type { Bus } from "./contracts.ts";
 import { createInProcessBus } from "./in-process/bus.ts";
 import { createKafka } from "./kafka/client.ts";
+import { createKafkaEventPublisher, KafkaEventConsumer } from "./kafka/events.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
 import { ensureTopics } from "./kafka/topics.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
@@ -49,6 +50,9 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
     cancels,
     claims: createRedisClaims(redis),
+    events: createKafkaEventPublisher(producer, config.kafka),
+    createEventConsumer: () =>
+      new KafkaEventConsumer(kafka, config.kafka, log.child({ component: "analytics-consumer" })),
     checks: [
       { name: "kafka", check: async () => void (await admin.describeCluster()) },
       { name: "redis", check: async () => void (await redis.ping()) },

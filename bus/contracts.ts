@@ -1,3 +1,4 @@
+import type { AttemptEvent, AttemptEventInput } from "../schemas/attempt-event.ts";
 import type { ReplyEvent, ReplyEventInput } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelope, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
 
@@ -77,6 +78,20 @@ export interface ClaimStore {
   finish(requestId: string, keepMs: number): Promise<void>;
 }
 
+/** Workers → analytics: the record of each finished attempt. */
+export interface EventPublisher {
+  publish(event: AttemptEventInput): Promise<void>;
+}
+
+/**
+ * The analytics sink's side: batches of events. The batch is acknowledged (Kafka: its offsets
+ * committed) only when `handle` resolves, i.e. once the events are stored.
+ */
+export interface EventConsumer {
+  start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Everything a process needs from the bus, whichever implementation backs it. */
 export interface Bus {
   readonly kind: "kafka" | "in-process";
@@ -86,5 +101,7 @@ export interface Bus {
   createReplyReceiver(): Promise<ReplyReceiver>;
   readonly cancels: CancelChannel;
   readonly claims: ClaimStore;
+  readonly events: EventPublisher;
+  createEventConsumer(): EventConsumer;
   close(): Promise<void>;
 }

@@ -1,5 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
+import { runMigrations } from "../analytics/migrations/run.ts";
+import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBus } from "../bus/connect.ts";
 import { createModelCatalog } from "../config/model-catalog.ts";
 import type { GatewayConfig } from "../config/schema.ts";
@@ -13,8 +15,11 @@ import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
 
-/** `all` runs every part in one process (the embedded default); the others split them across processes. */
-export const roles = ["all", "ingress", "worker"] as const;
+/**
+ * `all` runs every part in one process (the embedded default); the others split them across
+ * processes: `ingress` (HTTP/WebSocket edge), `worker` (provider calls), `sink` (events → ClickHouse).
+ */
+export const roles = ["all", "ingress", "worker", "sink"] as const;
 export type Role = (typeof roles)[number];
 
 export interface RunningGateway {
@@ -46,20 +51,31 @@ export async function startGateway(
     }
   };
   const servesInference = role === "all" || role === "ingress";
+  const runsSink = role === "all" || role === "sink";
 
   try {
     let clickhouse: ClickHouseConnection | undefined;
-    if (servesInference) {
+    if (runsSink) {
       clickhouse = await connectClickHouse(config.clickhouse, log);
       const connection = clickhouse;
       closers.push(() => connection.close());
       checks.push({ name: "clickhouse", check: () => connection.ping() });
+      await runMigrations(connection.client, log);
     }
 
     const bus = await connectBus(config, log);
     closers.push(() => bus.close());
     checks.push(...bus.checks);
     const catalog = createModelCatalog(config.models);
+
+    if (clickhouse) {
+      const sink = await startAnalyticsSink(
+        bus.createEventConsumer(),
+        clickhouse.client,
+        log.child({ component: "sink" }),
+      );
+      closers.push(() => sink.stop());
+    }
 
     let worker: RunningWorker | undefined;
     if (role === "all" || role === "worker") {

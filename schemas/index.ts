@@ -1,3 +1,4 @@
+import { attemptEventSchema } from "./attempt-event.ts";
 import { createCodec } from "./codec.ts";
 import { replyEventSchema } from "./reply-event.ts";
 import { requestEnvelopeSchema } from "./request-envelope.ts";
@@ -6,4 +7,6 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
 export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 1);
 export const replyEventCodec = createCodec(replyEventSchema, 1);
 
-export const codecs = [requestEnvelopeCodec, replyEventCodec] as const;
+export const attemptEventCodec = createCodec(attemptEventSchema, 1);
+
+export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec] as const;

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import { replyEventCodec, requestEnvelopeCodec } from "../../schemas/index.ts";
+import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
+import { attemptEventCodec, replyEventCodec, requestEnvelopeCodec } from "../../schemas/index.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
 import {
@@ -8,6 +9,8 @@ import {
   type ClaimStore,
   cancelMemoryMs,
   type DeliverySink,
+  type EventConsumer,
+  type EventPublisher,
   type ReplyReceiver,
   type ReplySender,
   type RequestConsumer,
@@ -20,6 +23,7 @@ import {
  */
 export function createInProcessBus(): Bus {
   const requests = new InProcessRequestQueue();
+  const events = new InProcessEvents();
   const replyHandlers = new Map<string, (event: ReplyEvent) => void>();
   let receivers = 0;
 
@@ -48,8 +52,11 @@ export function createInProcessBus(): Bus {
     },
     cancels: new InProcessCancels(),
     claims: new InProcessClaims(),
+    events,
+    createEventConsumer: () => events,
     async close() {
       replyHandlers.clear();
+      await events.close();
     },
   };
 }
@@ -129,3 +136,45 @@ class InProcessClaims implements ClaimStore {
   }
   async finish(): Promise<void> {}
 }
+
+/** Events wait in memory and go to the sink in batches; a batch the sink fails to store stays for the next try. */
+class InProcessEvents implements EventPublisher, EventConsumer {
+  private pending: AttemptEvent[] = [];
+  private handle: ((events: AttemptEvent[]) => Promise<void>) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  async publish(event: AttemptEventInput): Promise<void> {
+    this.pending.push(attemptEventCodec.decode(attemptEventCodec.encode(event)));
+    if (this.pending.length >= eventBatchSize) this.flush();
+  }
+
+  async start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void> {
+    this.handle = handle;
+    this.timer = setInterval(() => this.flush(), eventFlushMs);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await this.flushing;
+    this.handle = undefined;
+  }
+
+  private flush(): void {
+    this.flushing = this.flushing.then(async () => {
+      const handle = this.handle;
+      if (!handle || this.pending.length === 0) return;
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await handle(batch);
+      } catch {
+        this.pending = [...batch, ...this.pending];
+      }
+    });
+  }
+}
+
+const eventBatchSize = 1000;
+const eventFlushMs = 250;

@@ -6,6 +6,11 @@ export function requestTopic(config: GatewayConfig["kafka"], priority: Priority)
   return `${config.topicPrefix}requests.${priority}`;
 }
 
+/** Attempt events, read by the analytics sink. */
+export function eventsTopic(config: GatewayConfig["kafka"]): string {
+  return `${config.topicPrefix}events`;
+}
+
 export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): Priority | undefined {
   return priorities.find((priority) => requestTopic(config, priority) === topic);
 }
@@ -13,9 +18,10 @@ export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): 
 /** Creates the gateway's topics where missing (idempotent; every process may call it at start). */
 export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"]): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const missing = priorities
-    .map((priority) => requestTopic(config, priority))
-    .filter((topic) => !existing.has(topic));
+  const missing = [
+    ...priorities.map((priority) => requestTopic(config, priority)),
+    eventsTopic(config),
+  ].filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "../support/eventually.ts";
-import { testKey, testSettings } from "../support/gateway.ts";
+import { requestIdOf, testKey, testSettings } from "../support/gateway.ts";
 import { type GatewayProcess, spawnGateway } from "../support/processes.ts";
 
 /**
@@ -100,7 +100,7 @@ describe("two ingresses and two workers as separate processes", () => {
     );
     try {
       for await (const chunk of stream) {
-        requestId = chunk.id.replace(/^chatcmpl-(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+        requestId = requestIdOf(chunk.id);
         abort.abort();
       }
     } catch {

@@ -2,7 +2,14 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, startTestGateway, testConfig, testKey } from "../support/gateway.ts";
+import {
+  busKinds,
+  queryAnalytics,
+  requestIdOf,
+  startTestGateway,
+  testConfig,
+  testKey,
+} from "../support/gateway.ts";
 
 const weatherTool = {
   type: "function" as const,
@@ -24,8 +31,9 @@ const timeTool = {
 describe.each(busKinds)("the OpenAI SDK against the gateway on the %s bus", (bus) => {
   let gateway: RunningGateway;
   let client: OpenAI;
+  const config = testConfig(bus);
   beforeAll(async () => {
-    gateway = await startTestGateway(testConfig(bus));
+    gateway = await startTestGateway(config);
     client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
   });
   afterAll(() => gateway.close());
@@ -50,6 +58,30 @@ describe.each(busKinds)("the OpenAI SDK against the gateway on the %s bus", (bus
       },
     ]);
     expect(completion.usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 4, total_tokens: 8 });
+
+    // The attempt lands in ClickHouse with what ran where and the provider's usage.
+    await eventually(async () => {
+      const rows = await queryAnalytics<Record<string, unknown>>(
+        config,
+        "SELECT outcome, status, model_requested, provider, provider_model, input_tokens, output_tokens, usage_estimated, stream, key_id, first_token_at IS NOT NULL AS has_first_token FROM attempts FINAL WHERE request_id = {id:UUID}",
+        { id: requestIdOf(completion.id) },
+      );
+      expect(rows).toEqual([
+        {
+          outcome: "completed",
+          status: 200,
+          model_requested: "mock",
+          provider: "mock",
+          provider_model: "mock",
+          input_tokens: 4,
+          output_tokens: 4,
+          usage_estimated: false,
+          stream: false,
+          key_id: expect.stringMatching(/^[0-9a-f]{12}$/),
+          has_first_token: 1,
+        },
+      ]);
+    });
   });
 
   it("streams a chat completion chunk by chunk, with usage when asked", async () => {
@@ -247,8 +279,10 @@ describe.each(busKinds)("the OpenAI SDK against the gateway on the %s bus", (bus
       { signal: abort.signal },
     );
     let received = 0;
+    let answerId = "";
     try {
-      for await (const _chunk of stream) {
+      for await (const chunk of stream) {
+        answerId = chunk.id;
         if (++received === 3) abort.abort();
       }
     } catch (error) {
@@ -257,5 +291,21 @@ describe.each(busKinds)("the OpenAI SDK against the gateway on the %s bus", (bus
     // Without the cancel the worker would stream for 40 s; it lets go long before.
     await eventually(() => expect(gateway.worker?.inFlight).toBe(0));
     expect(received).toBe(3);
+    // Recorded as cancelled, with the tokens streamed before the cancel (counted by the gateway).
+    await eventually(async () => {
+      const [row] = await queryAnalytics<{
+        outcome: string;
+        status: number;
+        output_tokens: number;
+        usage_estimated: boolean;
+      }>(
+        config,
+        "SELECT outcome, status, output_tokens, usage_estimated FROM attempts FINAL WHERE request_id = {id:UUID}",
+        { id: requestIdOf(answerId) },
+      );
+      expect(row).toMatchObject({ outcome: "cancelled", status: 499, usage_estimated: true });
+      expect(row?.output_tokens).toBeGreaterThanOrEqual(3);
+      expect(row?.output_tokens).toBeLessThan(2000);
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { parseConfig } from "../../config/load.ts";
@@ -38,6 +39,7 @@ export function testSettings(
       url: services.clickhouse.url,
       username: services.clickhouse.username,
       password: services.clickhouse.password,
+      database: `test_${namespace}`,
     },
   };
   return deepMerge(base, overrides);
@@ -61,4 +63,30 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Rows of a query against the ClickHouse database of a test gateway. */
+export async function queryAnalytics<Row>(
+  config: GatewayConfig,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<Row[]> {
+  const client = createClient({
+    url: config.clickhouse.url,
+    username: config.clickhouse.username,
+    password: config.clickhouse.password,
+    database: config.clickhouse.database,
+  });
+  try {
+    const result = await client.query({ query, query_params: params, format: "JSONEachRow" });
+    return await result.json<Row>();
+  } finally {
+    await client.close();
+  }
+}
+
+/** The request id (UUID) behind an OpenAI-shaped answer id (`chatcmpl-<32 hex>`) or an Anthropic one (`msg_…`). */
+export function requestIdOf(answerId: string): string {
+  const hex = answerId.replace(/^(chatcmpl-|msg_)/, "");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,0 +1,5 @@
+import { attempts } from "./0001-attempts.ts";
+import type { Migration } from "./migration.ts";
+
+/** Every migration, in the order they apply. */
+export const migrations: readonly Migration[] = [attempts];

@@ -1,0 +1,63 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { EventConsumer } from "../bus/contracts.ts";
+import type { Logger } from "../runtime/logger.ts";
+import type { AttemptEvent } from "../schemas/attempt-event.ts";
+
+export interface RunningSink {
+  stop(): Promise<void>;
+}
+
+/**
+ * Lands attempt events in ClickHouse, one insert per batch the bus hands over. A failed insert
+ * throws back to the bus, which keeps the batch and offers it again.
+ */
+export async function startAnalyticsSink(
+  consumer: EventConsumer,
+  client: ClickHouseClient,
+  log: Logger,
+): Promise<RunningSink> {
+  await consumer.start(async (events) => {
+    try {
+      await client.insert({ table: "attempts", values: events.map(toRow), format: "JSONEachRow" });
+    } catch (error) {
+      log.warn({ err: error, events: events.length }, "analytics insert failed; the batch will be retried");
+      throw error;
+    }
+  });
+  return { stop: () => consumer.close() };
+}
+
+function toRow(event: AttemptEvent) {
+  return {
+    request_id: event.requestId,
+    attempt: event.attempt,
+    worker_id: event.workerId,
+    received_at: clickhouseTime(event.receivedAtMs),
+    started_at: clickhouseTime(event.startedAtMs),
+    first_token_at: event.firstTokenAtMs === null ? null : clickhouseTime(event.firstTokenAtMs),
+    finished_at: clickhouseTime(event.finishedAtMs),
+    priority: event.priority,
+    inbound_api: event.inboundApi,
+    stream: event.stream,
+    key_id: event.keyId,
+    end_user: event.user ?? "",
+    tags: event.tags,
+    model_requested: event.modelRequested,
+    provider: event.provider,
+    provider_model: event.providerModel,
+    outcome: event.outcome,
+    error_code: event.errorCode ?? "",
+    status: event.status,
+    input_tokens: event.usage.inputTokens,
+    output_tokens: event.usage.outputTokens,
+    cached_input_tokens: event.usage.cachedInputTokens,
+    cache_write_tokens: event.usage.cacheWriteTokens,
+    reasoning_tokens: event.usage.reasoningTokens,
+    usage_estimated: event.usageEstimated,
+  };
+}
+
+/** DateTime64(3) in the form ClickHouse parses without settings: `2026-11-28 10:00:00.123`. */
+function clickhouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}

@@ -1,0 +1,91 @@
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { AttemptEvent } from "../../schemas/attempt-event.ts";
+import { attemptEventCodec } from "../../schemas/index.ts";
+import type { EventConsumer, EventPublisher } from "../contracts.ts";
+import { schemaVersionHeader } from "./requests.ts";
+import { eventsTopic } from "./topics.ts";
+
+export function createKafkaEventPublisher(
+  producer: Producer,
+  config: GatewayConfig["kafka"],
+): EventPublisher {
+  const version = String(attemptEventCodec.version);
+  return {
+    async publish(event) {
+      await producer.send({
+        topic: eventsTopic(config),
+        messages: [
+          {
+            key: event.requestId,
+            value: attemptEventCodec.encode(event),
+            headers: { [schemaVersionHeader]: version },
+          },
+        ],
+      });
+    },
+  };
+}
+
+/**
+ * The sink's consumer. The broker does the batching: a fetch returns once `minBytes` of events are
+ * there or `maxWaitTimeInMs` has passed. A batch's offsets are committed only after the handler
+ * stored it; if storing fails, kafkajs fetches the same events again (nothing is lost).
+ */
+export class KafkaEventConsumer implements EventConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: GatewayConfig["kafka"],
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: `${config.topicPrefix}analytics`,
+      sessionTimeout: config.sessionTimeoutMs,
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: eventsTopic(this.config), fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        const events: AttemptEvent[] = [];
+        for (const message of batch.messages) {
+          try {
+            const version = Number(
+              message.headers?.[schemaVersionHeader]?.toString() ?? attemptEventCodec.version,
+            );
+            events.push(attemptEventCodec.decode(message.value as Buffer, version));
+          } catch (error) {
+            this.log.error({ err: error, offset: message.offset }, "undecodable event skipped");
+          }
+        }
+        if (events.length > 0) await handle(events);
+        const last = batch.messages.at(-1);
+        if (!last) return;
+        resolveOffset(last.offset);
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+            },
+          ],
+        });
+        await heartbeat();
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,47 @@
+import { type AvroInput, type AvroType, nullable } from "./avro-type.ts";
+import { usageSchema } from "./reply-event.ts";
+import { priorities } from "./request-envelope.ts";
+
+/**
+ * What a worker records when it is done with one attempt at a request: who asked, what ran where,
+ * how it ended, how long each part took and the tokens it used. The analytics sink lands each in
+ * ClickHouse (analytics/).
+ */
+export const attemptEventSchema = {
+  type: "record",
+  name: "AttemptEvent",
+  namespace: "gateway.v1",
+  fields: [
+    { name: "requestId", type: "string" },
+    { name: "attempt", type: "string" },
+    { name: "workerId", type: "string" },
+    { name: "receivedAtMs", type: "long", doc: "when the ingress received the request" },
+    { name: "startedAtMs", type: "long", doc: "when the worker started it" },
+    { name: "firstTokenAtMs", type: nullable("long"), default: null },
+    { name: "finishedAtMs", type: "long" },
+    { name: "priority", type: { type: "enum", name: "Priority", symbols: priorities } },
+    { name: "inboundApi", type: "string" },
+    { name: "stream", type: "boolean" },
+    { name: "keyId", type: "string" },
+    { name: "user", type: nullable("string"), default: null },
+    { name: "tags", type: { type: "map", values: "string" }, default: {} },
+    { name: "modelRequested", type: "string" },
+    { name: "provider", type: "string", default: "" },
+    { name: "providerModel", type: "string", default: "" },
+    {
+      name: "outcome",
+      type: { type: "enum", name: "Outcome", symbols: ["completed", "failed", "cancelled"] },
+    },
+    { name: "errorCode", type: nullable("string"), default: null },
+    { name: "status", type: "int", doc: "HTTP status the caller got (or would have got)" },
+    { name: "usage", type: usageSchema },
+    {
+      name: "usageEstimated",
+      type: "boolean",
+      doc: "the provider reported no usage (e.g. a cancelled stream): counted by the gateway",
+    },
+  ],
+} as const;
+
+export type AttemptEvent = AvroType<typeof attemptEventSchema>;
+export type AttemptEventInput = AvroInput<typeof attemptEventSchema>;

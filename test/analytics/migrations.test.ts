@@ -1,0 +1,45 @@
+import { randomUUID } from "node:crypto";
+import { createClient } from "@clickhouse/client";
+import { pino } from "pino";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { migrations } from "../../analytics/migrations/registry.ts";
+import { runMigrations } from "../../analytics/migrations/run.ts";
+
+const endpoint = inject("services").clickhouse;
+const database = `test_migrations_${randomUUID().slice(0, 8)}`;
+const admin = createClient({ url: endpoint.url, username: endpoint.username, password: endpoint.password });
+const client = createClient({
+  url: endpoint.url,
+  username: endpoint.username,
+  password: endpoint.password,
+  database,
+});
+afterAll(async () => {
+  await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  await Promise.all([admin.close(), client.close()]);
+});
+
+describe("analytics migrations", () => {
+  it("are numbered 1, 2, 3 … without gaps, so their order is unambiguous", () => {
+    expect(migrations.map((migration) => migration.id)).toEqual(migrations.map((_, index) => index + 1));
+  });
+
+  it("apply once, record themselves, and apply nothing the second time, even run side by side", async () => {
+    await admin.command({ query: `CREATE DATABASE ${database}` });
+    const log = pino({ level: "silent" });
+    const [first, second] = await Promise.all([runMigrations(client, log), runMigrations(client, log)]);
+    expect([...first, ...second].sort()).toEqual(
+      expect.arrayContaining(migrations.map((migration) => migration.id)),
+    );
+    expect(await runMigrations(client, log)).toEqual([]);
+    const tables = await client.query({
+      query: "SELECT name, engine FROM system.tables WHERE database = {database:String} ORDER BY name",
+      query_params: { database },
+      format: "JSONEachRow",
+    });
+    expect(await tables.json()).toEqual([
+      { name: "attempts", engine: "ReplacingMergeTree" },
+      { name: "schema_migrations", engine: "ReplacingMergeTree" },
+    ]);
+  });
+});
