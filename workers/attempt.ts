@@ -112,7 +112,7 @@ async function serve(
     started: { workerId: context.workerId, provider: target.provider, model: target.model },
   });
 
-  const call = { model: target.model, signal };
+  const call = { model: target.model, signal, stream: envelope.stream, inboundApi: envelope.inboundApi };
   if (envelope.chat) {
     for await (const part of provider.chat(envelope.chat, call)) {
       signal.throwIfAborted();

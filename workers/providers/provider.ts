@@ -1,6 +1,6 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../schemas/reply-event.ts";
-import type { ChatRequest, EmbeddingsRequest } from "../../schemas/request-envelope.ts";
+import type { ChatRequest, EmbeddingsRequest, InboundApi } from "../../schemas/request-envelope.ts";
 
 /**
  * The interface every provider adapter implements (version 1). An adapter translates the gateway's
@@ -26,6 +26,10 @@ export interface CallOptions {
   model: string;
   /** Aborted when the client goes away or the deadline passes. */
   signal: AbortSignal;
+  /** Whether the caller streams; an adapter may still stream from its provider either way. */
+  stream: boolean;
+  /** The API the caller spoke: `extraJson` holds that API's unmodelled options. */
+  inboundApi: InboundApi;
 }
 
 export interface EmbeddingsResult {

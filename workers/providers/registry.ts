@@ -1,4 +1,5 @@
 import { mockProvider } from "./mock/index.ts";
+import { openAIProvider } from "./openai/index.ts";
 import type { ProviderType } from "./provider.ts";
 
 /**
@@ -7,6 +8,7 @@ import type { ProviderType } from "./provider.ts";
  */
 export const providerTypes = {
   mock: mockProvider,
+  openai: openAIProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

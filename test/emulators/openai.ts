@@ -1,0 +1,302 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A stand-in for OpenAI's API, written from its public reference: Chat Completions (whole and
+ * streamed as `chat.completion.chunk` SSE with `data: [DONE]`, usage on request), Embeddings,
+ * error bodies `{"error":{message,type,param,code}}` and x-ratelimit-* headers. It answers at once
+ * (or after `chunkDelayMs` per streamed chunk) and keeps every request it received.
+ *
+ * Its answer echoes the last user message. The prompt steers it:
+ *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2)
+ *   [emulator:midstream]   stream two words, then an error event
+ */
+export interface OpenAIEmulator {
+  readonly url: string;
+  readonly requests: Array<{
+    path: string;
+    headers: IncomingMessage["headers"];
+    body: Record<string, unknown>;
+  }>;
+  close(): Promise<void>;
+}
+
+export interface OpenAIEmulatorOptions {
+  apiKey: string;
+  port?: number;
+  chunkDelayMs?: number;
+  /** Keep received requests (tests); off for benchmarks. */
+  record?: boolean;
+}
+
+export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
+  const requests: OpenAIEmulator["requests"] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      let body: Record<string, unknown> = {};
+      try {
+        body =
+          chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};
+      } catch {
+        return sendError(
+          response,
+          400,
+          "We could not parse the JSON body of your request.",
+          "invalid_request_error",
+          null,
+        );
+      }
+      if (options.record !== false)
+        requests.push({ path: request.url ?? "", headers: request.headers, body });
+      handle(request, response, body, options).catch((error: Error) => {
+        if (!response.headersSent) sendError(response, 500, error.message, "server_error", null);
+        else response.destroy();
+      });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  options: OpenAIEmulatorOptions,
+) {
+  const presented = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
+  if (presented !== options.apiKey) {
+    // OpenAI echoes a masked key in this message; a gateway must not pass it on.
+    const masked = `${presented.slice(0, 3)}*********${presented.slice(-4)}`;
+    return sendError(
+      response,
+      401,
+      `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+      "invalid_request_error",
+      "invalid_api_key",
+    );
+  }
+  if (request.method !== "POST")
+    return sendError(response, 405, "Method not allowed", "invalid_request_error", null);
+  if (request.url === "/v1/embeddings") return embeddings(response, body);
+  if (request.url !== "/v1/chat/completions")
+    return sendError(response, 404, `Invalid URL (POST ${request.url})`, "invalid_request_error", null);
+
+  const messages = (body.messages as Array<{ role: string; content: unknown }> | undefined) ?? [];
+  if (typeof body.model !== "string" || messages.length === 0) {
+    return sendError(
+      response,
+      400,
+      "you must provide a model parameter and messages",
+      "invalid_request_error",
+      null,
+    );
+  }
+  if (body.model.startsWith("missing")) {
+    return sendError(
+      response,
+      404,
+      `The model \`${body.model}\` does not exist or you do not have access to it.`,
+      "invalid_request_error",
+      "model_not_found",
+    );
+  }
+  const lastUser = [...messages].reverse().find((message) => message.role === "user");
+  const text =
+    typeof lastUser?.content === "string" ? lastUser.content : JSON.stringify(lastUser?.content ?? "");
+  const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
+  if (status) {
+    if (status === 429) {
+      response.setHeader("retry-after", "2");
+      response.setHeader("x-ratelimit-remaining-requests", "0");
+    }
+    return sendError(
+      response,
+      status,
+      `Emulated failure with status ${status}`,
+      status === 429 ? "requests" : "server_error",
+      status === 429 ? "rate_limit_exceeded" : null,
+    );
+  }
+
+  const words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  const tools = (body.tools as Array<{ function: { name: string } }> | undefined) ?? [];
+  const toolChoice = body.tool_choice as string | { function: { name: string } } | undefined;
+  const calledTool =
+    typeof toolChoice === "object"
+      ? toolChoice.function.name
+      : toolChoice === "required"
+        ? tools[0]?.function.name
+        : undefined;
+  const promptTokens = messages.reduce(
+    (sum, message) => sum + JSON.stringify(message.content ?? "").split(/\s+/).length,
+    0,
+  );
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: calledTool ? 5 : words.length,
+    total_tokens: promptTokens + (calledTool ? 5 : words.length),
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+  const id = `chatcmpl-emu${Date.now().toString(36)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const model = `${body.model}-2025-01-01`;
+  rateLimitHeaders(response);
+
+  if (body.stream !== true) {
+    const message = calledTool
+      ? {
+          role: "assistant",
+          content: null,
+          refusal: null,
+          tool_calls: [
+            { id: "call_emu_1", type: "function", function: { name: calledTool, arguments: "{}" } },
+          ],
+        }
+      : { role: "assistant", content: words.join(" "), refusal: null };
+    return sendJson(response, 200, {
+      id,
+      object: "chat.completion",
+      created,
+      model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: calledTool ? "tool_calls" : "stop" }],
+      usage,
+      service_tier: "default",
+      system_fingerprint: "fp_emulator",
+    });
+  }
+
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  const includeUsage =
+    (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_emulator", choices, ...(includeUsage && { usage: null }), ...extra })}\n\n`;
+  const delay = async () => {
+    if (options.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs));
+  };
+  response.write(
+    chunk([
+      {
+        index: 0,
+        delta: { role: "assistant", content: "", refusal: null },
+        logprobs: null,
+        finish_reason: null,
+      },
+    ]),
+  );
+  if (calledTool) {
+    response.write(
+      chunk([
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              { index: 0, id: "call_emu_1", type: "function", function: { name: calledTool, arguments: "" } },
+            ],
+          },
+          logprobs: null,
+          finish_reason: null,
+        },
+      ]),
+    );
+    for (const piece of ["{", "}"]) {
+      await delay();
+      response.write(
+        chunk([
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ]),
+      );
+    }
+  } else {
+    for (const [index, word] of words.entries()) {
+      await delay();
+      if (response.destroyed) return;
+      if (text.includes("[emulator:midstream]") && index === 2) {
+        response.write(
+          `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
+        );
+        return response.end();
+      }
+      response.write(
+        chunk([
+          {
+            index: 0,
+            delta: { content: index === 0 ? word : ` ${word}` },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ]),
+      );
+    }
+  }
+  response.write(
+    chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: calledTool ? "tool_calls" : "stop" }]),
+  );
+  if (includeUsage) response.write(chunk([], { usage }));
+  response.end("data: [DONE]\n\n");
+}
+
+function embeddings(response: ServerResponse, body: Record<string, unknown>) {
+  const inputs = typeof body.input === "string" ? [body.input] : ((body.input as string[] | undefined) ?? []);
+  const dimensions = typeof body.dimensions === "number" ? body.dimensions : 8;
+  rateLimitHeaders(response);
+  sendJson(response, 200, {
+    object: "list",
+    data: inputs.map((text, index) => ({
+      object: "embedding",
+      index,
+      embedding: Array.from({ length: dimensions }, (_, position) => ((text.length + position) % 7) / 7),
+    })),
+    model: body.model,
+    usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
+  });
+}
+
+function rateLimitHeaders(response: ServerResponse) {
+  response.setHeader("x-ratelimit-limit-requests", "10000");
+  response.setHeader("x-ratelimit-remaining-requests", "9999");
+  response.setHeader("x-ratelimit-reset-requests", "6ms");
+  response.setHeader("x-request-id", `req_emu${Date.now().toString(36)}`);
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(JSON.stringify(body));
+}
+
+function sendError(
+  response: ServerResponse,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+) {
+  sendJson(response, status, { error: { message, type, param: null, code } });
+}

@@ -1,0 +1,83 @@
+import { Pool } from "undici";
+import { GatewayError } from "../../../schemas/errors.ts";
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array> & {
+    text(): Promise<string>;
+    json(): Promise<unknown>;
+    dump(): Promise<void>;
+  };
+}
+
+export interface HttpClient {
+  post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpClientOptions {
+  /** Most connections kept to this provider (per worker process). */
+  connections: number;
+  connectTimeoutMs: number;
+  /** Longest wait for the response headers (for a stream: until the provider starts answering). */
+  headersTimeoutMs: number;
+  /** Longest silence between two pieces of the body. */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * A keep-alive connection pool to one provider's base URL. The URL comes from configuration only:
+ * requests name a path under it, so nothing a caller sends can point the gateway (and its keys)
+ * at another host.
+ */
+export function createHttpClient(baseUrl: string, options: HttpClientOptions): HttpClient {
+  const url = new URL(baseUrl);
+  const basePath = url.pathname.replace(/\/$/, "");
+  const pool = new Pool(url.origin, {
+    connections: options.connections,
+    connectTimeout: options.connectTimeoutMs,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  return {
+    async post(path, body, headers, signal) {
+      try {
+        const response = await pool.request({
+          method: "POST",
+          path: `${basePath}${path}`,
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify(body),
+          signal,
+        });
+        return { status: response.statusCode, headers: response.headers, body: response.body };
+      } catch (error) {
+        throw transportError(error, signal);
+      }
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** A failure to talk to the provider at all, as the gateway error to report (and, later, to fail over on). */
+export function transportError(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason ?? error;
+  const code = (error as { code?: string }).code ?? "";
+  if (
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT" ||
+    code === "UND_ERR_CONNECT_TIMEOUT"
+  ) {
+    return new GatewayError("timeout", `the provider did not answer in time (${code})`);
+  }
+  return new GatewayError(
+    "provider_error",
+    `the provider could not be reached (${code || (error as Error).message})`,
+  );
+}

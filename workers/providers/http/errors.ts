@@ -1,0 +1,62 @@
+import { GatewayError } from "../../../schemas/errors.ts";
+import type { HttpResponse } from "./client.ts";
+
+/**
+ * A provider's HTTP error as a gateway error with the status the caller should see:
+ * - 400/404/413/422: the request's fault; the provider's own message is passed on;
+ * - 401/403: the gateway's provider credentials were refused. Not the caller's fault, so 502,
+ *   and the provider's message is dropped: some providers echo part of the key in it;
+ * - 429: rate limited, with the provider's retry-after (seconds or milliseconds) kept;
+ * - 5xx, 408, 409: the provider failed (502; 503 stays "overloaded").
+ */
+export async function providerHttpError(provider: string, response: HttpResponse): Promise<GatewayError> {
+  const text = await response.body.text().catch(() => "");
+  const message = messageOf(text) ?? `HTTP ${response.status}`;
+  const status = response.status;
+  if (status === 401 || status === 403) {
+    return new GatewayError(
+      "provider_error",
+      `${provider} refused the gateway's credentials (HTTP ${status})`,
+      { status: 502 },
+    );
+  }
+  if (status === 429) {
+    return new GatewayError("rate_limited", `${provider} is rate limiting: ${message}`, {
+      retryAfterMs: retryAfterMs(response.headers),
+    });
+  }
+  if (status === 404) return new GatewayError("not_found", `${provider}: ${message}`);
+  if (status === 413) return new GatewayError("request_too_large", `${provider}: ${message}`);
+  if (status === 400 || status === 422)
+    return new GatewayError("invalid_request", `${provider}: ${message}`, { status: 400 });
+  if (status === 503 || status === 529) {
+    return new GatewayError("overloaded", `${provider} is overloaded: ${message}`, {
+      retryAfterMs: retryAfterMs(response.headers),
+    });
+  }
+  return new GatewayError("provider_error", `${provider} failed (HTTP ${status}): ${message}`, {
+    status: 502,
+  });
+}
+
+/** The message of an OpenAI-, Anthropic- or Gemini-style error body. */
+function messageOf(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+    if (typeof body.error === "string") return body.error;
+    return body.error?.message ?? body.message;
+  } catch {
+    return text.trim().slice(0, 500) || undefined;
+  }
+}
+
+function retryAfterMs(headers: HttpResponse["headers"]): number | undefined {
+  const milliseconds = Number(headers["retry-after-ms"]);
+  if (Number.isFinite(milliseconds) && milliseconds > 0) return milliseconds;
+  const value = headers["retry-after"];
+  if (typeof value !== "string") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
