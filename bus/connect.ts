@@ -5,12 +5,15 @@ import { connectRedis } from "../runtime/redis.ts";
 import type { Bus } from "./contracts.ts";
 import { createInProcessBus } from "./in-process/bus.ts";
 import { createKafka } from "./kafka/client.ts";
+import { CoalescingProducer } from "./kafka/coalescing-producer.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./kafka/events.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
 import { ensureTopics } from "./kafka/topics.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
 import { createRedisClaims } from "./redis/claims.ts";
 import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replies.ts";
+
+const eventLingerMs = 20;
 
 export interface ConnectedBus extends Bus {
   /** Health checks of what the bus runs on. */
@@ -42,15 +45,18 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
   }
   log.info({ brokers: config.kafka.brokers }, "connected to Kafka and Redis");
   const cancels = createRedisCancels(redis, config.redis.keyPrefix);
+  const requestsOut = new CoalescingProducer(producer, 0);
+  // Nobody waits for events: they may linger to travel in larger batches.
+  const eventsOut = new CoalescingProducer(producer, eventLingerMs);
   return {
     kind: "kafka",
-    requests: createKafkaRequestPublisher(producer, config.kafka),
+    requests: createKafkaRequestPublisher(requestsOut, config.kafka),
     createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, log.child({ component: "consumer" })),
     replies: createRedisReplySender(redis),
     createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
     cancels,
     claims: createRedisClaims(redis),
-    events: createKafkaEventPublisher(producer, config.kafka),
+    events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
       new KafkaEventConsumer(kafka, config.kafka, log.child({ component: "analytics-consumer" })),
     checks: [
@@ -58,6 +64,7 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
       { name: "redis", check: async () => void (await redis.ping()) },
     ],
     async close() {
+      await Promise.all([requestsOut.flush(), eventsOut.flush()]);
       await cancels.close();
       await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
       await redis.quit().catch(() => redis.disconnect());

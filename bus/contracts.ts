@@ -59,8 +59,6 @@ export interface CancelChannel {
   cancel(requestId: string): Promise<void>;
   /** Called on every worker with each cancelled request id. */
   onCancel(handler: (requestId: string) => void): Promise<void>;
-  /** True if the request was cancelled before a worker started it. */
-  isCancelled(requestId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -70,7 +68,7 @@ export interface CancelChannel {
  * rebalance or a crash) runs again only when its previous runner is gone and did not finish.
  */
 export interface ClaimStore {
-  /** True if this attempt now owns the request. */
+  /** True if this attempt now owns the request; false if a live attempt holds it, it finished, or it was cancelled. */
   claim(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
   /** Extends a live claim; false if it was lost. */
   renew(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;

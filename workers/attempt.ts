@@ -37,7 +37,7 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
   const envelope = delivery.envelope;
   const requestLog = log.child({ requestId: envelope.id });
   try {
-    if (Date.now() > envelope.deadlineMs || (await bus.cancels.isCancelled(envelope.id))) return;
+    if (Date.now() > envelope.deadlineMs) return;
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     if (!(await bus.claims.claim(envelope.id, attempt, claimTtlMs))) return;

@@ -24,6 +24,7 @@ import {
 export function createInProcessBus(): Bus {
   const requests = new InProcessRequestQueue();
   const events = new InProcessEvents();
+  const cancels = new InProcessCancels();
   const replyHandlers = new Map<string, (event: ReplyEvent) => void>();
   let receivers = 0;
 
@@ -50,8 +51,8 @@ export function createInProcessBus(): Bus {
         },
       };
     },
-    cancels: new InProcessCancels(),
-    claims: new InProcessClaims(),
+    cancels,
+    claims: new InProcessClaims(cancels),
     events,
     createEventConsumer: () => events,
     async close() {
@@ -111,7 +112,7 @@ class InProcessCancels implements CancelChannel {
   async onCancel(handler: (requestId: string) => void): Promise<void> {
     this.events.on("cancel", handler);
   }
-  async isCancelled(requestId: string): Promise<boolean> {
+  has(requestId: string): boolean {
     return this.cancelled.has(requestId);
   }
   async close(): Promise<void> {
@@ -126,10 +127,12 @@ class InProcessCancels implements CancelChannel {
   }
 }
 
-/** The in-process queue hands each request out once and never redelivers it, so every claim holds. */
+/** The in-process queue hands each request out once and never redelivers it: a claim holds unless the request was cancelled. */
 class InProcessClaims implements ClaimStore {
-  async claim(): Promise<boolean> {
-    return true;
+  constructor(private readonly cancels: InProcessCancels) {}
+
+  async claim(requestId: string): Promise<boolean> {
+    return !this.cancels.has(requestId);
   }
   async renew(): Promise<boolean> {
     return true;

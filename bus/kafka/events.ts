@@ -1,28 +1,24 @@
-import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { AttemptEvent } from "../../schemas/attempt-event.ts";
 import { attemptEventCodec } from "../../schemas/index.ts";
 import type { EventConsumer, EventPublisher } from "../contracts.ts";
+import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { schemaVersionHeader } from "./requests.ts";
 import { eventsTopic } from "./topics.ts";
 
 export function createKafkaEventPublisher(
-  producer: Producer,
+  producer: CoalescingProducer,
   config: GatewayConfig["kafka"],
 ): EventPublisher {
   const version = String(attemptEventCodec.version);
   return {
-    async publish(event) {
-      await producer.send({
-        topic: eventsTopic(config),
-        messages: [
-          {
-            key: event.requestId,
-            value: attemptEventCodec.encode(event),
-            headers: { [schemaVersionHeader]: version },
-          },
-        ],
+    publish(event) {
+      return producer.send(eventsTopic(config), {
+        key: event.requestId,
+        value: attemptEventCodec.encode(event),
+        headers: { [schemaVersionHeader]: version },
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { requestEnvelopeCodec } from "../../schemas/index.ts";
@@ -9,6 +9,7 @@ import {
   type RequestEnvelopeInput,
 } from "../../schemas/request-envelope.ts";
 import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contracts.ts";
+import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { PartitionOffsets } from "./offset-tracker.ts";
 import { priorityOfTopic, requestTopic } from "./topics.ts";
 
@@ -16,22 +17,17 @@ import { priorityOfTopic, requestTopic } from "./topics.ts";
 export const schemaVersionHeader = "schema-version";
 
 export function createKafkaRequestPublisher(
-  producer: Producer,
+  producer: CoalescingProducer,
   config: GatewayConfig["kafka"],
 ): RequestPublisher {
   const version = String(requestEnvelopeCodec.version);
   return {
-    async publish(envelope: RequestEnvelopeInput) {
-      await producer.send({
-        topic: requestTopic(config, envelope.priority),
-        // Keyed by request id: requests spread evenly over partitions.
-        messages: [
-          {
-            key: envelope.id,
-            value: requestEnvelopeCodec.encode(envelope),
-            headers: { [schemaVersionHeader]: version },
-          },
-        ],
+    publish(envelope: RequestEnvelopeInput) {
+      // Keyed by request id: requests spread evenly over partitions.
+      return producer.send(requestTopic(config, envelope.priority), {
+        key: envelope.id,
+        value: requestEnvelopeCodec.encode(envelope),
+        headers: { [schemaVersionHeader]: version },
       });
     },
   };

@@ -1,6 +1,9 @@
 import type { Redis } from "ioredis";
 import { type CancelChannel, cancelMemoryMs } from "../contracts.ts";
 
+/** The key that remembers a cancel for a worker that dequeues the request later (see claims.ts). */
+export const cancelledKey = (requestId: string) => `cancelled:${requestId}`;
+
 /**
  * Cancels are broadcast to every worker on one pub/sub channel (they are rare, and the worker
  * running the request may not be known yet), and remembered in a key for a worker that dequeues
@@ -13,7 +16,7 @@ export function createRedisCancels(redis: Redis, keyPrefix: string): CancelChann
     async cancel(requestId) {
       await redis
         .multi()
-        .set(`cancelled:${requestId}`, "1", "PX", cancelMemoryMs)
+        .set(cancelledKey(requestId), "1", "PX", cancelMemoryMs)
         .publish(channel, requestId)
         .exec();
     },
@@ -24,9 +27,6 @@ export function createRedisCancels(redis: Redis, keyPrefix: string): CancelChann
       }
       subscriber.on("message", (_channel: string, requestId: string) => handler(requestId));
       await subscriber.subscribe(channel);
-    },
-    async isCancelled(requestId) {
-      return (await redis.exists(`cancelled:${requestId}`)) === 1;
     },
     async close() {
       subscriber?.disconnect();

@@ -22,14 +22,22 @@ export interface GatewayProcess {
 }
 
 /** Starts `ai-gateway start --role ROLE` as its own OS process with these settings, and waits until it is ready. */
-export async function spawnGateway(settings: Record<string, unknown>, role: Role): Promise<GatewayProcess> {
+export async function spawnGateway(
+  settings: Record<string, unknown>,
+  role: Role,
+  nodeArgs: string[] = [],
+): Promise<GatewayProcess> {
   const configFile = join(mkdtempSync(join(tmpdir(), "gateway-process-")), "gateway.json");
   writeFileSync(configFile, JSON.stringify(settings));
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", "start", "--role", role], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GATEWAY_CONFIG: configFile },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", "bin/gateway.ts", "start", "--role", role],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GATEWAY_CONFIG: configFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const lines: LogLine[] = [];
   let stderr = "";
   let partial = "";

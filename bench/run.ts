@@ -1,0 +1,111 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { provisionServices } from "../test/services/provision.ts";
+import { measureReplyChannels } from "./reply-channel.ts";
+import { benchRequestPath } from "./request-path.ts";
+import { ms, quantile } from "./stats.ts";
+
+/**
+ * `npm run bench`: measures the reply channels and the request path on real Kafka, Redis and
+ * ClickHouse (started like the tests start them), prints the results and writes them into
+ * BENCHMARKS.md between its generated-section markers.
+ */
+const quick = process.argv.includes("--quick");
+const services = await provisionServices();
+try {
+  const started = Date.now();
+  const channels = await measureReplyChannels({
+    redisUrl: services.endpoints.redis.url,
+    kafkaBrokers: services.endpoints.kafka.brokers,
+  });
+  const path = await benchRequestPath({
+    services: services.endpoints,
+    rate: 200,
+    phaseMs: quick ? 5_000 : 15_000,
+    sweepRates: quick ? [200, 400] : [100, 200, 300, 400, 600, 800],
+    sweepMs: quick ? 3_000 : 6_000,
+  });
+  const report = render(channels, path, Math.round((Date.now() - started) / 1000));
+  process.stdout.write(`${report}\n`);
+  writeGeneratedSection(report);
+} finally {
+  await services.stop();
+}
+
+type PathResult = Awaited<ReturnType<typeof benchRequestPath>>;
+
+function render(
+  channels: Awaited<ReturnType<typeof measureReplyChannels>>,
+  path: PathResult,
+  seconds: number,
+): string {
+  const { phases } = path;
+  const added = (gateway: number[], direct: number[], q: number) =>
+    quantile(gateway, q) - quantile(direct, q);
+  const row = (name: string, direct: number[], gateway: number[]) =>
+    `| ${name} | ${ms(quantile(direct, 0.5))} / ${ms(quantile(direct, 0.99))} | ${ms(quantile(gateway, 0.5))} / ${ms(quantile(gateway, 0.99))} | **${ms(added(gateway, direct, 0.5))}** / **${ms(added(gateway, direct, 0.99))}** |`;
+  const held = path.sweep
+    .filter((step) => step.errors === 0 && step.gateway.p99 - step.direct.p99 < 50)
+    .map((step) => step.rate);
+  const errors = Object.values(phases).reduce((sum, phase) => sum + phase.errors, 0);
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`npm run bench${quick ? " -- --quick" : ""}\` (${seconds} s) on ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything ran on this one machine at once: Kafka, Redis, ClickHouse, the emulator, 2 ingress + 2 worker + 1 sink processes and the load generator.`,
+    "",
+    "### Reply channel: one-way latency of a 120-byte message at 1,000 messages/s (ms)",
+    "",
+    "| channel | p50 | p90 | p99 |",
+    "| --- | --- | --- | --- |",
+    ...Object.entries(channels).map(
+      ([name, result]) => `| ${name} | ${ms(result.p50)} | ${ms(result.p90)} | ${ms(result.p99)} |`,
+    ),
+    "",
+    `### Request path at ${path.sweep.length > 0 ? 200 : 0} requests/s: direct to the emulator vs through the gateway (ms, p50 / p99)`,
+    "",
+    "| measure | direct | through the gateway | added by the gateway |",
+    "| --- | --- | --- | --- |",
+    row("non-streaming, whole answer", phases.directWhole.latencies, phases.gatewayWhole.latencies),
+    row("streaming, time to first token", phases.directStream.latencies, phases.gatewayStream.latencies),
+    "",
+    `Requests that failed during the fixed-rate phases: ${errors}.`,
+    "",
+    "### Rate sweep, non-streaming (ms)",
+    "",
+    "| requests/s | direct p50 / p99 | gateway p50 / p99 | added p50 / p99 | errors |",
+    "| --- | --- | --- | --- | --- |",
+    ...path.sweep.map(
+      (step) =>
+        `| ${step.rate} | ${ms(step.direct.p50)} / ${ms(step.direct.p99)} | ${ms(step.gateway.p50)} / ${ms(step.gateway.p99)} | ${ms(step.gateway.p50 - step.direct.p50)} / ${ms(step.gateway.p99 - step.direct.p99)} | ${step.errors} |`,
+    ),
+    "",
+    `Highest rate held with p99 added latency under 50 ms and no errors: **${held.length > 0 ? Math.max(...held) : "none"} requests/s** (of the rates tried).`,
+    "",
+    "### Where a request's time goes (p50, ms, from the gateway's own attempt events in ClickHouse)",
+    "",
+    "| stream | attempts | ingress → Kafka → worker start (p50 / p99) | worker start → first token | worker start → done |",
+    "| --- | --- | --- | --- | --- |",
+    ...path.stages.map(
+      (stage) =>
+        `| ${stage.stream ? "yes" : "no"} | ${stage.attempts} | ${stage.queue_p50} / ${stage.queue_p99} | ${stage.provider_first_token_p50} | ${stage.worker_total_p50} |`,
+    ),
+    "",
+    `### CPU profile of one ingress and one worker process over the whole run (${path.profile.totalSeconds.toFixed(1)} s of CPU, idle excluded)`,
+    "",
+    "| where | share of CPU |",
+    "| --- | --- |",
+    ...path.profile.areas.map((area) => `| ${area.name} | ${area.percent.toFixed(1)} % |`),
+    "",
+    "| hottest functions (self time) | share |",
+    "| --- | --- |",
+    ...path.profile.functions.map((fn) => `| \`${fn.name}\` | ${fn.percent.toFixed(1)} % |`),
+  ].join("\n");
+}
+
+function writeGeneratedSection(report: string): void {
+  const file = new URL("../BENCHMARKS.md", import.meta.url);
+  const start = "<!-- generated by npm run bench: start -->";
+  const end = "<!-- generated by npm run bench: end -->";
+  const current = existsSync(file) ? readFileSync(file, "utf8") : `# Benchmarks\n\n${start}\n${end}\n`;
+  const before = current.slice(0, current.indexOf(start) + start.length);
+  const after = current.slice(current.indexOf(end));
+  writeFileSync(file, `${before}\n${report}\n${after}`);
+}

@@ -1,0 +1,48 @@
+/** The q-quantile (0..1) of samples, by nearest rank. */
+export function quantile(samples: number[], q: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+export function summary(samples: number[]) {
+  return {
+    n: samples.length,
+    p50: quantile(samples, 0.5),
+    p90: quantile(samples, 0.9),
+    p99: quantile(samples, 0.99),
+  };
+}
+
+export const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
+
+/**
+ * Runs `fire` at a fixed rate for `durationMs`, without waiting for answers (an open loop, so a
+ * slow answer cannot hold back the next request and hide its own delay). Each result is measured
+ * from the request's scheduled start.
+ */
+export async function openLoop(
+  rate: number,
+  durationMs: number,
+  fire: (scheduledAt: number) => Promise<number>,
+): Promise<{ latencies: number[]; errors: number }> {
+  const interval = 1000 / rate;
+  const total = Math.floor((durationMs / 1000) * rate);
+  const start = performance.now();
+  const pending: Array<Promise<void>> = [];
+  const latencies: number[] = [];
+  let errors = 0;
+  for (let index = 0; index < total; index++) {
+    const scheduledAt = start + index * interval;
+    const wait = scheduledAt - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      fire(scheduledAt).then(
+        (latency) => void latencies.push(latency),
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, errors };
+}
