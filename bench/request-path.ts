@@ -6,6 +6,7 @@ import { createClient } from "@clickhouse/client";
 import { Pool } from "undici";
 import type { ServiceEndpoints } from "../test/services/endpoints.ts";
 import { type GatewayProcess, spawnGateway } from "../test/support/processes.ts";
+import { benchProcesses, cpuByLabel } from "./cpu.ts";
 import { summarizeProfiles } from "./profile.ts";
 import { openLoop, summary } from "./stats.ts";
 
@@ -15,11 +16,15 @@ const model = "bench-model";
 
 export interface RequestPathOptions {
   services: ServiceEndpoints;
+  /** Partitions of each gateway topic. */
+  partitions: number;
   /** Requests per second of the fixed-rate phases. */
   rate: number;
   phaseMs: number;
   sweepRates: number[];
   sweepMs: number;
+  /** Length of the separate, profiled run. */
+  profileMs: number;
 }
 
 /**
@@ -40,7 +45,7 @@ export async function benchRequestPath(options: RequestPathOptions) {
     log: { level: "info" },
     ingress: { maxInFlight: { interactive: 20_000, default: 20_000, batch: 20_000 } },
     workers: { concurrency: 1024 },
-    kafka: { brokers: services.kafka.brokers, topicPrefix: `${namespace}.`, partitions: 12 },
+    kafka: { brokers: services.kafka.brokers, topicPrefix: `${namespace}.`, partitions: options.partitions },
     redis: { url: services.redis.url, keyPrefix: `${namespace}:` },
     clickhouse: { ...services.clickhouse, database: namespace },
     providers: [
@@ -52,72 +57,100 @@ export async function benchRequestPath(options: RequestPathOptions) {
     ],
     models: [{ name: model, provider: "emulator" }],
   };
+  const topology = (profiled: boolean) => startTopology(settings, profiled);
+  try {
+    const main = await topology(false);
+    const measurement = await measure(main, emulatorUrl, options).finally(() => main.stop());
+    const stages = await stageBreakdown(
+      settings.clickhouse,
+      measurement.measuredFrom,
+      measurement.measuredTo,
+    );
+
+    // The CPU profile comes from a run of its own: a profiler in the measured processes would slow them.
+    const profiledRun = await topology(true);
+    try {
+      await openLoop(200, 3_000, profiledRun.call(false));
+      await openLoop(options.rate, options.profileMs / 2, profiledRun.call(false));
+      await openLoop(options.rate, options.profileMs / 2, profiledRun.call(true));
+    } finally {
+      await profiledRun.stop();
+    }
+    return {
+      phases: measurement.phases,
+      sweep: measurement.sweep,
+      cpuPerRequest: measurement.cpuPerRequest,
+      stages,
+      profile: summarizeProfiles(profiledRun.profileDir),
+    };
+  } finally {
+    emulator.stdin?.end();
+  }
+}
+
+type Topology = Awaited<ReturnType<typeof startTopology>>;
+
+/** Sink, two workers, two ingresses, each its own process; `profiled` puts V8's CPU profiler in one worker and one ingress. */
+async function startTopology(settings: Record<string, unknown>, profiled: boolean) {
   const profileDir = mkdtempSync(join(tmpdir(), "gateway-profile-"));
-  const profiled = ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  const profilerArgs = profiled ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const processes: GatewayProcess[] = [];
+  const pools: Pool[] = [];
+  const stop = async () => {
+    await Promise.all(pools.map((pool) => pool.close()));
+    for (const process of processes) process.kill("SIGTERM");
+    await Promise.all(processes.map((process) => process.exited));
+  };
   try {
     processes.push(await spawnGateway(settings, "sink"));
-    processes.push(await spawnGateway(settings, "worker", profiled));
+    processes.push(await spawnGateway(settings, "worker", profilerArgs));
     processes.push(await spawnGateway(settings, "worker"));
     const ingresses = [
-      await spawnGateway(settings, "ingress", profiled),
+      await spawnGateway(settings, "ingress", profilerArgs),
       await spawnGateway(settings, "ingress"),
     ];
     processes.push(...ingresses);
+  } catch (error) {
+    for (const process of processes) process.kill("SIGKILL");
+    throw error;
+  }
+  const gateways = processes.slice(-2).map((ingress) => new Pool(ingress.url, { connections: 512 }));
+  pools.push(...gateways);
+  let turn = 0;
+  return {
+    profileDir,
+    stop,
+    call: (stream: boolean) => (scheduledAt: number) =>
+      timedCall(gateways[turn++ % 2] as Pool, gatewayKey, stream, scheduledAt),
+  };
+}
 
-    const direct = new Pool(new URL(emulatorUrl).origin, { connections: 512 });
-    const gateways = ingresses.map((ingress) => new Pool(ingress.url, { connections: 512 }));
-    let turn = 0;
-    const body = (stream: boolean) =>
-      JSON.stringify({
-        model,
-        stream,
-        messages: [{ role: "user", content: "What is the capital of France?" }],
-        max_tokens: 16,
-      });
-    const call = async (pool: Pool, path: string, key: string, stream: boolean, scheduledAt: number) => {
-      const response = await pool.request({
-        method: "POST",
-        path,
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: body(stream),
-      });
-      if (response.statusCode !== 200) {
-        await response.body.dump();
-        throw new Error(`HTTP ${response.statusCode}`);
-      }
-      if (!stream) {
-        await response.body.text();
-        return performance.now() - scheduledAt;
-      }
-      // Time to the first chunk that carries content; then read the rest.
-      let firstToken: number | undefined;
-      let seen = "";
-      for await (const chunk of response.body) {
-        if (firstToken === undefined) {
-          seen += chunk.toString();
-          if (/"content":"[^"]/.test(seen)) firstToken = performance.now() - scheduledAt;
-        }
-      }
-      if (firstToken === undefined) throw new Error("no content in the stream");
-      return firstToken;
-    };
-    const viaDirect = (stream: boolean) => (at: number) =>
-      call(direct, "/v1/chat/completions", providerKey, stream, at);
-    const viaGateway = (stream: boolean) => (at: number) =>
-      call(gateways[turn++ % 2] as Pool, "/v1/chat/completions", gatewayKey, stream, at);
-
+async function measure(topology: Topology, emulatorUrl: string, options: RequestPathOptions) {
+  const direct = new Pool(new URL(emulatorUrl).origin, { connections: 512 });
+  const viaDirect = (stream: boolean) => (at: number) => timedCall(direct, providerKey, stream, at);
+  try {
     // Warm-up: connections, JIT, Kafka metadata, consumer assignments.
-    await openLoop(200, 5_000, viaGateway(false));
-    await openLoop(200, 2_000, viaGateway(true));
+    await openLoop(200, 5_000, topology.call(false));
+    await openLoop(200, 2_000, topology.call(true));
     await openLoop(200, 2_000, viaDirect(false));
 
     const measuredFrom = Date.now();
+    const directWhole = await openLoop(options.rate, options.phaseMs, viaDirect(false));
+    const cpuBefore = cpuByLabel(benchProcesses);
+    const gatewayWhole = await openLoop(options.rate, options.phaseMs, topology.call(false));
+    const cpuAfter = cpuByLabel(benchProcesses);
+    const requests = gatewayWhole.latencies.length + gatewayWhole.errors;
+    const cpuPerRequest = Object.fromEntries(
+      Object.keys(benchProcesses).map((label) => [
+        label,
+        ((cpuAfter[label] ?? 0) - (cpuBefore[label] ?? 0)) / requests,
+      ]),
+    );
     const phases = {
-      directWhole: await openLoop(options.rate, options.phaseMs, viaDirect(false)),
-      gatewayWhole: await openLoop(options.rate, options.phaseMs, viaGateway(false)),
+      directWhole,
+      gatewayWhole,
       directStream: await openLoop(options.rate, options.phaseMs, viaDirect(true)),
-      gatewayStream: await openLoop(options.rate, options.phaseMs, viaGateway(true)),
+      gatewayStream: await openLoop(options.rate, options.phaseMs, topology.call(true)),
     };
     const measuredTo = Date.now();
 
@@ -129,7 +162,7 @@ export async function benchRequestPath(options: RequestPathOptions) {
     }> = [];
     for (const rate of options.sweepRates) {
       const directRun = await openLoop(rate, options.sweepMs, viaDirect(false));
-      const gatewayRun = await openLoop(rate, options.sweepMs, viaGateway(false));
+      const gatewayRun = await openLoop(rate, options.sweepMs, topology.call(false));
       sweep.push({
         rate,
         direct: summary(directRun.latencies),
@@ -137,17 +170,47 @@ export async function benchRequestPath(options: RequestPathOptions) {
         errors: gatewayRun.errors,
       });
     }
-
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // the sink lands the last events
-    const stages = await stageBreakdown(settings.clickhouse, measuredFrom, measuredTo);
-    await Promise.all([direct.close(), ...gateways.map((pool) => pool.close())]);
-    for (const process of processes) process.kill("SIGTERM");
-    await Promise.all(processes.map((process) => process.exited));
-    return { phases, sweep, stages, profile: summarizeProfiles(profileDir) };
+    return { phases, sweep, measuredFrom, measuredTo, cpuPerRequest };
   } finally {
-    for (const process of processes) process.kill("SIGKILL");
-    emulator.stdin?.end();
+    await direct.close();
   }
+}
+
+const body = (stream: boolean) =>
+  JSON.stringify({
+    model,
+    stream,
+    messages: [{ role: "user", content: "What is the capital of France?" }],
+    max_tokens: 16,
+  });
+
+/** One chat call; the latency of the whole answer, or for a stream of its first content chunk. */
+async function timedCall(pool: Pool, key: string, stream: boolean, scheduledAt: number): Promise<number> {
+  const response = await pool.request({
+    method: "POST",
+    path: "/v1/chat/completions",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: body(stream),
+  });
+  if (response.statusCode !== 200) {
+    await response.body.dump();
+    throw new Error(`HTTP ${response.statusCode}`);
+  }
+  if (!stream) {
+    await response.body.text();
+    return performance.now() - scheduledAt;
+  }
+  let firstToken: number | undefined;
+  let seen = "";
+  for await (const chunk of response.body) {
+    if (firstToken === undefined) {
+      seen += chunk.toString();
+      if (/"content":"[^"]/.test(seen)) firstToken = performance.now() - scheduledAt;
+    }
+  }
+  if (firstToken === undefined) throw new Error("no content in the stream");
+  return firstToken;
 }
 
 /** Where a request's time goes, from the attempt events the gateway itself recorded. */

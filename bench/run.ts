@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { parseArgs } from "node:util";
 import { provisionServices } from "../test/services/provision.ts";
 import { measureReplyChannels } from "./reply-channel.ts";
 import { benchRequestPath } from "./request-path.ts";
@@ -10,7 +11,16 @@ import { ms, quantile } from "./stats.ts";
  * ClickHouse (started like the tests start them), prints the results and writes them into
  * BENCHMARKS.md between its generated-section markers.
  */
-const quick = process.argv.includes("--quick");
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    rate: { type: "string", default: "200" },
+    sweep: { type: "string" },
+    partitions: { type: "string", default: "12" },
+  },
+});
+const quick = args.quick === true;
+const rate = Number(args.rate);
 const services = await provisionServices();
 try {
   const started = Date.now();
@@ -20,10 +30,16 @@ try {
   });
   const path = await benchRequestPath({
     services: services.endpoints,
-    rate: 200,
+    rate,
+    partitions: Number(args.partitions),
     phaseMs: quick ? 5_000 : 15_000,
-    sweepRates: quick ? [200, 400] : [100, 200, 300, 400, 600, 800],
+    sweepRates: args.sweep
+      ? args.sweep.split(",").map(Number)
+      : quick
+        ? [200, 400]
+        : [100, 200, 300, 400, 600, 800],
     sweepMs: quick ? 3_000 : 6_000,
+    profileMs: quick ? 6_000 : 10_000,
   });
   const report = render(channels, path, Math.round((Date.now() - started) / 1000));
   process.stdout.write(`${report}\n`);
@@ -49,7 +65,7 @@ function render(
     .map((step) => step.rate);
   const errors = Object.values(phases).reduce((sum, phase) => sum + phase.errors, 0);
   return [
-    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`npm run bench${quick ? " -- --quick" : ""}\` (${seconds} s) on ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything ran on this one machine at once: Kafka, Redis, ClickHouse, the emulator, 2 ingress + 2 worker + 1 sink processes and the load generator.`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\` (${seconds} s) on ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything ran on this one machine at once: Kafka, Redis, ClickHouse, the emulator, 2 ingress + 2 worker + 1 sink processes and the load generator.`,
     "",
     "### Reply channel: one-way latency of a 120-byte message at 1,000 messages/s (ms)",
     "",
@@ -59,7 +75,7 @@ function render(
       ([name, result]) => `| ${name} | ${ms(result.p50)} | ${ms(result.p90)} | ${ms(result.p99)} |`,
     ),
     "",
-    `### Request path at ${path.sweep.length > 0 ? 200 : 0} requests/s: direct to the emulator vs through the gateway (ms, p50 / p99)`,
+    `### Request path at ${rate} requests/s: direct to the emulator vs through the gateway (ms, p50 / p99)`,
     "",
     "| measure | direct | through the gateway | added by the gateway |",
     "| --- | --- | --- | --- |",
@@ -78,6 +94,15 @@ function render(
     ),
     "",
     `Highest rate held with p99 added latency under 50 ms and no errors: **${held.length > 0 ? Math.max(...held) : "none"} requests/s** (of the rates tried).`,
+    "",
+    `### CPU per non-streaming request through the gateway at ${rate} requests/s (ms of CPU, all processes of each kind)`,
+    "",
+    "| process | CPU ms per request |",
+    "| --- | --- |",
+    ...Object.entries(path.cpuPerRequest).map(([name, value]) => `| ${name} | ${value.toFixed(2)} |`),
+    `| **total** | **${Object.values(path.cpuPerRequest)
+      .reduce((sum, value) => sum + value, 0)
+      .toFixed(2)}** |`,
     "",
     "### Where a request's time goes (p50, ms, from the gateway's own attempt events in ClickHouse)",
     "",

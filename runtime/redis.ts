@@ -11,6 +11,9 @@ export async function connectRedis(config: GatewayConfig["redis"]): Promise<Redi
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // Commands issued in the same turn of the event loop go out in one write: a request's claim,
+    // its replies and other requests' commands share system calls.
+    enableAutoPipelining: true,
   });
   try {
     await redis.connect();

@@ -107,10 +107,7 @@ async function serve(
     throw new GatewayError("not_found", `the model ${request.model} is not served here`);
   record.provider = target.provider;
   record.providerModel = target.model;
-  replies.send({
-    kind: "started",
-    started: { workerId: context.workerId, provider: target.provider, model: target.model },
-  });
+  replies.announce({ workerId: context.workerId, provider: target.provider, model: target.model });
 
   const call = { model: target.model, signal, stream: envelope.stream, inboundApi: envelope.inboundApi };
   if (envelope.chat) {

@@ -6,7 +6,8 @@ type EventBody = Omit<ReplyEventInput, "requestId" | "attempt" | "seq">;
 /**
  * The events of one attempt, numbered in order, to the ingress holding the client. While the
  * provider is silent (queueing, thinking) a heartbeat goes out every `heartbeatMs`, so the ingress
- * can tell a slow provider from a dead worker.
+ * can tell a slow provider from a dead worker; the first of them is a `started` event saying who
+ * serves the request. A quick answer needs neither, and costs no message for them.
  */
 export class ReplyStream {
   private seq = 0;
@@ -14,6 +15,7 @@ export class ReplyStream {
   private readonly heartbeat: NodeJS.Timeout;
   private flushed: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
+  private started: NonNullable<ReplyEventInput["started"]> | undefined;
 
   constructor(
     private readonly sender: ReplySender,
@@ -25,8 +27,16 @@ export class ReplyStream {
   ) {
     this.heartbeat = setInterval(() => {
       onHeartbeat();
-      if (Date.now() - this.lastSent >= heartbeatMs) this.send({ kind: "heartbeat" });
+      if (Date.now() - this.lastSent < heartbeatMs) return;
+      this.send(
+        this.seq === 0 && this.started ? { kind: "started", started: this.started } : { kind: "heartbeat" },
+      );
     }, heartbeatMs);
+  }
+
+  /** Who serves the request, for the first liveness signal. */
+  announce(started: NonNullable<ReplyEventInput["started"]>): void {
+    this.started = started;
   }
 
   /**

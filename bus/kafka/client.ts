@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import "./request-queue-fix.ts";
 
 /** A kafkajs client whose own logs go through our structured logger. */
 export function createKafka(config: GatewayConfig["kafka"], log: Logger): Kafka {

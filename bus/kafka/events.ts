@@ -4,6 +4,7 @@ import type { Logger } from "../../runtime/logger.ts";
 import type { AttemptEvent } from "../../schemas/attempt-event.ts";
 import { attemptEventCodec } from "../../schemas/index.ts";
 import type { EventConsumer, EventPublisher } from "../contracts.ts";
+import { GroupHandoff } from "../group-handoff.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { schemaVersionHeader } from "./requests.ts";
 import { eventsTopic } from "./topics.ts";
@@ -26,9 +27,11 @@ export function createKafkaEventPublisher(
 
 /**
  * The sink's consumer. The broker does the batching: a fetch returns once `minBytes` of events are
- * there or `maxWaitTimeInMs` has passed. A batch's offsets are committed only after the handler
+ * there or `maxWaitTimeInMs` has passed, and the batches of its partitions are stored together. A batch's offsets are committed only after the handler
  * stored it; if storing fails, kafkajs fetches the same events again (nothing is lost).
  */
+const groupWindowMs = 50;
+
 export class KafkaEventConsumer implements EventConsumer {
   private readonly consumer: Consumer;
 
@@ -47,11 +50,14 @@ export class KafkaEventConsumer implements EventConsumer {
   }
 
   async start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void> {
+    // The batches of all partitions of one fetch are handled together: one insert, not one per partition.
+    const handoff = new GroupHandoff(handle, groupWindowMs);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: eventsTopic(this.config), fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.config.partitions,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         const events: AttemptEvent[] = [];
         for (const message of batch.messages) {
@@ -64,7 +70,7 @@ export class KafkaEventConsumer implements EventConsumer {
             this.log.error({ err: error, offset: message.offset }, "undecodable event skipped");
           }
         }
-        if (events.length > 0) await handle(events);
+        if (events.length > 0) await handoff.add(events);
         const last = batch.messages.at(-1);
         if (!last) return;
         resolveOffset(last.offset);

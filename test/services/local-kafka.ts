@@ -39,11 +39,16 @@ export async function startLocalKafka(workDir: string): Promise<RunningService<{
       "share.coordinator.state.topic.min.isr=1",
       "group.initial.rebalance.delay.ms=0",
       "auto.create.topics.enable=false",
+      // A small single node: few threads, so that it competes less for the cores with the gateway's processes.
+      "num.network.threads=2",
+      "num.io.threads=2",
+      "background.threads=2",
     ].join("\n"),
   );
   const java = [
     "-Xms256m",
     "-Xmx512m",
+    "-XX:+UseSerialGC",
     `-Dlog4j2.configurationFile=${join(here, "log4j2.properties")}`,
     "-cp",
     classpath,
