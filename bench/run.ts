@@ -110,7 +110,7 @@ function render(
     "| --- | --- | --- | --- | --- |",
     ...path.stages.map(
       (stage) =>
-        `| ${stage.stream ? "yes" : "no"} | ${stage.attempts} | ${stage.queue_p50} / ${stage.queue_p99} | ${stage.provider_first_token_p50} | ${stage.worker_total_p50} |`,
+        `| ${stage.stream ? "yes" : "no"} | ${stage.attempts} | ${Math.round(Number(stage.queue_p50))} / ${Math.round(Number(stage.queue_p99))} | ${Math.round(Number(stage.provider_first_token_p50))} | ${Math.round(Number(stage.worker_total_p50))} |`,
     ),
     "",
     `### CPU profile of one ingress and one worker process over the whole run (${path.profile.totalSeconds.toFixed(1)} s of CPU, idle excluded)`,

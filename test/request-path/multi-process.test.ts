@@ -87,6 +87,20 @@ describe("two ingresses and two workers as separate processes", () => {
       expect(worker.lines.some((line) => line.msg === "worker joined the consumer group")).toBe(true);
   });
 
+  it("serves a provider call longer than Kafka's session timeout without a rebalance", async () => {
+    const joinsBefore = workers.map(
+      (worker) => worker.lines.filter((line) => line.msg === "worker joined the consumer group").length,
+    );
+    // 8 s of streaming against a 6 s session timeout: the consume loop must keep heartbeating meanwhile.
+    const result = await streamChat(clients[1] as OpenAI, "slow [mock:tokens=80] [mock:delay_ms=100]");
+    expect(result.text.split(" ")).toHaveLength(80);
+    expect(result.finish).toBe("stop");
+    const joinsAfter = workers.map(
+      (worker) => worker.lines.filter((line) => line.msg === "worker joined the consumer group").length,
+    );
+    expect(joinsAfter).toEqual(joinsBefore);
+  }, 30_000);
+
   it("cancels the provider call in the worker when a client disconnects mid-stream", async () => {
     let requestId: string | undefined;
     const abort = new AbortController();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,7 +63,8 @@ function processAlive(pid: number): boolean {
 
 describe("the gateway process", () => {
   it("starts on embedded defaults, answers health checks, and stops cleanly with its ClickHouse on SIGINT", async () => {
-    const gateway = startGateway({ GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), "gateway-data-")) });
+    const dataDir = mkdtempSync(join(tmpdir(), "gateway-data-"));
+    const gateway = startGateway({ GATEWAY_DATA_DIR: dataDir });
     const embedded = await gateway.logged("embedded ClickHouse started");
     const { url } = (await gateway.logged("gateway ready")) as LogLine & { url: string };
 
@@ -70,6 +72,19 @@ describe("the gateway process", () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ready", checks: { clickhouse: "ok" } });
+
+    // No key configured: one was made, shown once on stderr with a request to paste, and only its hash kept.
+    const key = /\b(gw-[A-Za-z0-9_-]{20,})/.exec(gateway.stderr())?.[1] as string;
+    expect(gateway.stderr()).toContain(`curl ${url}/v1/chat/completions`);
+    const chat = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "mock", messages: [{ role: "user", content: "hello" }] }),
+    });
+    expect(chat.status).toBe(200);
+    const kept = readFileSync(join(dataDir, "gateway-key.sha256"), "utf8");
+    expect(kept.trim()).toBe(createHash("sha256").update(key).digest("hex"));
+    expect(gateway.lines.some((line) => JSON.stringify(line).includes(key))).toBe(false);
 
     gateway.child.kill("SIGINT");
     expect(await gateway.exited).toBe(0);
