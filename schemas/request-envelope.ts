@@ -52,3 +52,14 @@ export type EmbeddingsRequest = AvroType<typeof embeddingsRequestSchema>;
 export type ChatMessage = ChatRequest["messages"][number];
 export type ContentPart = ChatMessage["content"][number];
 export type InboundApi = RequestEnvelope["inboundApi"];
+
+/** A content part with every optional field empty: spread it and set the fields of the part's kind. */
+export const blankPart: ContentPart = {
+  kind: "text",
+  text: null,
+  image: null,
+  toolCallId: null,
+  toolName: null,
+  argumentsJson: null,
+  isError: false,
+};

@@ -5,23 +5,17 @@ import type { AttemptEvent } from "../../schemas/attempt-event.ts";
 import { attemptEventCodec } from "../../schemas/index.ts";
 import type { EventConsumer, EventPublisher } from "../contracts.ts";
 import { GroupHandoff } from "../group-handoff.ts";
+import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
-import { schemaVersionHeader } from "./requests.ts";
 import { eventsTopic } from "./topics.ts";
 
 export function createKafkaEventPublisher(
   producer: CoalescingProducer,
   config: GatewayConfig["kafka"],
 ): EventPublisher {
-  const version = String(attemptEventCodec.version);
   return {
-    publish(event) {
-      return producer.send(eventsTopic(config), {
-        key: event.requestId,
-        value: attemptEventCodec.encode(event),
-        headers: { [schemaVersionHeader]: version },
-      });
-    },
+    publish: (event) =>
+      producer.send(eventsTopic(config), toKafkaMessage(attemptEventCodec, event.requestId, event)),
   };
 }
 
@@ -62,10 +56,7 @@ export class KafkaEventConsumer implements EventConsumer {
         const events: AttemptEvent[] = [];
         for (const message of batch.messages) {
           try {
-            const version = Number(
-              message.headers?.[schemaVersionHeader]?.toString() ?? attemptEventCodec.version,
-            );
-            events.push(attemptEventCodec.decode(message.value as Buffer, version));
+            events.push(fromKafkaMessage(attemptEventCodec, message));
           } catch (error) {
             this.log.error({ err: error, offset: message.offset }, "undecodable event skipped");
           }

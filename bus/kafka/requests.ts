@@ -9,26 +9,22 @@ import {
   type RequestEnvelopeInput,
 } from "../../schemas/request-envelope.ts";
 import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contracts.ts";
+import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { PartitionOffsets } from "./offset-tracker.ts";
 import { priorityOfTopic, requestTopic } from "./topics.ts";
-
-/** Kafka header naming the schema version a message was written with. */
-export const schemaVersionHeader = "schema-version";
 
 export function createKafkaRequestPublisher(
   producer: CoalescingProducer,
   config: GatewayConfig["kafka"],
 ): RequestPublisher {
-  const version = String(requestEnvelopeCodec.version);
   return {
     publish(envelope: RequestEnvelopeInput) {
       // Keyed by request id: requests spread evenly over partitions.
-      return producer.send(requestTopic(config, envelope.priority), {
-        key: envelope.id,
-        value: requestEnvelopeCodec.encode(envelope),
-        headers: { [schemaVersionHeader]: version },
-      });
+      return producer.send(
+        requestTopic(config, envelope.priority),
+        toKafkaMessage(requestEnvelopeCodec, envelope.id, envelope),
+      );
     },
   };
 }
@@ -99,12 +95,9 @@ export class KafkaRequestConsumer implements RequestConsumer {
         const offset = BigInt(message.offset);
         if (!offsets.receive(offset)) return;
         const tracked = offsets;
-        const writerVersion = Number(
-          message.headers?.[schemaVersionHeader]?.toString() ?? requestEnvelopeCodec.version,
-        );
         let envelope: RequestEnvelope;
         try {
-          envelope = requestEnvelopeCodec.decode(message.value as Buffer, writerVersion);
+          envelope = fromKafkaMessage(requestEnvelopeCodec, message);
         } catch (error) {
           // Not a request we can read: nothing can ever process it, so it must not block the partition.
           this.log.error(

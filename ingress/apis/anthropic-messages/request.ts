@@ -1,6 +1,6 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
-import type { ChatRequest, ContentPart } from "../../../schemas/request-envelope.ts";
+import { blankPart, type ChatRequest, type ContentPart } from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
 
 const cacheControl = T.Optional(T.Unknown());
@@ -84,16 +84,6 @@ export type AnthropicMessagesBody = Static<typeof anthropicMessagesBody>;
 
 const modelled = new Set(Object.keys(anthropicMessagesBody.properties));
 
-const emptyPart: ContentPart = {
-  kind: "text",
-  text: null,
-  image: null,
-  toolCallId: null,
-  toolName: null,
-  argumentsJson: null,
-  isError: false,
-};
-
 export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall {
   const extra = Object.fromEntries(Object.entries(body).filter(([key]) => !modelled.has(key)));
   const system: ChatRequest["messages"] =
@@ -105,8 +95,8 @@ export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall 
             name: null,
             content:
               typeof body.system === "string"
-                ? [{ ...emptyPart, text: body.system }]
-                : body.system.map((block) => ({ ...emptyPart, text: block.text })),
+                ? [{ ...blankPart, text: body.system }]
+                : body.system.map((block) => ({ ...blankPart, text: block.text })),
           },
         ];
   const chat: ChatRequest = {
@@ -118,7 +108,7 @@ export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall 
         name: null,
         content:
           typeof message.content === "string"
-            ? [{ ...emptyPart, text: message.content }]
+            ? [{ ...blankPart, text: message.content }]
             : toParts(message.content, index),
       })),
     ],
@@ -169,13 +159,13 @@ function toParts(blocks: Block[], messageIndex: number): ContentPart[] {
     const at = `messages.${messageIndex}.content.${blockIndex}`;
     switch (block.type) {
       case "text":
-        return { ...emptyPart, text: (block as { text: string }).text };
+        return { ...blankPart, text: (block as { text: string }).text };
       case "image":
-        return { ...emptyPart, kind: "image", image: toImage(block as Static<typeof imageBlock>) };
+        return { ...blankPart, kind: "image", image: toImage(block as Static<typeof imageBlock>) };
       case "tool_use": {
         const use = block as Static<typeof toolUseBlock>;
         return {
-          ...emptyPart,
+          ...blankPart,
           kind: "tool_call",
           toolCallId: use.id,
           toolName: use.name,
@@ -191,7 +181,7 @@ function toParts(blocks: Block[], messageIndex: number): ContentPart[] {
               ? result.content
               : result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
         return {
-          ...emptyPart,
+          ...blankPart,
           kind: "tool_result",
           toolCallId: result.tool_use_id,
           text,

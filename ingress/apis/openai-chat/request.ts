@@ -1,6 +1,6 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
-import type { ChatRequest, ContentPart } from "../../../schemas/request-envelope.ts";
+import { blankPart, type ChatRequest, type ContentPart } from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
 
 const textPart = T.Object({ type: T.Literal("text"), text: T.String() });
@@ -162,7 +162,7 @@ function toMessage(item: Message, index: number): ChatRequest["messages"][number
       role: "tool",
       name: null,
       content: [
-        { ...emptyPart, kind: "tool_result", toolCallId: item.tool_call_id, text: textOf(item.content) },
+        { ...blankPart, kind: "tool_result", toolCallId: item.tool_call_id, text: textOf(item.content) },
       ],
     };
   }
@@ -170,7 +170,7 @@ function toMessage(item: Message, index: number): ChatRequest["messages"][number
   if (item.role === "assistant") {
     for (const call of item.tool_calls ?? []) {
       parts.push({
-        ...emptyPart,
+        ...blankPart,
         kind: "tool_call",
         toolCallId: call.id,
         toolName: call.function.name,
@@ -181,27 +181,17 @@ function toMessage(item: Message, index: number): ChatRequest["messages"][number
   return { role: item.role, name, content: parts };
 }
 
-const emptyPart: ContentPart = {
-  kind: "text",
-  text: null,
-  image: null,
-  toolCallId: null,
-  toolName: null,
-  argumentsJson: null,
-  isError: false,
-};
-
 function toParts(
   content: string | Array<{ type: string; text?: string; image_url?: { url: string; detail?: string } }>,
   index: number,
 ): ContentPart[] {
-  if (typeof content === "string") return [{ ...emptyPart, kind: "text", text: content }];
+  if (typeof content === "string") return [{ ...blankPart, kind: "text", text: content }];
   return content.map((part, partIndex) => {
     if (part.type === "text" && typeof part.text === "string")
-      return { ...emptyPart, kind: "text", text: part.text };
+      return { ...blankPart, kind: "text", text: part.text };
     if (part.type === "image_url" && part.image_url) {
       return {
-        ...emptyPart,
+        ...blankPart,
         kind: "image",
         image: {
           url: part.image_url.url,
