@@ -22,7 +22,13 @@ export interface OpenAIEmulator {
 }
 
 export interface OpenAIEmulatorOptions {
-  apiKey: string;
+  /** The key it accepts; none: any caller (a local vLLM or Ollama). */
+  apiKey?: string;
+  /**
+   * `azure`: Azure OpenAI's layout instead: /openai/deployments/{deployment}/chat/completions (and
+   * /embeddings) with a required api-version query and the key in the `api-key` header.
+   */
+  flavour?: "openai" | "azure";
   port?: number;
   chunkDelayMs?: number;
   /** Keep received requests (tests); off for benchmarks. */
@@ -76,8 +82,11 @@ async function handle(
   body: Record<string, unknown>,
   options: OpenAIEmulatorOptions,
 ) {
-  const presented = request.headers.authorization?.replace(/^Bearer /, "") ?? "";
-  if (presented !== options.apiKey) {
+  const azure = options.flavour === "azure";
+  const presented = azure
+    ? String(request.headers["api-key"] ?? "")
+    : (request.headers.authorization?.replace(/^Bearer /, "") ?? "");
+  if (options.apiKey !== undefined && presented !== options.apiKey) {
     // OpenAI echoes a masked key in this message; a gateway must not pass it on.
     const masked = `${presented.slice(0, 3)}*********${presented.slice(-4)}`;
     return sendError(
@@ -90,12 +99,24 @@ async function handle(
   }
   if (request.method !== "POST")
     return sendError(response, 405, "Method not allowed", "invalid_request_error", null);
-  if (request.url === "/v1/embeddings") return embeddings(response, body);
-  if (request.url !== "/v1/chat/completions")
+  const url = new URL(request.url ?? "/", "http://emulator");
+  let operation = url.pathname.replace(/^\/v1\//, "");
+  // Azure names the model in the URL (the deployment); the body's model, if any, is ignored.
+  let requestedModel = body.model;
+  if (azure) {
+    const deployment = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(url.pathname);
+    if (!deployment || !url.searchParams.get("api-version")) {
+      return sendError(response, 404, "Resource not found", "invalid_request_error", "404");
+    }
+    requestedModel = decodeURIComponent(deployment[1] as string);
+    operation = deployment[2] as string;
+  }
+  if (operation === "embeddings") return embeddings(response, { ...body, model: requestedModel });
+  if (operation !== "chat/completions")
     return sendError(response, 404, `Invalid URL (POST ${request.url})`, "invalid_request_error", null);
 
   const messages = (body.messages as Array<{ role: string; content: unknown }> | undefined) ?? [];
-  if (typeof body.model !== "string" || messages.length === 0) {
+  if (typeof requestedModel !== "string" || messages.length === 0) {
     return sendError(
       response,
       400,
@@ -104,11 +125,11 @@ async function handle(
       null,
     );
   }
-  if (body.model.startsWith("missing")) {
+  if (requestedModel.startsWith("missing")) {
     return sendError(
       response,
       404,
-      `The model \`${body.model}\` does not exist or you do not have access to it.`,
+      `The model \`${requestedModel}\` does not exist or you do not have access to it.`,
       "invalid_request_error",
       "model_not_found",
     );
@@ -158,7 +179,7 @@ async function handle(
   };
   const id = `chatcmpl-emu${Date.now().toString(36)}`;
   const created = Math.floor(Date.now() / 1000);
-  const model = `${body.model}-2025-01-01`;
+  const model = `${requestedModel}-2025-01-01`;
   rateLimitHeaders(response);
 
   if (body.stream !== true) {

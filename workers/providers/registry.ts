@@ -1,5 +1,7 @@
+import { azureOpenAIProvider } from "./azure-openai/index.ts";
 import { mockProvider } from "./mock/index.ts";
 import { openAIProvider } from "./openai/index.ts";
+import { openAICompatibleProvider } from "./openai-compatible/index.ts";
 import type { ProviderType } from "./provider.ts";
 
 /**
@@ -9,6 +11,8 @@ import type { ProviderType } from "./provider.ts";
 export const providerTypes = {
   mock: mockProvider,
   openai: openAIProvider,
+  "openai-compatible": openAICompatibleProvider,
+  "azure-openai": azureOpenAIProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

@@ -2,6 +2,16 @@ import type { ChatRequest, ContentPart, InboundApi } from "../../../schemas/requ
 
 type OpenAIMessage = Record<string, unknown>;
 
+/** Where OpenAI-style services differ in what they accept. */
+export interface OpenAIDialect {
+  /** OpenAI's reasoning models want `max_completion_tokens`; most compatible servers only know `max_tokens`. */
+  maxTokensField: "max_tokens" | "max_completion_tokens";
+  /** Whether the service honours `stream_options.include_usage` (usage in the last stream chunk). */
+  streamUsage: boolean;
+  /** Azure takes the model from the URL (the deployment), not the body. */
+  sendModel: boolean;
+}
+
 /**
  * The gateway's ChatRequest as an OpenAI Chat Completions body. Options the caller sent that the
  * gateway does not model pass through only when the caller spoke this same API.
@@ -11,6 +21,7 @@ export function toOpenAIChatBody(
   model: string,
   stream: boolean,
   inboundApi: InboundApi,
+  dialect: OpenAIDialect,
 ) {
   const extra =
     inboundApi === "openai_chat" && request.extraJson
@@ -18,7 +29,7 @@ export function toOpenAIChatBody(
       : {};
   const body: Record<string, unknown> = {
     ...extra,
-    model,
+    ...(dialect.sendModel && { model }),
     messages: request.messages.flatMap(toMessages),
     ...(request.tools.length > 0 && {
       tools: request.tools.map((tool) => ({
@@ -33,7 +44,7 @@ export function toOpenAIChatBody(
     ...(request.toolChoice && toolChoice(request.toolChoice)),
     ...(request.temperature !== null && { temperature: request.temperature }),
     ...(request.topP !== null && { top_p: request.topP }),
-    ...(request.maxTokens !== null && { max_completion_tokens: request.maxTokens }),
+    ...(request.maxTokens !== null && { [dialect.maxTokensField]: request.maxTokens }),
     ...(request.stop.length > 0 && { stop: request.stop }),
     ...(request.seed !== null && { seed: request.seed }),
     ...(request.n !== 1 && { n: request.n }),
@@ -41,7 +52,8 @@ export function toOpenAIChatBody(
   };
   if (stream) {
     body.stream = true;
-    body.stream_options = { include_usage: true };
+    // Usage is asked for even when the caller did not ask: the gateway needs it for every request.
+    if (dialect.streamUsage) body.stream_options = { include_usage: true };
   }
   return body;
 }
