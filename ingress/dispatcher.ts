@@ -2,6 +2,7 @@ import type { Bus, ReplyReceiver } from "../bus/contracts.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
+import { replyEventCodec } from "../schemas/index.ts";
 import type { ReplyEvent } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
 import { EventQueue } from "./event-queue.ts";
@@ -145,18 +146,12 @@ class Tracker implements PendingRequest {
 
   fail(error: GatewayError): void {
     if (this.finished) return;
-    this.queue.push({
+    // Through the codec, so that every field the event has gets its default.
+    const failed = replyEventCodec.encode({
       requestId: this.id,
       attempt: this.attempt ?? "",
       seq: this.nextSeq,
       kind: "failed",
-      choice: 0,
-      text: null,
-      started: null,
-      toolCall: null,
-      finishReason: null,
-      usage: null,
-      embedding: null,
       failure: {
         code: error.code,
         message: error.message,
@@ -164,6 +159,7 @@ class Tracker implements PendingRequest {
         retryAfterMs: error.details.retryAfterMs ?? null,
       },
     });
+    this.queue.push(replyEventCodec.decode(failed));
     this.finish();
   }
 

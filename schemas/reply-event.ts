@@ -106,6 +106,12 @@ export const replyEventSchema = {
       type: nullable({ type: "enum", name: "FinishReason", symbols: finishReasons }),
       default: null,
     },
+    {
+      name: "stopSequence",
+      type: nullable("string"),
+      default: null,
+      doc: "finish: which of the caller's stop sequences ended the answer, when the provider says (v2)",
+    },
     { name: "usage", type: nullable(usageSchema), default: null },
     { name: "embedding", type: nullable({ type: "array", items: "float" }), default: null },
     { name: "failure", type: nullable(failureSchema), default: null },

@@ -146,7 +146,12 @@ function replyFor(part: ChatPart): Parameters<ReplyStream["send"]>[0] | undefine
         },
       };
     case "finish":
-      return { kind: "finish", choice: part.choice, finishReason: part.reason };
+      return {
+        kind: "finish",
+        choice: part.choice,
+        finishReason: part.reason,
+        stopSequence: part.stopSequence ?? null,
+      };
     case "usage":
       return { kind: "usage", usage: part.usage };
     case "response-metadata":

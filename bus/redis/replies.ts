@@ -10,9 +10,12 @@ import type { ReplyReceiver, ReplySender } from "../contracts.ts";
  * because a reply only matters to the ingress holding the client at that moment.
  *
  * The events sent to one ingress within one turn of the event loop travel in one message (each
- * Avro record behind its 4-byte length), so a burst such as finish + usage + completed is one
- * PUBLISH, not three.
+ * Avro record behind its 4-byte length and the 2-byte schema version it was written with, so
+ * that processes of different releases understand each other), so a burst such as finish +
+ * usage + completed is one PUBLISH, not three.
  */
+const frameHeaderBytes = 6;
+
 export function createRedisReplySender(redis: Redis): ReplySender {
   let pending = new Map<
     string,
@@ -36,15 +39,16 @@ export function createRedisReplySender(redis: Redis): ReplySender {
     send(address, event) {
       return new Promise((resolve, reject) => {
         const encoded = replyEventCodec.encode(event);
-        const length = Buffer.allocUnsafe(4);
-        length.writeUInt32BE(encoded.length);
+        const header = Buffer.allocUnsafe(frameHeaderBytes);
+        header.writeUInt32BE(encoded.length, 0);
+        header.writeUInt16BE(replyEventCodec.version, 4);
         let batch = pending.get(address);
         if (!batch) {
           if (pending.size === 0) setImmediate(flush);
           batch = { frames: [], waiters: [] };
           pending.set(address, batch);
         }
-        batch.frames.push(length, encoded);
+        batch.frames.push(header, encoded);
         batch.waiters.push({ resolve, reject });
       });
     },
@@ -60,10 +64,12 @@ export async function createRedisReplyReceiver(redis: Redis, channelPrefix: stri
     address,
     async listen(handler) {
       subscriber.on("messageBuffer", (_channel: Buffer, message: Buffer) => {
-        for (let offset = 0; offset + 4 <= message.length; ) {
+        for (let offset = 0; offset + frameHeaderBytes <= message.length; ) {
           const length = message.readUInt32BE(offset);
-          handler(replyEventCodec.decode(message.subarray(offset + 4, offset + 4 + length)));
-          offset += 4 + length;
+          const version = message.readUInt16BE(offset + 4);
+          const start = offset + frameHeaderBytes;
+          handler(replyEventCodec.decode(message.subarray(start, start + length), version));
+          offset = start + length;
         }
       });
       await subscriber.subscribe(address);

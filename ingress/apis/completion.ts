@@ -5,6 +5,7 @@ export interface CompletedChoice {
   text: string;
   toolCalls: Array<{ id: string; name: string; arguments: string }>;
   finishReason: FinishReason;
+  stopSequence?: string;
 }
 
 /** A whole answer, gathered from its reply events, for the non-streaming form of any API. */
@@ -46,6 +47,7 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Comple
       }
       case "finish":
         choice(event.choice).finishReason = event.finishReason ?? "stop";
+        if (event.stopSequence !== null) choice(event.choice).stopSequence = event.stopSequence;
         break;
       case "usage":
         usage = event.usage ?? usage;

@@ -71,6 +71,7 @@ describe.each(busKinds)("the Anthropic SDK against the gateway on the %s bus", (
       messages: [{ role: "user", content: "one two three" }],
     });
     expect(stopped.content).toEqual([{ type: "text", text: "You said: one two " }]);
+    expect([stopped.stop_reason, stopped.stop_sequence]).toEqual(["stop_sequence", "three"]);
   });
 
   it("uses a tool, streams its input as JSON deltas, and takes the tool result back", async () => {

@@ -18,7 +18,7 @@ export type ChatPart =
       name?: string;
       argumentsDelta: string;
     }
-  | { type: "finish"; choice: number; reason: FinishReason }
+  | { type: "finish"; choice: number; reason: FinishReason; stopSequence?: string }
   | { type: "usage"; usage: Usage };
 
 export interface CallOptions {

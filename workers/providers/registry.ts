@@ -1,3 +1,4 @@
+import { anthropicProvider } from "./anthropic/index.ts";
 import { azureOpenAIProvider } from "./azure-openai/index.ts";
 import { mockProvider } from "./mock/index.ts";
 import { openAIProvider } from "./openai/index.ts";
@@ -13,6 +14,7 @@ export const providerTypes = {
   openai: openAIProvider,
   "openai-compatible": openAICompatibleProvider,
   "azure-openai": azureOpenAIProvider,
+  anthropic: anthropicProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

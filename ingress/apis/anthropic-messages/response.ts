@@ -44,8 +44,8 @@ export function anthropicMessagesResponse(completion: Completion, context: Answe
         input: parseArguments(call.arguments),
       })),
     ],
-    stop_reason: stopReasons[choice.finishReason],
-    stop_sequence: null,
+    stop_reason: choice.stopSequence !== undefined ? "stop_sequence" : stopReasons[choice.finishReason],
+    stop_sequence: choice.stopSequence ?? null,
     usage: anthropicUsage(completion.usage),
   };
 }
@@ -60,6 +60,7 @@ export class AnthropicMessagesStream implements StreamRenderer {
   private openBlock: { index: number; kind: "text" | "tool"; toolIndex?: number } | undefined;
   private nextBlock = 0;
   private stopReason = "end_turn";
+  private stopSequence: string | null = null;
   private usage: Usage | undefined;
 
   constructor(private readonly context: AnswerContext) {}
@@ -101,7 +102,9 @@ export class AnthropicMessagesStream implements StreamRenderer {
         return frames;
       }
       case "finish":
-        this.stopReason = stopReasons[event.finishReason ?? "stop"];
+        this.stopSequence = event.stopSequence;
+        this.stopReason =
+          event.stopSequence !== null ? "stop_sequence" : stopReasons[event.finishReason ?? "stop"];
         return [...this.start(), ...this.closeBlock()];
       case "usage":
         this.usage = event.usage ?? undefined;
@@ -111,7 +114,7 @@ export class AnthropicMessagesStream implements StreamRenderer {
           ...this.start(),
           ...this.closeBlock(),
           this.frame("message_delta", {
-            delta: { stop_reason: this.stopReason, stop_sequence: null },
+            delta: { stop_reason: this.stopReason, stop_sequence: this.stopSequence },
             usage: this.usage ? anthropicUsage(this.usage) : { output_tokens: 0 },
           }),
           this.frame("message_stop", {}),

@@ -60,7 +60,12 @@ export const mockProvider = defineProviderType({
             }
             outputTokens += countWords(call.argumentsJson) + 1;
           }
-          yield { type: "finish", choice, reason: script.finishReason };
+          yield {
+            type: "finish",
+            choice,
+            reason: script.finishReason,
+            ...(script.stopSequence !== undefined && { stopSequence: script.stopSequence }),
+          };
         }
         yield {
           type: "usage",

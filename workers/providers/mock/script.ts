@@ -13,6 +13,8 @@ export interface MockScript {
   /** Words of each choice's answer, each sent as one delta (a leading space after the first). */
   words: string[];
   finishReason: FinishReason;
+  /** The stop sequence that cut the answer, if one did. */
+  stopSequence: string | undefined;
   toolCalls: Array<{ id: string; name: string; argumentsJson: string }>;
   delayMs: number | undefined;
   errorStatus: number | undefined;
@@ -40,8 +42,8 @@ export function scriptFor(request: ChatRequest): MockScript {
       : Array.from({ length: tokens }, (_, i) => lorem[i % lorem.length] as string);
   let finishReason: FinishReason = "stop";
 
-  const stopAt = firstStop(words.join(" "), request.stop);
-  if (stopAt !== undefined) words = stopAt === 0 ? [] : words.join(" ").slice(0, stopAt).split(" ");
+  const stop = firstStop(words.join(" "), request.stop);
+  if (stop) words = stop.at === 0 ? [] : words.join(" ").slice(0, stop.at).split(" ");
   if (request.maxTokens !== null && request.maxTokens !== undefined && words.length > request.maxTokens) {
     words = words.slice(0, request.maxTokens);
     finishReason = "length";
@@ -60,6 +62,7 @@ export function scriptFor(request: ChatRequest): MockScript {
   return {
     words,
     finishReason,
+    stopSequence: finishReason === "stop" ? stop?.sequence : undefined,
     toolCalls,
     delayMs: numberDirective(directives, "delay_ms"),
     errorStatus: numberDirective(directives, "error"),
@@ -81,9 +84,11 @@ function numberDirective(directives: Map<string, string>, name: string): number 
   return value === undefined || value === "" || Number.isNaN(Number(value)) ? undefined : Number(value);
 }
 
-function firstStop(text: string, stops: string[]): number | undefined {
-  const positions = stops.map((stop) => text.indexOf(stop)).filter((position) => position >= 0);
-  return positions.length > 0 ? Math.min(...positions) : undefined;
+function firstStop(text: string, stops: string[]): { at: number; sequence: string } | undefined {
+  return stops
+    .map((sequence) => ({ at: text.indexOf(sequence), sequence }))
+    .filter(({ at }) => at >= 0)
+    .sort((a, b) => a.at - b.at)[0];
 }
 
 function chosenTools(request: ChatRequest, directives: Map<string, string>): ChatRequest["tools"] {

@@ -1,0 +1,64 @@
+import { Type as T } from "@sinclair/typebox";
+import { GatewayError } from "../../../schemas/errors.ts";
+import { transportError } from "../http/client.ts";
+import { connect, connectionOptions } from "../http/connection-options.ts";
+import { providerHttpError } from "../http/errors.ts";
+import { parseServerSentEvents } from "../http/sse.ts";
+import { type ChatPart, defineProviderType } from "../provider.ts";
+import { toAnthropicBody } from "./request.ts";
+import { type AnthropicMessage, AnthropicStreamMapper, partsOfMessage } from "./response.ts";
+
+/** Anthropic's Messages API. */
+export const anthropicProvider = defineProviderType({
+  optionsSchema: T.Object(
+    {
+      baseUrl: T.String({ default: "https://api.anthropic.com", description: "API base URL (without /v1)." }),
+      apiKey: T.String({
+        minLength: 1,
+        description: "The provider key; give it through an environment variable.",
+      }),
+      version: T.String({ default: "2023-06-01", description: "The anthropic-version header." }),
+      defaultMaxTokens: T.Integer({
+        minimum: 1,
+        default: 4096,
+        description: "max_tokens when the caller gave none (Anthropic requires one).",
+      }),
+      ...connectionOptions,
+    },
+    { additionalProperties: false },
+  ),
+  create(options) {
+    const http = connect(options.baseUrl, options);
+    const headers = { "x-api-key": options.apiKey, "anthropic-version": options.version };
+    return {
+      async *chat(request, { model, signal, stream, inboundApi }): AsyncIterable<ChatPart> {
+        const body = toAnthropicBody(request, model, stream, inboundApi, options.defaultMaxTokens);
+        const response = await http.post("/v1/messages", body, headers, signal);
+        if (response.status >= 400) throw await providerHttpError("anthropic", response);
+        if (!stream) {
+          const message = (await response.body.json()) as AnthropicMessage;
+          yield { type: "response-metadata", model: message.model ?? model };
+          yield* partsOfMessage(message);
+          return;
+        }
+        const mapper = new AnthropicStreamMapper();
+        try {
+          for await (const event of parseServerSentEvents(response.body)) {
+            const data = JSON.parse(event.data) as Record<string, unknown>;
+            yield* mapper.map(event.event !== "message" ? event.event : String(data.type), data);
+          }
+        } catch (error) {
+          if (error instanceof GatewayError) throw error;
+          if (error instanceof SyntaxError)
+            throw new GatewayError("provider_error", "anthropic sent a stream event that is not JSON");
+          throw transportError(error, signal);
+        }
+      },
+      async embed() {
+        throw new GatewayError("invalid_request", "model: the anthropic provider has no embeddings API", {
+          param: "model",
+        });
+      },
+    };
+  },
+});
