@@ -1,5 +1,6 @@
 import { anthropicProvider } from "./anthropic/index.ts";
 import { azureOpenAIProvider } from "./azure-openai/index.ts";
+import { geminiProvider } from "./gemini/index.ts";
 import { mockProvider } from "./mock/index.ts";
 import { openAIProvider } from "./openai/index.ts";
 import { openAICompatibleProvider } from "./openai-compatible/index.ts";
@@ -15,6 +16,7 @@ export const providerTypes = {
   "openai-compatible": openAICompatibleProvider,
   "azure-openai": azureOpenAIProvider,
   anthropic: anthropicProvider,
+  gemini: geminiProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

@@ -12,8 +12,10 @@ import type { HttpResponse } from "./client.ts";
 export async function providerHttpError(provider: string, response: HttpResponse): Promise<GatewayError> {
   const text = await response.body.text().catch(() => "");
   const message = messageOf(text) ?? `HTTP ${response.status}`;
+  const retryAfter = retryAfterMs(response.headers) ?? googleRetryDelayMs(text);
   const status = response.status;
-  if (status === 401 || status === 403) {
+  // Google answers a bad key with a 400 ("API key not valid"): still the gateway's credentials, not the caller's request.
+  if (status === 401 || status === 403 || (status === 400 && /api key/i.test(message))) {
     return new GatewayError(
       "provider_error",
       `${provider} refused the gateway's credentials (HTTP ${status})`,
@@ -22,7 +24,7 @@ export async function providerHttpError(provider: string, response: HttpResponse
   }
   if (status === 429) {
     return new GatewayError("rate_limited", `${provider} is rate limiting: ${message}`, {
-      retryAfterMs: retryAfterMs(response.headers),
+      retryAfterMs: retryAfter,
     });
   }
   if (status === 404) return new GatewayError("not_found", `${provider}: ${message}`);
@@ -31,7 +33,7 @@ export async function providerHttpError(provider: string, response: HttpResponse
     return new GatewayError("invalid_request", `${provider}: ${message}`, { status: 400 });
   if (status === 503 || status === 529) {
     return new GatewayError("overloaded", `${provider} is overloaded: ${message}`, {
-      retryAfterMs: retryAfterMs(response.headers),
+      retryAfterMs: retryAfter,
     });
   }
   return new GatewayError("provider_error", `${provider} failed (HTTP ${status}): ${message}`, {
@@ -47,6 +49,19 @@ function messageOf(text: string): string | undefined {
     return body.error?.message ?? body.message;
   } catch {
     return text.trim().slice(0, 500) || undefined;
+  }
+}
+
+/** Google APIs say when to retry in the body: `error.details[].retryDelay` ("30s") of a RetryInfo. */
+function googleRetryDelayMs(text: string): number | undefined {
+  try {
+    const details =
+      (JSON.parse(text) as { error?: { details?: Array<{ retryDelay?: string }> } }).error?.details ?? [];
+    const delay = details.find((detail) => typeof detail.retryDelay === "string")?.retryDelay;
+    const seconds = delay ? Number.parseFloat(delay) : Number.NaN;
+    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A stand-in for Google's Gemini API (v1beta), written from its public reference:
+ * `models/{model}:generateContent`, `:streamGenerateContent?alt=sse` (SSE `data:` lines, each a
+ * GenerateContentResponse with the new parts), `:batchEmbedContents`, the key in `x-goog-api-key`
+ * (or `?key=`), `usageMetadata` whose prompt count includes cached tokens, and Google's error body
+ * `{"error":{code,message,status,details}}` (429 says when to retry in a RetryInfo detail).
+ *
+ * Its answer echoes the last user text. The prompt steers it:
+ *   [emulator:status=N]   answer that HTTP status with Google's error body
+ *   [emulator:midstream]  stream two chunks, then cut the connection
+ *   [emulator:cached]     report 40 of the prompt tokens as cached and 12 thinking tokens
+ *   [emulator:calls=N]    call the first declared function N times in one turn
+ */
+export interface GeminiEmulator {
+  readonly url: string;
+  readonly requests: Array<{
+    path: string;
+    headers: IncomingMessage["headers"];
+    body: Record<string, unknown>;
+  }>;
+  close(): Promise<void>;
+}
+
+const statuses: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  503: "UNAVAILABLE",
+};
+
+export async function startGeminiEmulator(options: {
+  apiKey: string;
+  chunkDelayMs?: number;
+}): Promise<GeminiEmulator> {
+  const requests: GeminiEmulator["requests"] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as Record<string, unknown>;
+      } catch {
+        return sendError(response, 400, "Invalid JSON payload received.");
+      }
+      requests.push({ path: request.url ?? "", headers: request.headers, body });
+      handle(request, response, body, options).catch(() => response.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1beta`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  options: { apiKey: string; chunkDelayMs?: number },
+) {
+  const url = new URL(request.url ?? "/", "http://emulator");
+  const key = request.headers["x-goog-api-key"] ?? url.searchParams.get("key");
+  if (key !== options.apiKey)
+    return sendError(response, 400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT");
+  const route =
+    /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/.exec(
+      url.pathname,
+    );
+  if (!route) return sendError(response, 404, `Method not found: ${url.pathname}`);
+  const model = decodeURIComponent(route[1] as string);
+  if (model.startsWith("missing"))
+    return sendError(response, 404, `models/${model} is not found for API version v1beta.`);
+  if (route[2] === "batchEmbedContents") {
+    const embedRequests =
+      (body.requests as Array<{
+        content: { parts: Array<{ text: string }> };
+        outputDimensionality?: number;
+      }>) ?? [];
+    return sendJson(response, 200, {
+      embeddings: embedRequests.map((item) => ({
+        values: Array.from(
+          { length: item.outputDimensionality ?? 8 },
+          (_, index) => ((item.content.parts[0]?.text.length ?? 0) + index) / 10,
+        ),
+      })),
+    });
+  }
+
+  const contents =
+    (body.contents as Array<{ role: string; parts: Array<{ text?: string }> }> | undefined) ?? [];
+  if (contents.length === 0)
+    return sendError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
+  const lastUser = [...contents].reverse().find((content) => content.role === "user");
+  const text = (lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ");
+  const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
+  if (status) return sendError(response, status, `Emulated failure with status ${status}`);
+
+  const words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  const declarations = (
+    (body.tools as Array<{ functionDeclarations?: Array<{ name: string }> }> | undefined) ?? []
+  ).flatMap((tool) => tool.functionDeclarations ?? []);
+  const calling = body.toolConfig as
+    | { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } }
+    | undefined;
+  const callCount = Number(
+    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (calling?.functionCallingConfig?.mode === "ANY" ? 1 : 0),
+  );
+  const called = calling?.functionCallingConfig?.allowedFunctionNames?.[0] ?? declarations[0]?.name;
+  const cached = text.includes("[emulator:cached]");
+  const promptTokenCount = 50;
+  const usageMetadata = {
+    promptTokenCount,
+    candidatesTokenCount: words.length,
+    totalTokenCount: promptTokenCount + words.length + (cached ? 12 : 0),
+    ...(cached && { cachedContentTokenCount: 40, thoughtsTokenCount: 12 }),
+  };
+  const functionCalls = called
+    ? Array.from({ length: callCount }, (_, index) => ({
+        functionCall: { name: called, args: { n: index } },
+      }))
+    : [];
+
+  if (route[2] === "generateContent") {
+    const parts = functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }];
+    return sendJson(response, 200, {
+      candidates: [{ content: { parts, role: "model" }, finishReason: "STOP", index: 0 }],
+      usageMetadata,
+      modelVersion: `${model}-001`,
+      responseId: "emu-response",
+    });
+  }
+  if (url.searchParams.get("alt") !== "sse")
+    return sendError(response, 400, "streaming needs alt=sse in this emulator");
+  response.writeHead(200, { "content-type": "text/event-stream" });
+  const chunk = (payload: Record<string, unknown>) =>
+    response.write(
+      `data: ${JSON.stringify({ ...payload, modelVersion: `${model}-001`, responseId: "emu-response" })}\r\n\r\n`,
+    );
+  const delay = () =>
+    options.chunkDelayMs
+      ? new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs))
+      : Promise.resolve();
+  if (functionCalls.length > 0) {
+    chunk({
+      candidates: [{ content: { parts: functionCalls, role: "model" }, finishReason: "STOP", index: 0 }],
+      usageMetadata,
+    });
+    return response.end();
+  }
+  for (const [index, word] of words.entries()) {
+    await delay();
+    if (text.includes("[emulator:midstream]") && index === 2) {
+      // Let what was written reach the client, then cut the connection without an end.
+      setTimeout(() => response.destroy(), 50);
+      return;
+    }
+    const last = index === words.length - 1;
+    chunk({
+      candidates: [
+        {
+          content: { parts: [{ text: index === 0 ? word : ` ${word}` }], role: "model" },
+          ...(last && { finishReason: "STOP" }),
+          index: 0,
+        },
+      ],
+      usageMetadata: last
+        ? usageMetadata
+        : {
+            promptTokenCount,
+            candidatesTokenCount: index + 1,
+            totalTokenCount: promptTokenCount + index + 1,
+          },
+    });
+  }
+  response.end();
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown) {
+  response.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+  response.end(JSON.stringify(body));
+}
+
+function sendError(
+  response: ServerResponse,
+  code: number,
+  message: string,
+  status = statuses[code] ?? "UNKNOWN",
+) {
+  sendJson(response, code, {
+    error: {
+      code,
+      message,
+      status,
+      ...(code === 429 && {
+        details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "7s" }],
+      }),
+    },
+  });
+}

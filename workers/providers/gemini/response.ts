@@ -1,0 +1,91 @@
+import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
+import type { ChatPart } from "../provider.ts";
+
+interface GeminiPart {
+  text?: string;
+  thought?: boolean;
+  functionCall?: { name: string; args?: unknown; id?: string };
+}
+
+export interface GeminiResponse {
+  candidates?: Array<{ index?: number; content?: { parts?: GeminiPart[] }; finishReason?: string }>;
+  usageMetadata?: {
+    promptTokenCount?: number;
+    candidatesTokenCount?: number;
+    cachedContentTokenCount?: number;
+    thoughtsTokenCount?: number;
+  };
+  modelVersion?: string;
+}
+
+const finishReasons: Record<string, FinishReason> = {
+  STOP: "stop",
+  MAX_TOKENS: "length",
+  SAFETY: "content_filter",
+  RECITATION: "content_filter",
+  BLOCKLIST: "content_filter",
+  PROHIBITED_CONTENT: "content_filter",
+  SPII: "content_filter",
+};
+
+/**
+ * Gemini's usage: the prompt count already includes cached tokens, and thinking tokens are
+ * counted apart from the candidates (the gateway's outputTokens includes them, as billing does).
+ */
+export function geminiUsage(usage: NonNullable<GeminiResponse["usageMetadata"]>): Usage {
+  const reasoning = usage.thoughtsTokenCount ?? 0;
+  return {
+    inputTokens: usage.promptTokenCount ?? 0,
+    outputTokens: (usage.candidatesTokenCount ?? 0) + reasoning,
+    cachedInputTokens: usage.cachedContentTokenCount ?? 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: reasoning,
+  };
+}
+
+/**
+ * Gemini responses as parts, for a whole answer or each streamed chunk (each chunk is a response
+ * object holding the new parts). Gemini sends a function call whole, gives it no id (one is made
+ * up per call), and says STOP even after calling functions, which the gateway reports as
+ * tool_calls. With `singleCall`, calls after the first are dropped: Gemini cannot be told to make
+ * at most one, so the gateway enforces it.
+ */
+export class GeminiMapper {
+  private readonly calls = new Map<number, number>();
+  private usage: Usage | undefined;
+
+  constructor(private readonly singleCall: boolean) {}
+
+  map(response: GeminiResponse, final: boolean): ChatPart[] {
+    const parts: ChatPart[] = [];
+    for (const candidate of response.candidates ?? []) {
+      const choice = candidate.index ?? 0;
+      for (const part of candidate.content?.parts ?? []) {
+        if (part.text && !part.thought) parts.push({ type: "text-delta", choice, text: part.text });
+        if (part.functionCall) {
+          const index = this.calls.get(choice) ?? 0;
+          if (this.singleCall && index > 0) continue;
+          this.calls.set(choice, index + 1);
+          parts.push({
+            type: "tool-call-delta",
+            choice,
+            index,
+            id: part.functionCall.id ?? `call_${choice}_${index}`,
+            name: part.functionCall.name,
+            argumentsDelta: JSON.stringify(part.functionCall.args ?? {}),
+          });
+        }
+      }
+      if (candidate.finishReason) {
+        const reason =
+          (this.calls.get(choice) ?? 0) > 0
+            ? "tool_calls"
+            : (finishReasons[candidate.finishReason] ?? "stop");
+        parts.push({ type: "finish", choice, reason });
+      }
+    }
+    if (response.usageMetadata) this.usage = geminiUsage(response.usageMetadata);
+    if (final && this.usage) parts.push({ type: "usage", usage: this.usage });
+    return parts;
+  }
+}
