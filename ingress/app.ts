@@ -8,6 +8,7 @@ import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
 import type { InboundApi } from "./apis/api.ts";
 import { openAIChat } from "./apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
+import { openAIResponses } from "./apis/openai-responses/index.ts";
 import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
@@ -17,9 +18,12 @@ import { modelRoutes } from "./routes/models.ts";
 import { webSocketRoutes } from "./routes/websocket.ts";
 
 /** The inbound APIs this gateway speaks; adding one is a folder under apis/ and a line here. */
-export const inboundApis = [openAIChat, anthropicMessages, openAIEmbeddings] as ReadonlyArray<
-  InboundApi<unknown>
->;
+export const inboundApis = [
+  openAIChat,
+  anthropicMessages,
+  openAIResponses,
+  openAIEmbeddings,
+] as ReadonlyArray<InboundApi<unknown>>;
 
 export interface IngressOptions {
   config: GatewayConfig["server"];

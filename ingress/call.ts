@@ -51,7 +51,7 @@ export async function startCall(
   const pending = await services.dispatcher.submit({
     id,
     priority,
-    inboundApi: api.name,
+    inboundApi: api.wire,
     stream: parsed.stream,
     caller: {
       keyId: caller.keyId,

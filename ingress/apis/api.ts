@@ -47,7 +47,14 @@ export interface StreamRenderer {
  * its body schema, how its body becomes a gateway request and how reply events become its answer.
  */
 export interface InboundApi<Body = never> {
-  readonly name: InboundApiName;
+  /** The API's name on the WebSocket protocol. */
+  readonly name: string;
+  /**
+   * The API whose semantics the request carries to the workers: options the gateway does not model
+   * pass through only to providers speaking it. The Responses API is translated at the edge into
+   * Chat Completions terms, so it travels as `openai_chat`.
+   */
+  readonly wire: InboundApiName;
   readonly path: string;
   readonly shape: ApiShape;
   readonly bodySchema: TSchema;

@@ -24,7 +24,7 @@ type ClientMessage =
  * is documented in docs/websocket.md. Closing the socket cancels everything still running on it.
  */
 export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app, options) => {
-  const apisByName = new Map(options.apis.map((api) => [api.name as string, api]));
+  const apisByName = new Map(options.apis.map((api) => [api.name, api]));
 
   app.get("/v1/ws", { websocket: true }, (socket: WebSocket, request) => {
     let caller: Caller;

@@ -1,0 +1,278 @@
+import { type Static, Type as T } from "@sinclair/typebox";
+import { GatewayError } from "../../../schemas/errors.ts";
+import {
+  blankPart,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+} from "../../../schemas/request-envelope.ts";
+import type { ParsedCall } from "../api.ts";
+
+const textContent = T.Object({
+  type: T.Union([T.Literal("input_text"), T.Literal("output_text")]),
+  text: T.String(),
+});
+const imageContent = T.Object({
+  type: T.Literal("input_image"),
+  image_url: T.Optional(T.String()),
+  file_id: T.Optional(T.String()),
+  detail: T.Optional(T.String()),
+});
+// Any other part type is recognised (to name it in a clear 400), but a known type must match its own schema.
+const otherContent = T.Object({ type: T.String({ pattern: "^(?!(input_text|output_text|input_image)$)" }) });
+
+const messageItem = T.Object({
+  type: T.Optional(T.Literal("message")),
+  role: T.Union([T.Literal("user"), T.Literal("assistant"), T.Literal("system"), T.Literal("developer")], {
+    description: 'expected "user", "assistant", "system" or "developer"',
+  }),
+  content: T.Union([T.String(), T.Array(T.Union([textContent, imageContent, otherContent]))], {
+    description: "expected a string or an array of content parts",
+  }),
+  id: T.Optional(T.String()),
+  status: T.Optional(T.String()),
+});
+const functionCallItem = T.Object({
+  type: T.Literal("function_call"),
+  call_id: T.String(),
+  name: T.String(),
+  arguments: T.String(),
+  id: T.Optional(T.String()),
+  status: T.Optional(T.String()),
+});
+const functionOutputItem = T.Object({
+  type: T.Literal("function_call_output"),
+  call_id: T.String(),
+  output: T.Union([T.String(), T.Array(textContent)], { description: "expected a string or text parts" }),
+  id: T.Optional(T.String()),
+  status: T.Optional(T.String()),
+});
+const otherItem = T.Object({
+  type: T.String({ pattern: "^(?!(message|function_call|function_call_output)$)" }),
+});
+
+/** The fields of a Responses body the gateway reads; see `ignored` and `translated` for the others. */
+export const openAIResponsesBody = T.Object({
+  model: T.String({ minLength: 1 }),
+  input: T.Union(
+    [
+      T.String(),
+      T.Array(T.Union([messageItem, functionCallItem, functionOutputItem, otherItem]), { minItems: 1 }),
+    ],
+    {
+      description: "expected a string or an array of input items",
+    },
+  ),
+  instructions: T.Optional(T.Union([T.String(), T.Null()])),
+  stream: T.Optional(T.Boolean()),
+  tools: T.Optional(
+    T.Array(
+      T.Object({
+        type: T.String(),
+        name: T.Optional(T.String()),
+        description: T.Optional(T.Union([T.String(), T.Null()])),
+        parameters: T.Optional(T.Union([T.Record(T.String(), T.Unknown()), T.Null()])),
+        strict: T.Optional(T.Union([T.Boolean(), T.Null()])),
+      }),
+    ),
+  ),
+  tool_choice: T.Optional(
+    T.Union(
+      [
+        T.Literal("none"),
+        T.Literal("auto"),
+        T.Literal("required"),
+        T.Object({ type: T.Literal("function"), name: T.String() }),
+      ],
+      {
+        description: 'expected "none", "auto", "required" or {"type":"function","name":…}',
+      },
+    ),
+  ),
+  parallel_tool_calls: T.Optional(T.Union([T.Boolean(), T.Null()])),
+  temperature: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 2 })])),
+  top_p: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 1 })])),
+  max_output_tokens: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1 })])),
+  text: T.Optional(
+    T.Object({
+      format: T.Optional(
+        T.Object({
+          type: T.Union([T.Literal("text"), T.Literal("json_object"), T.Literal("json_schema")], {
+            description: 'expected "text", "json_object" or "json_schema"',
+          }),
+          name: T.Optional(T.String()),
+          schema: T.Optional(T.Record(T.String(), T.Unknown())),
+          strict: T.Optional(T.Union([T.Boolean(), T.Null()])),
+        }),
+      ),
+      verbosity: T.Optional(T.String()),
+    }),
+  ),
+  reasoning: T.Optional(
+    T.Union([
+      T.Null(),
+      T.Object({ effort: T.Optional(T.Union([T.String(), T.Null()])), summary: T.Optional(T.Unknown()) }),
+    ]),
+  ),
+  user: T.Optional(T.String()),
+  previous_response_id: T.Optional(T.Union([T.String(), T.Null()])),
+  conversation: T.Optional(T.Unknown()),
+  background: T.Optional(T.Union([T.Boolean(), T.Null()])),
+});
+
+export type OpenAIResponsesBody = Static<typeof openAIResponsesBody>;
+
+/** Options about server-side storage and output extras that change nothing in the answer itself. */
+const ignored = new Set([
+  "store",
+  "include",
+  "truncation",
+  "stream_options",
+  "max_tool_calls",
+  "top_logprobs",
+]);
+/** Options with the same name and meaning in Chat Completions: they pass through as such. */
+const translated = new Set(["metadata", "service_tier", "prompt_cache_key", "safety_identifier"]);
+const modelled = new Set(Object.keys(openAIResponsesBody.properties));
+
+/**
+ * A Responses API call as the gateway's ChatRequest (in Chat Completions terms, which every
+ * provider adapter serves). Not supported yet, each with a clear 400: `previous_response_id` and
+ * `conversation` (the gateway keeps no responses), background mode, and built-in tools.
+ */
+export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
+  const refuse = (param: string, message: string) => {
+    throw new GatewayError("invalid_request", `${param}: ${message}`, { param });
+  };
+  if (body.previous_response_id)
+    refuse("previous_response_id", "this gateway stores no responses; send the whole conversation in input");
+  if (body.conversation !== undefined && body.conversation !== null)
+    refuse("conversation", "this gateway stores no conversations; send the whole conversation in input");
+  if (body.background) refuse("background", "background responses are not supported by this gateway");
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (modelled.has(key) || ignored.has(key)) continue;
+    if (!translated.has(key))
+      refuse(key, "this option of the Responses API is not supported by this gateway");
+    extra[key] = value;
+  }
+  if (body.reasoning?.effort) extra.reasoning_effort = body.reasoning.effort;
+  if (body.text?.verbosity) extra.verbosity = body.text.verbosity;
+
+  const tools = (body.tools ?? []).map((tool, index) => {
+    if (tool.type !== "function" || !tool.name)
+      refuse(
+        `tools.${index}.type`,
+        `tools of type ${tool.type} are not supported by this gateway; use function tools`,
+      );
+    return {
+      name: tool.name as string,
+      description: tool.description ?? null,
+      parametersJson: JSON.stringify(tool.parameters ?? { type: "object", properties: {} }),
+    };
+  });
+  const format = body.text?.format;
+  const chat: ChatRequest = {
+    model: body.model,
+    messages: [
+      ...(body.instructions ? [systemMessage(body.instructions)] : []),
+      ...toMessages(body.input, refuse),
+    ],
+    tools,
+    toolChoice: toolChoice(body),
+    temperature: body.temperature ?? null,
+    topP: body.top_p ?? null,
+    maxTokens: body.max_output_tokens ?? null,
+    stop: [],
+    seed: null,
+    n: 1,
+    responseFormat: !format
+      ? null
+      : {
+          type: format.type,
+          schemaName: format.name ?? null,
+          schemaJson: format.schema ? JSON.stringify(format.schema) : null,
+          strict: format.strict ?? null,
+        },
+    extraJson: Object.keys(extra).length > 0 ? JSON.stringify(extra) : null,
+  };
+  return { model: body.model, stream: body.stream === true, chat, user: body.user, render: {} };
+}
+
+function systemMessage(text: string): ChatMessage {
+  return { role: "system", name: null, content: [{ ...blankPart, text }] };
+}
+
+type Item = Exclude<OpenAIResponsesBody["input"], string>[number];
+
+/** Input items as messages: consecutive function calls share one assistant message, as in Chat Completions. */
+function toMessages(
+  input: OpenAIResponsesBody["input"],
+  refuse: (param: string, message: string) => never,
+): ChatMessage[] {
+  if (typeof input === "string")
+    return [{ role: "user", name: null, content: [{ ...blankPart, text: input }] }];
+  const messages: ChatMessage[] = [];
+  input.forEach((item: Item, index) => {
+    const at = `input.${index}`;
+    if (item.type === "function_call" && "call_id" in item && "name" in item) {
+      const call: ContentPart = {
+        ...blankPart,
+        kind: "tool_call",
+        toolCallId: item.call_id,
+        toolName: item.name,
+        argumentsJson: item.arguments,
+      };
+      const previous = messages.at(-1);
+      if (previous?.role === "assistant" && previous.content.every((part) => part.kind === "tool_call"))
+        previous.content.push(call);
+      else messages.push({ role: "assistant", name: null, content: [call] });
+    } else if (item.type === "function_call_output" && "output" in item) {
+      const output =
+        typeof item.output === "string" ? item.output : item.output.map((part) => part.text).join("");
+      messages.push({
+        role: "tool",
+        name: null,
+        content: [{ ...blankPart, kind: "tool_result", toolCallId: item.call_id, text: output }],
+      });
+    } else if ("role" in item) {
+      const content =
+        typeof item.content === "string"
+          ? [{ ...blankPart, text: item.content }]
+          : item.content.map((part, partIndex) => toPart(part, `${at}.content.${partIndex}`, refuse));
+      messages.push({ role: item.role, name: null, content });
+    } else if (item.type !== "reasoning") {
+      // Reasoning items are one provider's private state of an earlier turn: skipped, as any other provider would have to.
+      refuse(`${at}.type`, `input items of type ${item.type} are not supported by this gateway`);
+    }
+  });
+  return messages;
+}
+
+function toPart(
+  part: { type: string; text?: string; image_url?: string; detail?: string },
+  at: string,
+  refuse: (param: string, message: string) => never,
+): ContentPart {
+  if ((part.type === "input_text" || part.type === "output_text") && part.text !== undefined)
+    return { ...blankPart, text: part.text };
+  if (part.type === "input_image" && part.image_url) {
+    return {
+      ...blankPart,
+      kind: "image",
+      image: { url: part.image_url, data: null, mediaType: null, detail: part.detail ?? null },
+    };
+  }
+  return refuse(
+    `${at}.type`,
+    `content parts of type ${part.type}${part.type === "input_image" ? " without image_url" : ""} are not supported by this gateway`,
+  );
+}
+
+function toolChoice(body: OpenAIResponsesBody): ChatRequest["toolChoice"] {
+  const parallel = body.parallel_tool_calls ?? null;
+  const choice = body.tool_choice;
+  if (choice === undefined) return parallel === null ? null : { mode: "auto", toolName: null, parallel };
+  if (typeof choice === "string") return { mode: choice, toolName: null, parallel };
+  return { mode: "tool", toolName: choice.name, parallel };
+}
