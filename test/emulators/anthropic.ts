@@ -11,6 +11,9 @@ import type { AddressInfo } from "node:net";
  *   [emulator:status=N]   answer that HTTP status with Anthropic's error body (429 and 529 carry retry-after)
  *   [emulator:midstream]  stream two words, then an `error` event (overloaded_error)
  *   [emulator:cached]     report 100 input tokens read from the prompt cache and 20 written
+ *   [emulator:calls=N]    use the first tool N times at once (tool_choice any or tool: once)
+ *   [emulator:length]     stop after two words with stop_reason max_tokens
+ *   [emulator:refusal]    end with stop_reason refusal
  */
 export interface AnthropicEmulator {
   readonly url: string;
@@ -100,34 +103,51 @@ async function handle(
     );
   }
 
-  const words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
   const tools = (body.tools as Array<{ name: string }> | undefined) ?? [];
   const choice = body.tool_choice as { type: string; name?: string } | undefined;
-  const calledTool =
-    choice?.type === "tool" ? choice.name : choice?.type === "any" ? tools[0]?.name : undefined;
+  const toolName = choice?.type === "tool" ? choice.name : tools[0]?.name;
+  const callCount = Number(
+    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (choice?.type === "any" || choice?.type === "tool" ? 1 : 0),
+  );
+  const calls = toolName
+    ? Array.from({ length: callCount }, (_, index) => ({
+        id: `toolu_emu0${index}`,
+        name: toolName,
+        input: { n: index },
+        pieces: ['{"n": ', `${index}}`],
+      }))
+    : [];
   const cached = text.includes("[emulator:cached]");
+  let stopReason = calls.length > 0 ? "tool_use" : "end_turn";
+  if (calls.length === 0 && text.includes("[emulator:length]")) {
+    words = words.slice(0, 2);
+    stopReason = "max_tokens";
+  } else if (calls.length === 0 && text.includes("[emulator:refusal]")) stopReason = "refusal";
+  const stopSequence =
+    calls.length > 0
+      ? undefined
+      : (body.stop_sequences as string[] | undefined)?.find((stop) => words.join(" ").includes(stop));
+  const answer = stopSequence
+    ? words.join(" ").slice(0, words.join(" ").indexOf(stopSequence))
+    : words.join(" ");
+  if (stopSequence) stopReason = "stop_sequence";
   const usage = {
     input_tokens: 10,
     cache_creation_input_tokens: cached ? 20 : 0,
     cache_read_input_tokens: cached ? 100 : 0,
-    output_tokens: calledTool ? 7 : words.length,
+    output_tokens: calls.length > 0 ? 7 * calls.length : answer.split(" ").length,
   };
   const id = `msg_emu${Date.now().toString(36)}`;
   const model = `${body.model}-20250101`;
   response.setHeader("anthropic-ratelimit-requests-remaining", "999");
   response.setHeader("request-id", `req_emu${Date.now().toString(36)}`);
-  const stopSequence = (body.stop_sequences as string[] | undefined)?.find((stop) =>
-    words.join(" ").includes(stop),
-  );
-  const answer = stopSequence
-    ? words.join(" ").slice(0, words.join(" ").indexOf(stopSequence))
-    : words.join(" ");
-  const stopReason = calledTool ? "tool_use" : stopSequence ? "stop_sequence" : "end_turn";
 
   if (body.stream !== true) {
-    const content = calledTool
-      ? [{ type: "tool_use", id: "toolu_emu01", name: calledTool, input: { query: "emulated" } }]
-      : [{ type: "text", text: answer }];
+    const content =
+      calls.length > 0
+        ? calls.map((call) => ({ type: "tool_use", id: call.id, name: call.name, input: call.input }))
+        : [{ type: "text", text: answer }];
     response.writeHead(200, { "content-type": "application/json" });
     return response.end(
       JSON.stringify({
@@ -165,16 +185,18 @@ async function handle(
       usage: { ...usage, output_tokens: 1 },
     },
   });
-  if (calledTool) {
-    send("content_block_start", {
-      index: 0,
-      content_block: { type: "tool_use", id: "toolu_emu01", name: calledTool, input: {} },
-    });
-    for (const piece of ['{"query": ', '"emulated"}']) {
-      await delay();
-      send("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: piece } });
+  if (calls.length > 0) {
+    for (const [index, call] of calls.entries()) {
+      send("content_block_start", {
+        index,
+        content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
+      });
+      for (const piece of call.pieces) {
+        await delay();
+        send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      }
+      send("content_block_stop", { index });
     }
-    send("content_block_stop", { index: 0 });
   } else {
     send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
     send("ping", {});

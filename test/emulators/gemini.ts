@@ -13,6 +13,8 @@ import type { AddressInfo } from "node:net";
  *   [emulator:midstream]  stream two chunks, then cut the connection
  *   [emulator:cached]     report 40 of the prompt tokens as cached and 12 thinking tokens
  *   [emulator:calls=N]    call the first declared function N times in one turn
+ *   [emulator:length]     stop after two words with finishReason MAX_TOKENS
+ *   [emulator:refusal]    end with finishReason SAFETY
  */
 export interface GeminiEmulator {
   readonly url: string;
@@ -108,7 +110,12 @@ async function handle(
   const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
   if (status) return sendError(response, status, `Emulated failure with status ${status}`);
 
-  const words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let finishReason = "STOP";
+  if (text.includes("[emulator:length]")) {
+    words = words.slice(0, 2);
+    finishReason = "MAX_TOKENS";
+  } else if (text.includes("[emulator:refusal]")) finishReason = "SAFETY";
   const declarations = (
     (body.tools as Array<{ functionDeclarations?: Array<{ name: string }> }> | undefined) ?? []
   ).flatMap((tool) => tool.functionDeclarations ?? []);
@@ -136,7 +143,13 @@ async function handle(
   if (route[2] === "generateContent") {
     const parts = functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }];
     return sendJson(response, 200, {
-      candidates: [{ content: { parts, role: "model" }, finishReason: "STOP", index: 0 }],
+      candidates: [
+        {
+          content: { parts, role: "model" },
+          finishReason: functionCalls.length > 0 ? "STOP" : finishReason,
+          index: 0,
+        },
+      ],
       usageMetadata,
       modelVersion: `${model}-001`,
       responseId: "emu-response",
@@ -172,7 +185,7 @@ async function handle(
       candidates: [
         {
           content: { parts: [{ text: index === 0 ? word : ` ${word}` }], role: "model" },
-          ...(last && { finishReason: "STOP" }),
+          ...(last && { finishReason }),
           index: 0,
         },
       ],

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
  * Its answer echoes the last user message. The prompt steers it:
  *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2)
  *   [emulator:midstream]   stream two words, then an error event
+ * and the directives of `planAnswer` below.
  */
 export interface OpenAIEmulator {
   readonly url: string;
@@ -152,23 +153,16 @@ async function handle(
     );
   }
 
-  const words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
-  const tools = (body.tools as Array<{ function: { name: string } }> | undefined) ?? [];
-  const toolChoice = body.tool_choice as string | { function: { name: string } } | undefined;
-  const calledTool =
-    typeof toolChoice === "object"
-      ? toolChoice.function.name
-      : toolChoice === "required"
-        ? tools[0]?.function.name
-        : undefined;
+  const plan = planAnswer(text, body);
   const promptTokens = messages.reduce(
     (sum, message) => sum + JSON.stringify(message.content ?? "").split(/\s+/).length,
     0,
   );
+  const completionTokens = plan.calls.length > 0 ? 5 * plan.calls.length : plan.words.length;
   const usage = {
     prompt_tokens: promptTokens,
-    completion_tokens: calledTool ? 5 : words.length,
-    total_tokens: promptTokens + (calledTool ? 5 : words.length),
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: 0,
@@ -183,22 +177,25 @@ async function handle(
   rateLimitHeaders(response);
 
   if (body.stream !== true) {
-    const message = calledTool
-      ? {
-          role: "assistant",
-          content: null,
-          refusal: null,
-          tool_calls: [
-            { id: "call_emu_1", type: "function", function: { name: calledTool, arguments: "{}" } },
-          ],
-        }
-      : { role: "assistant", content: words.join(" "), refusal: null };
+    const message =
+      plan.calls.length > 0
+        ? {
+            role: "assistant",
+            content: null,
+            refusal: null,
+            tool_calls: plan.calls.map((call) => ({
+              id: call.id,
+              type: "function",
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }
+        : { role: "assistant", content: plan.words.join(" "), refusal: null };
     return sendJson(response, 200, {
       id,
       object: "chat.completion",
       created,
       model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: calledTool ? "tool_calls" : "stop" }],
+      choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
       usage,
       service_tier: "default",
       system_fingerprint: "fp_emulator",
@@ -214,74 +211,69 @@ async function handle(
     (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_emulator", choices, ...(includeUsage && { usage: null }), ...extra })}\n\n`;
+  const delta = (content: Record<string, unknown>, finishReason: string | null = null) =>
+    chunk([{ index: 0, delta: content, logprobs: null, finish_reason: finishReason }]);
   const delay = async () => {
     if (options.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs));
   };
-  response.write(
-    chunk([
-      {
-        index: 0,
-        delta: { role: "assistant", content: "", refusal: null },
-        logprobs: null,
-        finish_reason: null,
-      },
-    ]),
-  );
-  if (calledTool) {
+  response.write(delta({ role: "assistant", content: "", refusal: null }));
+  for (const [index, call] of plan.calls.entries()) {
     response.write(
-      chunk([
-        {
-          index: 0,
-          delta: {
-            tool_calls: [
-              { index: 0, id: "call_emu_1", type: "function", function: { name: calledTool, arguments: "" } },
-            ],
-          },
-          logprobs: null,
-          finish_reason: null,
-        },
-      ]),
+      delta({
+        tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
+      }),
     );
-    for (const piece of ["{", "}"]) {
+    for (const piece of call.pieces) {
       await delay();
-      response.write(
-        chunk([
-          {
-            index: 0,
-            delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] },
-            logprobs: null,
-            finish_reason: null,
-          },
-        ]),
-      );
-    }
-  } else {
-    for (const [index, word] of words.entries()) {
-      await delay();
-      if (response.destroyed) return;
-      if (text.includes("[emulator:midstream]") && index === 2) {
-        response.write(
-          `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
-        );
-        return response.end();
-      }
-      response.write(
-        chunk([
-          {
-            index: 0,
-            delta: { content: index === 0 ? word : ` ${word}` },
-            logprobs: null,
-            finish_reason: null,
-          },
-        ]),
-      );
+      response.write(delta({ tool_calls: [{ index, function: { arguments: piece } }] }));
     }
   }
-  response.write(
-    chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: calledTool ? "tool_calls" : "stop" }]),
-  );
+  for (const [index, word] of plan.words.entries()) {
+    await delay();
+    if (response.destroyed) return;
+    if (plan.failMidstream && index === 2) {
+      response.write(
+        `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
+      );
+      return response.end();
+    }
+    response.write(delta({ content: index === 0 ? word : ` ${word}` }));
+  }
+  response.write(delta({}, plan.finishReason));
   if (includeUsage) response.write(chunk([], { usage }));
   response.end("data: [DONE]\n\n");
+}
+
+/**
+ * What to answer, from the prompt's directives and the tools offered:
+ *   [emulator:calls=N]   call the first tool N times at once (also: tool_choice required or named: once)
+ *   [emulator:length]    stop after two words, as if max_tokens ran out
+ *   [emulator:refusal]   end with finish_reason content_filter
+ */
+function planAnswer(text: string, body: Record<string, unknown>) {
+  const tools = (body.tools as Array<{ function: { name: string } }> | undefined) ?? [];
+  const toolChoice = body.tool_choice as string | { function: { name: string } } | undefined;
+  const named = typeof toolChoice === "object" ? toolChoice.function.name : undefined;
+  const callCount = Number(
+    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (named || toolChoice === "required" ? 1 : 0),
+  );
+  const toolName = named ?? tools[0]?.function.name;
+  const calls = toolName
+    ? Array.from({ length: callCount }, (_, index) => ({
+        id: `call_emu_${index}`,
+        name: toolName,
+        arguments: `{"n":${index}}`,
+        pieces: ['{"n":', `${index}}`],
+      }))
+    : [];
+  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let finishReason = calls.length > 0 ? "tool_calls" : "stop";
+  if (calls.length > 0) words = [];
+  else if (text.includes("[emulator:length]")) {
+    words = words.slice(0, 2);
+    finishReason = "length";
+  } else if (text.includes("[emulator:refusal]")) finishReason = "content_filter";
+  return { calls, words, finishReason, failMidstream: text.includes("[emulator:midstream]") };
 }
 
 function embeddings(response: ServerResponse, body: Record<string, unknown>) {

@@ -27,6 +27,7 @@ describe("the anthropic provider adapter, against an Anthropic emulator", () => 
         ],
         models: [
           { name: "claude", provider: "anthropic", model: "claude-sonnet-4-5" },
+          { name: "claude-missing", provider: "anthropic", model: "missing-model" },
           { name: "claude-bad-key", provider: "anthropic-bad-key", model: "claude-sonnet-4-5" },
         ],
       }),
@@ -97,6 +98,36 @@ describe("the anthropic provider adapter, against an Anthropic emulator", () => 
     });
   });
 
+  it("sends images as base64 and URL sources, and maps an unknown model to a 404", async () => {
+    await openai.chat.completions.create({
+      model: "claude",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+            { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+            { type: "text", text: "Which is the cat?" },
+          ],
+        },
+      ],
+    });
+    expect(lastRequest().body.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+          { type: "image", source: { type: "url", url: "https://example.com/cat.png" } },
+          { type: "text", text: "Which is the cat?" },
+        ],
+      },
+    ]);
+    const missing = await anthropic.messages
+      .create({ model: "claude-missing", max_tokens: 5, messages: [{ role: "user", content: "x" }] })
+      .catch((failure: unknown) => failure);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+  });
+
   it("streams to an OpenAI client with exact usage, cached tokens included", async () => {
     const stream = await openai.chat.completions.create({
       model: "claude",
@@ -141,7 +172,7 @@ describe("the anthropic provider adapter, against an Anthropic emulator", () => 
     const call = final.choices[0]?.message.tool_calls?.[0];
     expect(
       call?.type === "function" && [call.id, call.function.name, JSON.parse(call.function.arguments)],
-    ).toEqual(["toolu_emu01", "search", { query: "emulated" }]);
+    ).toEqual(["toolu_emu00", "search", { n: 0 }]);
     expect(final.choices[0]?.finish_reason).toBe("tool_calls");
     expect(lastRequest().body.tool_choice).toEqual({ type: "any" });
   });

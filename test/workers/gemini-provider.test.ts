@@ -28,6 +28,7 @@ describe("the gemini provider adapter, against a Gemini emulator", () => {
         models: [
           { name: "gemini-flash", provider: "gemini", model: "gemini-2.5-flash" },
           { name: "gemini-bad-key", provider: "gemini-bad-key", model: "gemini-2.5-flash" },
+          { name: "gemini-missing", provider: "gemini", model: "missing-model" },
         ],
       }),
     );
@@ -48,6 +49,7 @@ describe("the gemini provider adapter, against a Gemini emulator", () => {
       max_tokens: 99,
       stop: ["END"],
       seed: 5,
+      n: 2,
       response_format: { type: "json_schema", json_schema: { name: "a", schema: { type: "object" } } },
       messages: [
         { role: "system", content: "Be brief." },
@@ -89,6 +91,7 @@ describe("the gemini provider adapter, against a Gemini emulator", () => {
         maxOutputTokens: 99,
         stopSequences: ["END"],
         seed: 5,
+        candidateCount: 2,
         responseMimeType: "application/json",
         responseJsonSchema: { type: "object" },
       },
@@ -189,6 +192,13 @@ describe("the gemini provider adapter, against a Gemini emulator", () => {
       .create({ model: "gemini-bad-key", messages: [{ role: "user", content: "x" }] })
       .catch((failure: unknown) => failure);
     expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+  });
+
+  it("maps an unknown model to a 404", async () => {
+    const missing = await openai.chat.completions
+      .create({ model: "gemini-missing", messages: [{ role: "user", content: "x" }] })
+      .catch((failure: unknown) => failure);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it("ends a stream with an error event when the connection to Gemini breaks mid-stream", async () => {

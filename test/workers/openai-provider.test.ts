@@ -75,6 +75,45 @@ describe("the openai provider adapter, against an OpenAI emulator", () => {
     expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 
+  it("sends images (URL and base64), JSON schema and n as OpenAI parts and options", async () => {
+    await openai.chat.completions.create({
+      model: "gpt-4o",
+      n: 2,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "answer", schema: { type: "object" }, strict: true },
+      },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Compare" },
+            { type: "image_url", image_url: { url: "https://example.com/a.png", detail: "high" } },
+            { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" } },
+          ],
+        },
+      ],
+    });
+    expect(lastRequest().body).toEqual({
+      model: "gpt-4o",
+      n: 2,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "answer", schema: { type: "object" }, strict: true },
+      },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Compare" },
+            { type: "image_url", image_url: { url: "https://example.com/a.png", detail: "high" } },
+            { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" } },
+          ],
+        },
+      ],
+    });
+  });
+
   it("streams from the provider chunk by chunk, asking it for usage", async () => {
     const stream = await openai.chat.completions.create({
       model: "gpt-4o",
@@ -162,7 +201,7 @@ describe("the openai provider adapter, against an OpenAI emulator", () => {
       })
       .finalMessage();
     expect(final.stop_reason).toBe("tool_use");
-    expect(final.content).toEqual([{ type: "tool_use", id: "call_emu_1", name: "lookup", input: {} }]);
+    expect(final.content).toEqual([{ type: "tool_use", id: "call_emu_0", name: "lookup", input: { n: 0 } }]);
   });
 
   it("embeds through the provider", async () => {
