@@ -14,6 +14,8 @@ import type { AddressInfo } from "node:net";
  */
 export interface OpenAIEmulator {
   readonly url: string;
+  /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
+  readonly connections: () => number;
   readonly requests: Array<{
     path: string;
     headers: IncomingMessage["headers"];
@@ -64,10 +66,15 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promi
     });
   });
   server.keepAliveTimeout = 60_000;
+  let connections = 0;
+  server.on("connection", () => {
+    connections++;
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/v1`,
+    connections: () => connections,
     requests,
     close: () =>
       new Promise((resolve) => {
@@ -153,6 +160,9 @@ async function handle(
     );
   }
 
+  const latency = Number(/\[emulator:latency=(\d+)\]/.exec(text)?.[1] ?? 0);
+  if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  if (text.includes("[emulator:reset]")) return request.socket.destroy();
   const plan = planAnswer(text, body);
   const promptTokens = messages.reduce(
     (sum, message) => sum + JSON.stringify(message.content ?? "").split(/\s+/).length,
@@ -231,6 +241,11 @@ async function handle(
   for (const [index, word] of plan.words.entries()) {
     await delay();
     if (response.destroyed) return;
+    if (plan.disconnectAfter !== undefined && index === plan.disconnectAfter) {
+      // Let what was written reach the client, then cut the connection without an end.
+      setTimeout(() => response.destroy(), 50);
+      return;
+    }
     if (plan.failMidstream && index === 2) {
       response.write(
         `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
@@ -249,6 +264,9 @@ async function handle(
  *   [emulator:calls=N]   call the first tool N times at once (also: tool_choice required or named: once)
  *   [emulator:length]    stop after two words, as if max_tokens ran out
  *   [emulator:refusal]   end with finish_reason content_filter
+ *   [emulator:latency=MS]    wait MS before answering
+ *   [emulator:reset]         drop the connection without answering
+ *   [emulator:disconnect=N]  cut a stream after N words
  */
 function planAnswer(text: string, body: Record<string, unknown>) {
   const tools = (body.tools as Array<{ function: { name: string } }> | undefined) ?? [];
@@ -273,7 +291,14 @@ function planAnswer(text: string, body: Record<string, unknown>) {
     words = words.slice(0, 2);
     finishReason = "length";
   } else if (text.includes("[emulator:refusal]")) finishReason = "content_filter";
-  return { calls, words, finishReason, failMidstream: text.includes("[emulator:midstream]") };
+  const disconnect = /\[emulator:disconnect=(\d+)\]/.exec(text)?.[1];
+  return {
+    calls,
+    words,
+    finishReason,
+    failMidstream: text.includes("[emulator:midstream]"),
+    disconnectAfter: disconnect === undefined ? undefined : Number(disconnect),
+  };
 }
 
 function embeddings(response: ServerResponse, body: Record<string, unknown>) {

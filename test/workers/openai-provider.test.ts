@@ -280,3 +280,77 @@ describe("the openai provider adapter, against an OpenAI emulator", () => {
     expect(emulator.requests.length).toBe(before + 1);
   });
 });
+
+describe("the openai adapter's connections", () => {
+  let emulator: OpenAIEmulator;
+  let gateway: RunningGateway;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    emulator = await startOpenAIEmulator({ apiKey: providerKey });
+    gateway = await startTestGateway(
+      testConfig("in-process", {
+        providers: [
+          {
+            name: "openai",
+            type: "openai",
+            options: {
+              baseUrl: emulator.url,
+              apiKey: providerKey,
+              maxConnections: 4,
+              firstByteTimeoutMs: 300,
+            },
+          },
+        ],
+        models: [{ name: "gpt-4o", provider: "openai" }],
+      }),
+    );
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await emulator.close();
+  });
+
+  const ask = (content: string, stream = false) =>
+    stream
+      ? openai.chat.completions.create({
+          model: "gpt-4o",
+          stream: true,
+          messages: [{ role: "user", content }],
+        })
+      : openai.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content }] });
+
+  it("reuses keep-alive connections, never more than the provider's limit", async () => {
+    const before = emulator.connections();
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          ask(`round ${round} request ${index} [emulator:latency=20]`),
+        ),
+      );
+    }
+    expect(emulator.connections() - before).toBeLessThanOrEqual(4);
+  });
+
+  it("reports a provider that does not answer in time as a 504, and a dropped connection as a 502", async () => {
+    const slow = await ask("x [emulator:latency=1500]").catch((failure: unknown) => failure);
+    expect((slow as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect((slow as Error).message).toMatch(/did not answer in time/);
+
+    const reset = await ask("x [emulator:reset]").catch((failure: unknown) => failure);
+    expect((reset as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((reset as Error).message).toMatch(/could not be reached/);
+  });
+
+  it("ends a stream with an error event when the provider's connection breaks after some tokens", async () => {
+    const stream = await ask("one two three four five [emulator:disconnect=3]", true);
+    let text = "";
+    const failure = await (async () => {
+      for await (const chunk of stream as AsyncIterable<OpenAI.ChatCompletionChunk>)
+        text += chunk.choices[0]?.delta.content ?? "";
+    })().catch((error: unknown) => error);
+    expect(text).toBe("Echo: one two");
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+  });
+});
