@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 
 /**
  * A stand-in for Google's Gemini API (v1beta), written from its public reference:
@@ -18,11 +18,7 @@ import type { AddressInfo } from "node:net";
  */
 export interface GeminiEmulator {
   readonly url: string;
-  readonly requests: Array<{
-    path: string;
-    headers: IncomingMessage["headers"];
-    body: Record<string, unknown>;
-  }>;
+  readonly requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -39,32 +35,11 @@ export async function startGeminiEmulator(options: {
   apiKey: string;
   chunkDelayMs?: number;
 }): Promise<GeminiEmulator> {
-  const requests: GeminiEmulator["requests"] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      let body: Record<string, unknown>;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as Record<string, unknown>;
-      } catch {
-        return sendError(response, 400, "Invalid JSON payload received.");
-      }
-      requests.push({ path: request.url ?? "", headers: request.headers, body });
-      handle(request, response, body, options).catch(() => response.destroy());
-    });
+  const server = await startJsonServer({
+    handle: (request, response, body) => handle(request, response, body, options),
+    badJson: (response) => sendError(response, 400, "Invalid JSON payload received."),
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1beta`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: `${server.origin}/v1beta`, requests: server.requests, close: server.close };
 }
 
 async function handle(

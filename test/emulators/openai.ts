@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 
 /**
  * A stand-in for OpenAI's API, written from its public reference: Chat Completions (whole and
@@ -16,11 +16,7 @@ export interface OpenAIEmulator {
   readonly url: string;
   /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
   readonly connections: () => number;
-  readonly requests: Array<{
-    path: string;
-    headers: IncomingMessage["headers"];
-    body: Record<string, unknown>;
-  }>;
+  readonly requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -39,48 +35,24 @@ export interface OpenAIEmulatorOptions {
 }
 
 export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
-  const requests: OpenAIEmulator["requests"] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body =
-          chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};
-      } catch {
-        return sendError(
-          response,
-          400,
-          "We could not parse the JSON body of your request.",
-          "invalid_request_error",
-          null,
-        );
-      }
-      if (options.record !== false)
-        requests.push({ path: request.url ?? "", headers: request.headers, body });
-      handle(request, response, body, options).catch((error: Error) => {
-        if (!response.headersSent) sendError(response, 500, error.message, "server_error", null);
-        else response.destroy();
-      });
-    });
+  const server = await startJsonServer({
+    handle: (request, response, body) => handle(request, response, body, options),
+    badJson: (response) =>
+      sendError(
+        response,
+        400,
+        "We could not parse the JSON body of your request.",
+        "invalid_request_error",
+        null,
+      ),
+    record: options.record,
+    port: options.port,
   });
-  server.keepAliveTimeout = 60_000;
-  let connections = 0;
-  server.on("connection", () => {
-    connections++;
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    connections: () => connections,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `${server.origin}/v1`,
+    connections: server.connections,
+    requests: server.requests,
+    close: server.close,
   };
 }
 
