@@ -11,9 +11,22 @@ import type { HttpResponse } from "./client.ts";
  */
 export async function providerHttpError(provider: string, response: HttpResponse): Promise<GatewayError> {
   const text = await response.body.text().catch(() => "");
-  const message = messageOf(text) ?? `HTTP ${response.status}`;
   const retryAfter = retryAfterMs(response.headers) ?? googleRetryDelayMs(text);
-  const status = response.status;
+  return providerStatusError(
+    provider,
+    response.status,
+    messageOf(text) ?? `HTTP ${response.status}`,
+    retryAfter,
+  );
+}
+
+/** The mapping above for a status and message already read (the mock provider fails through it too). */
+export function providerStatusError(
+  provider: string,
+  status: number,
+  message: string,
+  retryAfter?: number,
+): GatewayError {
   // Google answers a bad key with a 400 ("API key not valid"): still the gateway's credentials, not the caller's request.
   if (status === 401 || status === 403 || (status === 400 && /api key/i.test(message))) {
     return new GatewayError(
@@ -22,11 +35,10 @@ export async function providerHttpError(provider: string, response: HttpResponse
       { status: 502 },
     );
   }
-  if (status === 429) {
+  if (status === 429)
     return new GatewayError("rate_limited", `${provider} is rate limiting: ${message}`, {
       retryAfterMs: retryAfter,
     });
-  }
   if (status === 404) return new GatewayError("not_found", `${provider}: ${message}`);
   if (status === 413) return new GatewayError("request_too_large", `${provider}: ${message}`);
   if (status === 400 || status === 422)

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Type as T } from "@sinclair/typebox";
-import { GatewayError } from "../../../schemas/errors.ts";
+import { providerStatusError } from "../http/errors.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
 import { countWords, scriptFor } from "./script.ts";
 
@@ -31,7 +31,15 @@ export const mockProvider = defineProviderType({
     return {
       async *chat(request, { model, signal }): AsyncIterable<ChatPart> {
         const script = scriptFor(request);
-        if (script.errorStatus !== undefined) throw mockFailure(script.errorStatus);
+        if (script.errorStatus !== undefined) {
+          // Failing through the same mapping as a real provider's HTTP error.
+          throw providerStatusError(
+            "mock",
+            script.errorStatus,
+            `failed with status ${script.errorStatus} as asked`,
+            1000,
+          );
+        }
         const delayMs = script.delayMs ?? (options.tokensPerSecond > 0 ? 1000 / options.tokensPerSecond : 0);
         yield { type: "response-metadata", model };
 
@@ -96,14 +104,6 @@ export const mockProvider = defineProviderType({
     };
   },
 });
-
-function mockFailure(status: number): GatewayError {
-  const message = `mock provider failed with status ${status} as asked`;
-  if (status === 429) return new GatewayError("rate_limited", message, { retryAfterMs: 1000 });
-  if (status === 401 || status === 403) return new GatewayError("provider_error", message, { status: 502 });
-  if (status >= 400 && status < 500) return new GatewayError("invalid_request", message, { status });
-  return new GatewayError("provider_error", message, { status: 502 });
-}
 
 /** The same text always gets the same vector: a hash stretched to `dimensions`, then normalised. */
 function unitVector(text: string, dimensions: number): number[] {
