@@ -1,5 +1,5 @@
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { ModelCatalog } from "../config/model-catalog.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
@@ -49,7 +49,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     requestTimeout: 0,
     // Two log lines per request cost more than the rest of the edge; each request is recorded as
     // an event in ClickHouse instead, and logged here only at debug level.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
@@ -68,14 +68,14 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }
   app.setNotFoundHandler((request, reply) => {
-    const error = new GatewayError(
-      "invalid_request",
-      `unknown request URL: ${request.method} ${request.url.split("?")[0]}`,
-      {
-        status: 404,
-      },
-    );
-    return reply.code(404).send(errorBody(error, "openai"));
+    const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;
+    // Anthropic clients read their own error shape; e.g. Claude Code falls back to its own token
+    // estimate when /v1/messages/count_tokens answers with an error.
+    if (request.url.startsWith("/v1/messages/"))
+      return reply.code(404).send(errorBody(new GatewayError("not_found", message), "anthropic"));
+    return reply
+      .code(404)
+      .send(errorBody(new GatewayError("invalid_request", message, { status: 404 }), "openai"));
   });
   return {
     app,

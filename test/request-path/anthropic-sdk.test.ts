@@ -136,6 +136,17 @@ describe.each(busKinds)("the Anthropic SDK against the gateway on the %s bus", (
     expect(page.data.map((model) => model.id)).toEqual(["mock"]);
   });
 
+  it("answers a call it does not serve, e.g. Claude Code's count_tokens, with a 404 in Anthropic's shape", async () => {
+    const counting = client.messages.countTokens({
+      model: "mock",
+      messages: [{ role: "user", content: "x" }],
+    });
+    await expect(counting).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(counting).rejects.toMatchObject({
+      error: { type: "error", error: { type: "not_found_error" } },
+    });
+  });
+
   it("raises the SDK's own error classes", async () => {
     const badKey = new Anthropic({ baseURL: gateway.url, apiKey: "wrong-key-123", maxRetries: 0 });
     await expect(
