@@ -18,7 +18,12 @@ export type AvroSchema =
   | "string"
   | readonly AvroSchema[]
   | { readonly type: "record"; readonly name: string; readonly fields: readonly AvroField[] }
-  | { readonly type: "enum"; readonly name: string; readonly symbols: readonly string[] }
+  | {
+      readonly type: "enum";
+      readonly name: string;
+      readonly symbols: readonly string[];
+      readonly default?: string;
+    }
   | { readonly type: "array"; readonly items: AvroSchema }
   | { readonly type: "map"; readonly values: AvroSchema };
 

@@ -38,8 +38,47 @@ export const contentPartSchema = {
       doc: "tool_call, as the model wrote it",
     },
     { name: "isError", type: "boolean", default: false, doc: "tool_result" },
+    {
+      name: "cacheControlJson",
+      type: nullable("string"),
+      default: null,
+      doc: "the caller's Anthropic cache_control marker on this block, verbatim, for providers with explicit prompt caching (v2)",
+    },
   ],
 } as const;
+
+/**
+ * A provider's reasoning from an earlier assistant turn, as the caller sends it back. It is not
+ * content: only the provider that produced it can read it (Anthropic verifies the signature), so it
+ * travels beside the content, and adapters of other providers leave it out.
+ */
+export const reasoningPartSchema = {
+  type: "record",
+  name: "ReasoningPart",
+  fields: [
+    {
+      name: "beforePart",
+      type: "int",
+      doc: "index of the content part it came before; content.length = after all",
+    },
+    { name: "text", type: "string", default: "", doc: "the reasoning text (empty when redacted)" },
+    {
+      name: "signature",
+      type: nullable("string"),
+      default: null,
+      doc: "Anthropic's signature of the thinking block",
+    },
+    {
+      name: "redactedData",
+      type: nullable("string"),
+      default: null,
+      doc: "set for an Anthropic redacted_thinking block: its encrypted data",
+    },
+  ],
+} as const;
+
+/** Low to high as OpenAI names it; an effort a reader does not know yet reads as `medium`. */
+export const reasoningEfforts = ["none", "minimal", "low", "medium", "high", "xhigh"] as const;
 
 export const chatRequestSchema = {
   type: "record",
@@ -65,6 +104,12 @@ export const chatRequestSchema = {
             },
             { name: "content", type: { type: "array", items: contentPartSchema } },
             { name: "name", type: nullable("string"), default: null },
+            {
+              name: "reasoning",
+              type: { type: "array", items: reasoningPartSchema },
+              default: [],
+              doc: "assistant messages: the provider's reasoning sent back by the caller (v2)",
+            },
           ],
         },
       },
@@ -80,6 +125,12 @@ export const chatRequestSchema = {
             { name: "name", type: "string" },
             { name: "description", type: nullable("string"), default: null },
             { name: "parametersJson", type: "string", doc: "JSON Schema of the arguments" },
+            {
+              name: "cacheControlJson",
+              type: nullable("string"),
+              default: null,
+              doc: "as on content parts (v2)",
+            },
           ],
         },
       },
@@ -103,6 +154,29 @@ export const chatRequestSchema = {
     },
     { name: "temperature", type: nullable("double"), default: null },
     { name: "topP", type: nullable("double"), default: null },
+    {
+      name: "reasoning",
+      type: nullable({
+        type: "record",
+        name: "ReasoningRequest",
+        doc: "how hard the model should think: an effort (OpenAI's words) or a token budget (Anthropic's, Gemini's); adapters map one to the other",
+        fields: [
+          {
+            name: "effort",
+            type: nullable({
+              type: "enum",
+              name: "ReasoningEffort",
+              symbols: reasoningEfforts,
+              default: "medium",
+            }),
+            default: null,
+          },
+          { name: "budgetTokens", type: nullable("int"), default: null },
+        ],
+      }),
+      default: null,
+      doc: "null: the provider's default (v2)",
+    },
     { name: "maxTokens", type: nullable("int"), default: null },
     { name: "stop", type: { type: "array", items: "string" }, default: [] },
     { name: "seed", type: nullable("long"), default: null },

@@ -4,8 +4,8 @@ import { replyEventSchema } from "./reply-event.ts";
 import { requestEnvelopeSchema } from "./request-envelope.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
-export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 1);
-export const replyEventCodec = createCodec(replyEventSchema, 2);
+export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 2);
+export const replyEventCodec = createCodec(replyEventSchema, 3);
 
 export const attemptEventCodec = createCodec(attemptEventSchema, 1);
 

@@ -37,6 +37,12 @@ export const failureSchema = {
     { name: "message", type: "string" },
     { name: "status", type: "int", doc: "HTTP status to answer with" },
     { name: "retryAfterMs", type: nullable("long"), default: null },
+    {
+      name: "param",
+      type: nullable("string"),
+      default: null,
+      doc: "the request field at fault, if one is (v3)",
+    },
   ],
 } as const;
 
@@ -72,7 +78,22 @@ export const replyEventSchema = {
       },
     },
     { name: "choice", type: "int", default: 0 },
-    { name: "text", type: nullable("string"), default: null, doc: "text_delta" },
+    { name: "text", type: nullable("string"), default: null, doc: "text_delta: a piece of the answer" },
+    {
+      name: "reasoning",
+      type: nullable({
+        type: "record",
+        name: "ReasoningDelta",
+        doc: "a block of reasoning starts with `text` or `redactedData` and ends with its `signature`, if it has one",
+        fields: [
+          { name: "text", type: "string", default: "" },
+          { name: "signature", type: nullable("string"), default: null },
+          { name: "redactedData", type: nullable("string"), default: null },
+        ],
+      }),
+      default: null,
+      doc: "text_delta: a piece of the model's reasoning instead of the answer; readers older than v3 see an empty text delta (v3)",
+    },
     {
       name: "started",
       type: nullable({

@@ -51,6 +51,8 @@ export type ChatRequest = AvroType<typeof chatRequestSchema>;
 export type EmbeddingsRequest = AvroType<typeof embeddingsRequestSchema>;
 export type ChatMessage = ChatRequest["messages"][number];
 export type ContentPart = ChatMessage["content"][number];
+export type ReasoningPart = ChatMessage["reasoning"][number];
+export type ReasoningEffort = NonNullable<NonNullable<ChatRequest["reasoning"]>["effort"]>;
 export type InboundApi = RequestEnvelope["inboundApi"];
 
 /** A content part with every optional field empty: spread it and set the fields of the part's kind. */
@@ -62,4 +64,5 @@ export const blankPart: ContentPart = {
   toolName: null,
   argumentsJson: null,
   isError: false,
+  cacheControlJson: null,
 };

@@ -134,6 +134,16 @@ function replyFor(part: ChatPart): Parameters<ReplyStream["send"]>[0] | undefine
   switch (part.type) {
     case "text-delta":
       return { kind: "text_delta", choice: part.choice, text: part.text };
+    case "reasoning-delta":
+      return {
+        kind: "text_delta",
+        choice: part.choice,
+        reasoning: {
+          text: part.text ?? "",
+          signature: part.signature ?? null,
+          redactedData: part.redactedData ?? null,
+        },
+      };
     case "tool-call-delta":
       return {
         kind: "tool_call_delta",
@@ -177,7 +187,7 @@ class AttemptRecord {
   ) {}
 
   observe(part: ChatPart): void {
-    if (part.type === "text-delta" || part.type === "tool-call-delta") {
+    if (part.type === "text-delta" || part.type === "tool-call-delta" || part.type === "reasoning-delta") {
       this.firstTokenAtMs ??= Date.now();
       this.outputPieces++;
     } else if (part.type === "usage") {
@@ -244,6 +254,7 @@ function toFailure(error: unknown): Failure {
       message: error.message,
       status: error.status,
       retryAfterMs: error.details.retryAfterMs ?? null,
+      param: error.details.param ?? null,
     };
   }
   return {
@@ -251,5 +262,6 @@ function toFailure(error: unknown): Failure {
     message: "the worker failed while serving the request",
     status: 500,
     retryAfterMs: null,
+    param: null,
   };
 }

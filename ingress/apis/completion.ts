@@ -1,7 +1,15 @@
 import { GatewayError } from "../../schemas/errors.ts";
 import type { FinishReason, ReplyEvent, Usage } from "../../schemas/reply-event.ts";
 
+/** A block of the model's reasoning: its text, or a redacted block's data, and its signature. */
+export interface ReasoningBlock {
+  text: string;
+  signature: string | null;
+  redactedData: string | null;
+}
+
 export interface CompletedChoice {
+  reasoning: ReasoningBlock[];
   text: string;
   toolCalls: Array<{ id: string; name: string; arguments: string }>;
   finishReason: FinishReason;
@@ -29,13 +37,14 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Comple
   const embeddings: number[][] = [];
   let usage = noUsage;
   const choice = (index: number): CompletedChoice => {
-    choices[index] ??= { text: "", toolCalls: [], finishReason: "stop" };
+    choices[index] ??= emptyChoice();
     return choices[index];
   };
   for await (const event of events) {
     switch (event.kind) {
       case "text_delta":
-        choice(event.choice).text += event.text ?? "";
+        if (event.reasoning) addReasoning(choice(event.choice).reasoning, event.reasoning);
+        else choice(event.choice).text += event.text ?? "";
         break;
       case "tool_call_delta": {
         const delta = event.toolCall;
@@ -65,10 +74,35 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Comple
     throw new GatewayError("internal", "the answer ended without content");
   }
   return {
-    choices: Array.from(choices, (item) => item ?? { text: "", toolCalls: [], finishReason: "stop" }),
+    choices: Array.from(choices, (item) => item ?? emptyChoice()),
     embeddings,
     usage,
   };
+}
+
+export const emptyChoice = (): CompletedChoice => ({
+  reasoning: [],
+  text: "",
+  toolCalls: [],
+  finishReason: "stop",
+});
+
+/**
+ * Adds a reasoning delta to the blocks so far: text continues the last block until it is signed;
+ * a signature ends it; redacted data is a block of its own.
+ */
+export function addReasoning(blocks: ReasoningBlock[], delta: NonNullable<ReplyEvent["reasoning"]>): void {
+  if (delta.redactedData !== null) {
+    blocks.push({ text: "", signature: null, redactedData: delta.redactedData });
+    return;
+  }
+  let last = blocks.at(-1);
+  if (!last || last.signature !== null || last.redactedData !== null) {
+    last = { text: "", signature: null, redactedData: null };
+    blocks.push(last);
+  }
+  last.text += delta.text;
+  if (delta.signature !== null) last.signature = delta.signature;
 }
 
 /** A reply's Failure as the GatewayError the ingress maps to the caller's shape. */
@@ -80,6 +114,7 @@ export function failureToError(event: ReplyEvent): GatewayError {
     {
       status: failure?.status,
       retryAfterMs: failure?.retryAfterMs ?? undefined,
+      param: failure?.param ?? undefined,
     },
   );
 }

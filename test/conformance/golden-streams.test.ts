@@ -14,7 +14,7 @@ import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
  */
 const providers = ["openai", "azure-openai", "openai-compatible", "anthropic", "gemini"] as const;
 type Shape = "openai_chat" | "anthropic_messages" | "openai_responses";
-type Scenario = "text" | "tool" | "parallel" | "length" | "refusal" | "error";
+type Scenario = "text" | "tool" | "parallel" | "length" | "refusal" | "error" | "cut" | "slow";
 
 const lookup = {
   name: "lookup",
@@ -28,6 +28,10 @@ const prompts: Record<Scenario, string> = {
   length: "one two three [emulator:length]",
   refusal: "bad [emulator:refusal]",
   error: "a b c d [emulator:midstream]",
+  // The connection drops after two words, without an error event from the provider.
+  cut: "a b c d [emulator:disconnect=2]",
+  // A late first byte and a slow token rate change nothing in what the client sees.
+  slow: "hello world [emulator:latency=30] [emulator:delay=5]",
 };
 const usesTools = (scenario: Scenario) => scenario === "tool" || scenario === "parallel";
 
@@ -179,7 +183,7 @@ const normalizers: Record<Shape, (events: Event[]) => string[]> = {
   },
 };
 
-const goldens: Record<Shape, Record<Scenario, string[]>> = {
+const baseGoldens: Record<Shape, Record<Exclude<Scenario, "cut" | "slow">, string[]>> = {
   openai_chat: {
     text: ["role", "text:Echo: hello world", "finish:stop", "usage", "done"],
     tool: ["role", "call:0:lookup", 'args:0:{"n":0}', "finish:tool_calls", "usage", "done"],
@@ -302,6 +306,13 @@ const goldens: Record<Shape, Record<Scenario, string[]>> = {
     error: ["created", "in_progress", "item:message", "content_part.added", "text:Echo: a", "error"],
   },
 };
+
+const goldens = Object.fromEntries(
+  Object.entries(baseGoldens).map(([shape, golden]) => [
+    shape,
+    { ...golden, cut: golden.error, slow: golden.text },
+  ]),
+) as Record<Shape, Record<Scenario, string[]>>;
 
 describe("golden streams: every inbound shape × every provider", () => {
   let openai: OpenAIEmulator;

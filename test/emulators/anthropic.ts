@@ -1,4 +1,13 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  beforeAnswer,
+  chunkPause,
+  cutConnection,
+  directive,
+  disconnectAfter,
+  withoutDirectives,
+} from "./directives.ts";
 import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 
 /**
@@ -14,6 +23,10 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  *   [emulator:calls=N]    use the first tool N times at once (tool_choice any or tool: once)
  *   [emulator:length]     stop after two words with stop_reason max_tokens
  *   [emulator:refusal]    end with stop_reason refusal
+ *   [emulator:redacted]   with thinking on, add a redacted_thinking block after the thinking
+ * and those every emulator takes (directives.ts). With `thinking` enabled it thinks first, in a
+ * signed thinking block; `disable_parallel_tool_use` limits it to one call; it refuses what
+ * Anthropic refuses (see `invalidRequest`).
  */
 export interface AnthropicEmulator {
   readonly url: string;
@@ -55,20 +68,22 @@ async function handle(
   if (request.url !== "/v1/messages" || request.method !== "POST")
     return sendError(response, 404, `Not found: ${request.method} ${request.url}`);
   if (typeof body.max_tokens !== "number") return sendError(response, 400, "max_tokens: Field required");
-  const messages = (body.messages as Array<{ role: string; content: unknown }> | undefined) ?? [];
+  const messages = (body.messages as Message[] | undefined) ?? [];
   if (typeof body.model !== "string" || messages.length === 0)
     return sendError(response, 400, "messages: at least one message is required");
   if (body.model.startsWith("missing")) return sendError(response, 404, `model: ${body.model}`);
+  const invalid = invalidRequest(body, messages);
+  if (invalid) return sendError(response, 400, invalid);
 
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
   const text =
     typeof lastUser?.content === "string"
       ? lastUser.content
-      : ((lastUser?.content as Array<{ type: string; text?: string }> | undefined) ?? [])
+      : (lastUser?.content ?? [])
           .filter((block) => block.type === "text")
           .map((block) => block.text)
           .join(" ");
-  const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
+  const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429 || status === 529) response.setHeader("retry-after", "3");
     return sendError(
@@ -77,14 +92,18 @@ async function handle(
       status === 529 ? "Overloaded" : `Emulated failure with status ${status}`,
     );
   }
+  if (await beforeAnswer(text, request)) return;
 
-  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let words = `Echo: ${withoutDirectives(text)}`.split(/\s+/);
   const tools = (body.tools as Array<{ name: string }> | undefined) ?? [];
-  const choice = body.tool_choice as { type: string; name?: string } | undefined;
+  const choice = body.tool_choice as
+    | { type: string; name?: string; disable_parallel_tool_use?: boolean }
+    | undefined;
   const toolName = choice?.type === "tool" ? choice.name : tools[0]?.name;
-  const callCount = Number(
-    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (choice?.type === "any" || choice?.type === "tool" ? 1 : 0),
+  const asked = Number(
+    directive(text, "calls") ?? (choice?.type === "any" || choice?.type === "tool" ? 1 : 0),
   );
+  const callCount = choice?.disable_parallel_tool_use ? Math.min(asked, 1) : asked;
   const calls = toolName
     ? Array.from({ length: callCount }, (_, index) => ({
         id: `toolu_emu0${index}`,
@@ -93,12 +112,15 @@ async function handle(
         pieces: ['{"n": ', `${index}}`],
       }))
     : [];
-  const cached = text.includes("[emulator:cached]");
+  const thinking = (body.thinking as { type?: string } | undefined)?.type === "enabled";
+  const thought = `Thinking about: ${withoutDirectives(text)}`;
+  const redacted = thinking && directive(text, "redacted") !== undefined;
+  const cached = directive(text, "cached") !== undefined;
   let stopReason = calls.length > 0 ? "tool_use" : "end_turn";
-  if (calls.length === 0 && text.includes("[emulator:length]")) {
+  if (calls.length === 0 && directive(text, "length") !== undefined) {
     words = words.slice(0, 2);
     stopReason = "max_tokens";
-  } else if (calls.length === 0 && text.includes("[emulator:refusal]")) stopReason = "refusal";
+  } else if (calls.length === 0 && directive(text, "refusal") !== undefined) stopReason = "refusal";
   const stopSequence =
     calls.length > 0
       ? undefined
@@ -111,12 +133,18 @@ async function handle(
     input_tokens: 10,
     cache_creation_input_tokens: cached ? 20 : 0,
     cache_read_input_tokens: cached ? 100 : 0,
-    output_tokens: calls.length > 0 ? 7 * calls.length : answer.split(" ").length,
+    output_tokens:
+      (calls.length > 0 ? 7 * calls.length : answer.split(" ").length) +
+      (thinking ? thought.split(" ").length : 0),
   };
   const id = `msg_emu${Date.now().toString(36)}`;
   const model = `${body.model}-20250101`;
   response.setHeader("anthropic-ratelimit-requests-remaining", "999");
   response.setHeader("request-id", `req_emu${Date.now().toString(36)}`);
+  const reasoningBlocks = [
+    ...(thinking ? [{ type: "thinking", thinking: thought, signature: sign(thought) }] : []),
+    ...(redacted ? [{ type: "redacted_thinking", data: redactedData }] : []),
+  ];
 
   if (body.stream !== true) {
     const content =
@@ -130,7 +158,7 @@ async function handle(
         type: "message",
         role: "assistant",
         model,
-        content,
+        content: [...reasoningBlocks, ...content],
         stop_reason: stopReason,
         stop_sequence: stopSequence ?? null,
         usage,
@@ -144,10 +172,8 @@ async function handle(
   });
   const send = (type: string, data: Record<string, unknown>) =>
     response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
-  const delay = () =>
-    options.chunkDelayMs
-      ? new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs))
-      : Promise.resolve();
+  const delay = chunkPause(text, options.chunkDelayMs);
+  const cutAfter = disconnectAfter(text);
   send("message_start", {
     message: {
       id,
@@ -160,8 +186,25 @@ async function handle(
       usage: { ...usage, output_tokens: 1 },
     },
   });
+  let index = 0;
+  if (thinking) {
+    send("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+    for (const [position, word] of thought.split(" ").entries()) {
+      await delay();
+      send("content_block_delta", {
+        index,
+        delta: { type: "thinking_delta", thinking: position === 0 ? word : ` ${word}` },
+      });
+    }
+    send("content_block_delta", { index, delta: { type: "signature_delta", signature: sign(thought) } });
+    send("content_block_stop", { index: index++ });
+  }
+  if (redacted) {
+    send("content_block_start", { index, content_block: { type: "redacted_thinking", data: redactedData } });
+    send("content_block_stop", { index: index++ });
+  }
   if (calls.length > 0) {
-    for (const [index, call] of calls.entries()) {
+    for (const call of calls) {
       send("content_block_start", {
         index,
         content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
@@ -170,23 +213,25 @@ async function handle(
         await delay();
         send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
       }
-      send("content_block_stop", { index });
+      send("content_block_stop", { index: index++ });
     }
   } else {
-    send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+    send("content_block_start", { index, content_block: { type: "text", text: "" } });
     send("ping", {});
-    for (const [index, word] of answer.split(" ").entries()) {
+    for (const [position, word] of answer.split(" ").entries()) {
       await delay();
-      if (text.includes("[emulator:midstream]") && index === 2) {
+      if (response.destroyed) return;
+      if (position === cutAfter) return cutConnection(response);
+      if (directive(text, "midstream") !== undefined && position === 2) {
         send("error", { error: { type: "overloaded_error", message: "Overloaded" } });
         return response.end();
       }
       send("content_block_delta", {
-        index: 0,
-        delta: { type: "text_delta", text: index === 0 ? word : ` ${word}` },
+        index,
+        delta: { type: "text_delta", text: position === 0 ? word : ` ${word}` },
       });
     }
-    send("content_block_stop", { index: 0 });
+    send("content_block_stop", { index });
   }
   // message_delta's usage is cumulative: the final output count.
   send("message_delta", {
@@ -195,6 +240,51 @@ async function handle(
   });
   send("message_stop", {});
   response.end();
+}
+
+type Block = { type: string; text?: string; thinking?: string; signature?: string; data?: string };
+type Message = { role: string; content: string | Block[] };
+
+/** The emulator signs its thinking as Anthropic does: only what it produced verifies. */
+const sign = (thinking: string) =>
+  `sig_${createHash("sha256").update(`emulator:${thinking}`).digest("base64url").slice(0, 24)}`;
+const redactedData = "redacted_emu_RW5jcnlwdGVkIHJlYXNvbmluZw";
+
+/**
+ * What Anthropic refuses with a 400 before answering, as its documentation describes: thinking
+ * blocks whose signature does not verify, a thinking budget out of range, sampling options thinking
+ * does not allow, a tool loop whose last assistant turn does not start with its thinking, and
+ * temperatures above 1.
+ */
+function invalidRequest(body: Record<string, unknown>, messages: Message[]): string | undefined {
+  for (const [messageIndex, message] of messages.entries()) {
+    if (typeof message.content === "string") continue;
+    for (const [blockIndex, block] of message.content.entries()) {
+      const at = `messages.${messageIndex}.content.${blockIndex}`;
+      if (block.type === "thinking" && block.signature !== sign(block.thinking ?? ""))
+        return `${at}: Invalid \`signature\` in \`thinking\` block`;
+      if (block.type === "redacted_thinking" && block.data !== redactedData)
+        return `${at}: Invalid \`data\` in \`redacted_thinking\` block`;
+    }
+  }
+  if (typeof body.temperature === "number" && body.temperature > 1)
+    return "temperature: Input should be less than or equal to 1";
+  const thinking = body.thinking as { type?: string; budget_tokens?: number } | undefined;
+  if (thinking?.type !== "enabled") return undefined;
+  const budget = thinking.budget_tokens ?? 0;
+  if (budget < 1024) return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+  if ((body.max_tokens as number) <= budget)
+    return "`max_tokens` must be greater than `thinking.budget_tokens`";
+  if (body.temperature !== undefined && body.temperature !== 1)
+    return "`temperature` may only be set to 1 when thinking is enabled";
+  const lastAssistant = messages.findLastIndex((message) => message.role === "assistant");
+  const last = messages[lastAssistant];
+  if (last && typeof last.content !== "string" && last.content.some((block) => block.type === "tool_use")) {
+    const first = last.content[0]?.type;
+    if (first !== "thinking" && first !== "redacted_thinking")
+      return `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block.`;
+  }
+  return undefined;
 }
 
 function sendError(response: ServerResponse, status: number, message: string) {

@@ -1,4 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  beforeAnswer,
+  chunkPause,
+  cutConnection,
+  directive,
+  disconnectAfter,
+  withoutDirectives,
+} from "./directives.ts";
 import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 
 /**
@@ -15,6 +23,8 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  *   [emulator:calls=N]    call the first declared function N times in one turn
  *   [emulator:length]     stop after two words with finishReason MAX_TOKENS
  *   [emulator:refusal]    end with finishReason SAFETY
+ * and those every emulator takes (directives.ts). With `thinkingConfig.includeThoughts` it shows a
+ * thought summary (a part with `thought: true`) before the answer.
  */
 export interface GeminiEmulator {
   readonly url: string;
@@ -82,10 +92,11 @@ async function handle(
     return sendError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
   const lastUser = [...contents].reverse().find((content) => content.role === "user");
   const text = (lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ");
-  const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
+  const status = Number(directive(text, "status"));
   if (status) return sendError(response, status, `Emulated failure with status ${status}`);
+  if (await beforeAnswer(text, request)) return;
 
-  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let words = `Echo: ${withoutDirectives(text)}`.split(/\s+/);
   let finishReason = "STOP";
   if (text.includes("[emulator:length]")) {
     words = words.slice(0, 2);
@@ -98,16 +109,23 @@ async function handle(
     | { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } }
     | undefined;
   const callCount = Number(
-    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (calling?.functionCallingConfig?.mode === "ANY" ? 1 : 0),
+    directive(text, "calls") ?? (calling?.functionCallingConfig?.mode === "ANY" ? 1 : 0),
   );
   const called = calling?.functionCallingConfig?.allowedFunctionNames?.[0] ?? declarations[0]?.name;
-  const cached = text.includes("[emulator:cached]");
+  const cached = directive(text, "cached") !== undefined;
+  const thinking = body.generationConfig as { thinkingConfig?: { includeThoughts?: boolean } } | undefined;
+  const thought = thinking?.thinkingConfig?.includeThoughts
+    ? `Thinking about: ${withoutDirectives(text)}`
+    : "";
+  const thoughtsTokenCount = (cached ? 12 : 0) + (thought === "" ? 0 : thought.split(" ").length);
+  const thoughtParts = thought === "" ? [] : [{ text: thought, thought: true }];
   const promptTokenCount = 50;
   const usageMetadata = {
     promptTokenCount,
     candidatesTokenCount: words.length,
-    totalTokenCount: promptTokenCount + words.length + (cached ? 12 : 0),
-    ...(cached && { cachedContentTokenCount: 40, thoughtsTokenCount: 12 }),
+    totalTokenCount: promptTokenCount + words.length + thoughtsTokenCount,
+    ...(cached && { cachedContentTokenCount: 40 }),
+    ...(thoughtsTokenCount > 0 && { thoughtsTokenCount }),
   };
   const functionCalls = called
     ? Array.from({ length: callCount }, (_, index) => ({
@@ -116,7 +134,10 @@ async function handle(
     : [];
 
   if (route[2] === "generateContent") {
-    const parts = functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }];
+    const parts = [
+      ...thoughtParts,
+      ...(functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }]),
+    ];
     return sendJson(response, 200, {
       candidates: [
         {
@@ -137,10 +158,10 @@ async function handle(
     response.write(
       `data: ${JSON.stringify({ ...payload, modelVersion: `${model}-001`, responseId: "emu-response" })}\r\n\r\n`,
     );
-  const delay = () =>
-    options.chunkDelayMs
-      ? new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs))
-      : Promise.resolve();
+  const delay = chunkPause(text, options.chunkDelayMs);
+  const cutAfter = disconnectAfter(text);
+  if (thoughtParts.length > 0)
+    chunk({ candidates: [{ content: { parts: thoughtParts, role: "model" }, index: 0 }] });
   if (functionCalls.length > 0) {
     chunk({
       candidates: [{ content: { parts: functionCalls, role: "model" }, finishReason: "STOP", index: 0 }],
@@ -150,11 +171,9 @@ async function handle(
   }
   for (const [index, word] of words.entries()) {
     await delay();
-    if (text.includes("[emulator:midstream]") && index === 2) {
-      // Let what was written reach the client, then cut the connection without an end.
-      setTimeout(() => response.destroy(), 50);
-      return;
-    }
+    if (response.destroyed) return;
+    if (index === cutAfter || (directive(text, "midstream") !== undefined && index === 2))
+      return cutConnection(response);
     const last = index === words.length - 1;
     chunk({
       candidates: [

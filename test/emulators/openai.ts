@@ -1,4 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  beforeAnswer,
+  chunkPause,
+  cutConnection,
+  directive,
+  disconnectAfter,
+  withoutDirectives,
+} from "./directives.ts";
 import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 
 /**
@@ -10,7 +18,10 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  * Its answer echoes the last user message. The prompt steers it:
  *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2)
  *   [emulator:midstream]   stream two words, then an error event
- * and the directives of `planAnswer` below.
+ *   [emulator:cached=N]    report N prompt tokens read from the cache
+ *   [emulator:reasoning-content]  show reasoning as `reasoning_content`, as DeepSeek and vLLM do
+ * the directives of `planAnswer` below and those every emulator takes (directives.ts). With
+ * `reasoning_effort` it reports reasoning tokens, as OpenAI's reasoning models do.
  */
 export interface OpenAIEmulator {
   readonly url: string;
@@ -117,7 +128,9 @@ async function handle(
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
   const text =
     typeof lastUser?.content === "string" ? lastUser.content : JSON.stringify(lastUser?.content ?? "");
-  const status = Number(/\[emulator:status=(\d+)\]/.exec(text)?.[1]);
+  const invalid = invalidOption(body);
+  if (invalid) return sendError(response, 400, invalid, "invalid_request_error", "invalid_value");
+  const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429) {
       response.setHeader("retry-after", "2");
@@ -132,22 +145,23 @@ async function handle(
     );
   }
 
-  const latency = Number(/\[emulator:latency=(\d+)\]/.exec(text)?.[1] ?? 0);
-  if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-  if (text.includes("[emulator:reset]")) return request.socket.destroy();
+  if (await beforeAnswer(text, request)) return;
   const plan = planAnswer(text, body);
   const promptTokens = messages.reduce(
     (sum, message) => sum + JSON.stringify(message.content ?? "").split(/\s+/).length,
     0,
   );
-  const completionTokens = plan.calls.length > 0 ? 5 * plan.calls.length : plan.words.length;
+  const cachedTokens = Number(directive(text, "cached") ?? 0);
+  const reasoningTokens = typeof body.reasoning_effort === "string" ? plan.reasoning.split(" ").length : 0;
+  const completionTokens =
+    (plan.calls.length > 0 ? 5 * plan.calls.length : plan.words.length) + reasoningTokens;
   const usage = {
-    prompt_tokens: promptTokens,
+    prompt_tokens: promptTokens + cachedTokens,
     completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    total_tokens: promptTokens + cachedTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: reasoningTokens,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -172,12 +186,15 @@ async function handle(
             })),
           }
         : { role: "assistant", content: plan.words.join(" "), refusal: null };
+    const shown = plan.showReasoning ? { reasoning_content: plan.reasoning } : {};
     return sendJson(response, 200, {
       id,
       object: "chat.completion",
       created,
       model,
-      choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
+      choices: [
+        { index: 0, message: { ...message, ...shown }, logprobs: null, finish_reason: plan.finishReason },
+      ],
       usage,
       service_tier: "default",
       system_fingerprint: "fp_emulator",
@@ -195,10 +212,14 @@ async function handle(
     `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_emulator", choices, ...(includeUsage && { usage: null }), ...extra })}\n\n`;
   const delta = (content: Record<string, unknown>, finishReason: string | null = null) =>
     chunk([{ index: 0, delta: content, logprobs: null, finish_reason: finishReason }]);
-  const delay = async () => {
-    if (options.chunkDelayMs) await new Promise((resolve) => setTimeout(resolve, options.chunkDelayMs));
-  };
+  const delay = chunkPause(text, options.chunkDelayMs);
   response.write(delta({ role: "assistant", content: "", refusal: null }));
+  if (plan.showReasoning) {
+    for (const [index, word] of plan.reasoning.split(" ").entries()) {
+      await delay();
+      response.write(delta({ reasoning_content: index === 0 ? word : ` ${word}` }));
+    }
+  }
   for (const [index, call] of plan.calls.entries()) {
     response.write(
       delta({
@@ -213,11 +234,7 @@ async function handle(
   for (const [index, word] of plan.words.entries()) {
     await delay();
     if (response.destroyed) return;
-    if (plan.disconnectAfter !== undefined && index === plan.disconnectAfter) {
-      // Let what was written reach the client, then cut the connection without an end.
-      setTimeout(() => response.destroy(), 50);
-      return;
-    }
+    if (index === plan.disconnectAfter) return cutConnection(response);
     if (plan.failMidstream && index === 2) {
       response.write(
         `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
@@ -236,17 +253,14 @@ async function handle(
  *   [emulator:calls=N]   call the first tool N times at once (also: tool_choice required or named: once)
  *   [emulator:length]    stop after two words, as if max_tokens ran out
  *   [emulator:refusal]   end with finish_reason content_filter
- *   [emulator:latency=MS]    wait MS before answering
- *   [emulator:reset]         drop the connection without answering
- *   [emulator:disconnect=N]  cut a stream after N words
+ * With `parallel_tool_calls: false` it makes one call at most.
  */
 function planAnswer(text: string, body: Record<string, unknown>) {
   const tools = (body.tools as Array<{ function: { name: string } }> | undefined) ?? [];
   const toolChoice = body.tool_choice as string | { function: { name: string } } | undefined;
   const named = typeof toolChoice === "object" ? toolChoice.function.name : undefined;
-  const callCount = Number(
-    /\[emulator:calls=(\d+)\]/.exec(text)?.[1] ?? (named || toolChoice === "required" ? 1 : 0),
-  );
+  const asked = Number(directive(text, "calls") ?? (named || toolChoice === "required" ? 1 : 0));
+  const callCount = body.parallel_tool_calls === false ? Math.min(asked, 1) : asked;
   const toolName = named ?? tools[0]?.function.name;
   const calls = toolName
     ? Array.from({ length: callCount }, (_, index) => ({
@@ -256,21 +270,32 @@ function planAnswer(text: string, body: Record<string, unknown>) {
         pieces: ['{"n":', `${index}}`],
       }))
     : [];
-  let words = `Echo: ${text.replace(/\[emulator:[^\]]*\]/g, "").trim()}`.split(/\s+/);
+  let words = `Echo: ${withoutDirectives(text)}`.split(/\s+/);
   let finishReason = calls.length > 0 ? "tool_calls" : "stop";
   if (calls.length > 0) words = [];
   else if (text.includes("[emulator:length]")) {
     words = words.slice(0, 2);
     finishReason = "length";
   } else if (text.includes("[emulator:refusal]")) finishReason = "content_filter";
-  const disconnect = /\[emulator:disconnect=(\d+)\]/.exec(text)?.[1];
   return {
     calls,
     words,
     finishReason,
-    failMidstream: text.includes("[emulator:midstream]"),
-    disconnectAfter: disconnect === undefined ? undefined : Number(disconnect),
+    reasoning: `Thinking about: ${withoutDirectives(text)}`,
+    showReasoning: directive(text, "reasoning-content") !== undefined,
+    failMidstream: directive(text, "midstream") !== undefined,
+    disconnectAfter: disconnectAfter(text),
   };
+}
+
+/** Values OpenAI refuses with a 400 (the gateway should have refused or mapped them first). */
+function invalidOption(body: Record<string, unknown>): string | undefined {
+  const efforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
+  if (body.reasoning_effort !== undefined && !efforts.includes(String(body.reasoning_effort)))
+    return `Invalid value: '${body.reasoning_effort}'. Supported values are: ${efforts.map((effort) => `'${effort}'`).join(", ")}.`;
+  if (typeof body.temperature === "number" && (body.temperature < 0 || body.temperature > 2))
+    return `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got ${body.temperature} instead.`;
+  return undefined;
 }
 
 function embeddings(response: ServerResponse, body: Record<string, unknown>) {

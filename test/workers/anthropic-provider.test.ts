@@ -198,6 +198,59 @@ describe("the anthropic provider adapter, against an Anthropic emulator", () => 
     });
   });
 
+  it("passes cache_control through untouched, on system, content blocks and tools, and counts cache reads and writes apart", async () => {
+    const message = await anthropic.messages.create({
+      model: "claude",
+      max_tokens: 64,
+      system: [
+        { type: "text", text: "Rules.", cache_control: { type: "ephemeral" } },
+        { type: "text", text: "More rules." },
+      ],
+      tools: [
+        { name: "lookup", input_schema: { type: "object" }, cache_control: { type: "ephemeral", ttl: "1h" } },
+      ],
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "text", text: "hi [emulator:cached]", cache_control: { type: "ephemeral" } }],
+        },
+      ],
+    });
+    expect(lastRequest().body).toMatchObject({
+      system: [
+        { type: "text", text: "Rules.", cache_control: { type: "ephemeral" } },
+        { type: "text", text: "More rules." },
+      ],
+      tools: [
+        { name: "lookup", input_schema: { type: "object" }, cache_control: { type: "ephemeral", ttl: "1h" } },
+      ],
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "text", text: "hi [emulator:cached]", cache_control: { type: "ephemeral" } }],
+        },
+      ],
+    });
+    expect(message.usage).toMatchObject({
+      input_tokens: 10,
+      cache_read_input_tokens: 100,
+      cache_creation_input_tokens: 20,
+    });
+  });
+
+  it("tells Anthropic to make one call at a time when an OpenAI caller forbids parallel calls", async () => {
+    const completion = await openai.chat.completions.create({
+      model: "claude",
+      parallel_tool_calls: false,
+      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object" } } }],
+      messages: [{ role: "user", content: "both [emulator:calls=2]" }],
+    });
+    expect(lastRequest().body).toMatchObject({
+      tool_choice: { type: "auto", disable_parallel_tool_use: true },
+    });
+    expect(completion.choices[0]?.message.tool_calls).toHaveLength(1);
+  });
+
   it("refuses what Anthropic cannot do with a clear 400, before calling it", async () => {
     const before = emulator.requests.length;
     const cases: Array<[Record<string, unknown>, string]> = [

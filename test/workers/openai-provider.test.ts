@@ -190,6 +190,69 @@ describe("the openai provider adapter, against an OpenAI emulator", () => {
     });
   });
 
+  it("reports cached and reasoning tokens exactly, to both kinds of client, whole and streamed", async () => {
+    const ask = "hello world [emulator:cached=30]";
+    const whole = await openai.chat.completions.create({
+      model: "gpt-4o",
+      reasoning_effort: "low",
+      messages: [{ role: "user", content: ask }],
+    });
+    // The emulator counts 3 prompt words (directive included), 3 answer words and 4 reasoning words.
+    expect(whole.usage).toMatchObject({
+      prompt_tokens: 33,
+      completion_tokens: 7,
+      prompt_tokens_details: { cached_tokens: 30 },
+      completion_tokens_details: { reasoning_tokens: 4 },
+    });
+    const chunks = await openai.chat.completions.create({
+      model: "gpt-4o",
+      reasoning_effort: "low",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: ask }],
+    });
+    let streamed: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of chunks) streamed = chunk.usage ?? streamed;
+    expect(streamed).toEqual(whole.usage);
+    // Anthropic counts cache reads apart from input_tokens.
+    const message = await anthropic.messages.create({
+      model: "gpt-4o",
+      max_tokens: 64,
+      messages: [{ role: "user", content: ask }],
+    });
+    expect(message.usage).toMatchObject({ input_tokens: 3, cache_read_input_tokens: 30, output_tokens: 3 });
+  });
+
+  it("takes temperatures up to 2 and one call at a time, and leaves Anthropic's cache_control out (OpenAI caches prompts by itself)", async () => {
+    const completion = await openai.chat.completions.create({
+      model: "gpt-4o",
+      temperature: 1.5,
+      parallel_tool_calls: false,
+      tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object" } } }],
+      messages: [{ role: "user", content: "both [emulator:calls=2]" }],
+    });
+    expect(lastRequest().body).toMatchObject({ temperature: 1.5, parallel_tool_calls: false });
+    expect(completion.choices[0]?.message.tool_calls).toHaveLength(1);
+    await anthropic.messages.create({
+      model: "gpt-4o",
+      max_tokens: 64,
+      system: [{ type: "text", text: "A long system prompt.", cache_control: { type: "ephemeral" } }],
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral", ttl: "1h" } }],
+        },
+      ],
+    });
+    expect(JSON.stringify(lastRequest().body)).not.toContain("cache_control");
+    expect(lastRequest().body).toMatchObject({
+      messages: [
+        { role: "system", content: "A long system prompt." },
+        { role: "user", content: "hi" },
+      ],
+    });
+  });
+
   it("streams a provider's tool call back as Anthropic tool_use", async () => {
     const final = await anthropic.messages
       .stream({

@@ -10,6 +10,11 @@ import type { ChatRequest, EmbeddingsRequest, InboundApi } from "../../schemas/r
 export type ChatPart =
   | { type: "response-metadata"; model: string }
   | { type: "text-delta"; choice: number; text: string }
+  /**
+   * A piece of the model's reasoning, where the provider shows it. A block starts with `text` or
+   * `redactedData` and ends with its `signature` when the provider signs it (Anthropic).
+   */
+  | { type: "reasoning-delta"; choice: number; text?: string; signature?: string; redactedData?: string }
   | {
       type: "tool-call-delta";
       choice: number;

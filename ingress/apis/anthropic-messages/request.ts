@@ -1,6 +1,12 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
-import { blankPart, type ChatRequest, type ContentPart } from "../../../schemas/request-envelope.ts";
+import {
+  blankPart,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type ReasoningPart,
+} from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
 
 const cacheControl = T.Optional(T.Unknown());
@@ -30,8 +36,12 @@ const toolResultBlock = T.Object({
   is_error: T.Optional(T.Boolean()),
   cache_control: cacheControl,
 });
+const thinkingBlock = T.Object({ type: T.Literal("thinking"), thinking: T.String(), signature: T.String() });
+const redactedThinkingBlock = T.Object({ type: T.Literal("redacted_thinking"), data: T.String() });
 // Any other block type is recognised (to name it in a clear 400), but a known type must match its own schema.
-const otherBlock = T.Object({ type: T.String({ pattern: "^(?!(text|image|tool_use|tool_result)$)" }) });
+const otherBlock = T.Object({
+  type: T.String({ pattern: "^(?!(text|image|tool_use|tool_result|thinking|redacted_thinking)$)" }),
+});
 
 /** The fields of a Messages body the gateway reads; all others pass through verbatim. */
 export const anthropicMessagesBody = T.Object({
@@ -43,7 +53,20 @@ export const anthropicMessagesBody = T.Object({
         description: 'expected "user" or "assistant"',
       }),
       content: T.Union(
-        [T.String(), T.Array(T.Union([textBlock, imageBlock, toolUseBlock, toolResultBlock, otherBlock]))],
+        [
+          T.String(),
+          T.Array(
+            T.Union([
+              textBlock,
+              imageBlock,
+              toolUseBlock,
+              toolResultBlock,
+              thinkingBlock,
+              redactedThinkingBlock,
+              otherBlock,
+            ]),
+          ),
+        ],
         {
           description: "expected a string or an array of content blocks",
         },
@@ -76,6 +99,15 @@ export const anthropicMessagesBody = T.Object({
   temperature: T.Optional(T.Number({ minimum: 0, maximum: 1 })),
   top_p: T.Optional(T.Number({ minimum: 0, maximum: 1 })),
   stop_sequences: T.Optional(T.Array(T.String())),
+  thinking: T.Optional(
+    T.Union(
+      [
+        T.Object({ type: T.Literal("enabled"), budget_tokens: T.Integer({ minimum: 1024 }) }),
+        T.Object({ type: T.Literal("disabled") }),
+      ],
+      { description: 'expected {"type":"enabled","budget_tokens":>=1024} or {"type":"disabled"}' },
+    ),
+  ),
   stream: T.Optional(T.Boolean()),
   metadata: T.Optional(T.Object({ user_id: T.Optional(T.Union([T.String(), T.Null()])) })),
 });
@@ -96,26 +128,34 @@ export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall 
             content:
               typeof body.system === "string"
                 ? [{ ...blankPart, text: body.system }]
-                : body.system.map((block) => ({ ...blankPart, text: block.text })),
+                : body.system.map((block) => ({
+                    ...blankPart,
+                    text: block.text,
+                    cacheControlJson: cacheControlOf(block),
+                  })),
+            reasoning: [],
           },
         ];
   const chat: ChatRequest = {
     model: body.model,
     messages: [
       ...system,
-      ...body.messages.map((message, index) => ({
-        role: message.role,
-        name: null,
-        content:
-          typeof message.content === "string"
-            ? [{ ...blankPart, text: message.content }]
-            : toParts(message.content, index),
-      })),
+      ...body.messages.map((message, index) =>
+        typeof message.content === "string"
+          ? {
+              role: message.role,
+              name: null,
+              content: [{ ...blankPart, text: message.content }],
+              reasoning: [],
+            }
+          : { role: message.role, name: null, ...toParts(message.content, index) },
+      ),
     ],
     tools: (body.tools ?? []).map((tool) => ({
       name: tool.name,
       description: tool.description ?? null,
       parametersJson: JSON.stringify(tool.input_schema),
+      cacheControlJson: cacheControlOf(tool),
     })),
     toolChoice: body.tool_choice
       ? {
@@ -131,6 +171,9 @@ export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall 
       : null,
     temperature: body.temperature ?? null,
     topP: body.top_p ?? null,
+    // Disabled thinking is every provider's default here, as it is Anthropic's.
+    reasoning:
+      body.thinking?.type === "enabled" ? { effort: null, budgetTokens: body.thinking.budget_tokens } : null,
     maxTokens: body.max_tokens,
     stop: body.stop_sequences ?? [],
     seed: null,
@@ -154,23 +197,42 @@ export function parseAnthropicMessages(body: AnthropicMessagesBody): ParsedCall 
 
 type Block = Exclude<AnthropicMessagesBody["messages"][number]["content"], string>[number];
 
-function toParts(blocks: Block[], messageIndex: number): ContentPart[] {
-  return blocks.map((block, blockIndex): ContentPart => {
+const cacheControlOf = (block: { cache_control?: unknown }): string | null =>
+  block.cache_control === undefined ? null : JSON.stringify(block.cache_control);
+
+/** A message's blocks as content parts, with its thinking blocks set beside them (see ReasoningPart). */
+function toParts(blocks: Block[], messageIndex: number): Pick<ChatMessage, "content" | "reasoning"> {
+  const content: ContentPart[] = [];
+  const reasoning: ReasoningPart[] = [];
+  for (const [blockIndex, block] of blocks.entries()) {
     const at = `messages.${messageIndex}.content.${blockIndex}`;
     switch (block.type) {
-      case "text":
-        return { ...blankPart, text: (block as { text: string }).text };
-      case "image":
-        return { ...blankPart, kind: "image", image: toImage(block as Static<typeof imageBlock>) };
+      case "text": {
+        const text = block as Static<typeof textBlock>;
+        content.push({ ...blankPart, text: text.text, cacheControlJson: cacheControlOf(text) });
+        break;
+      }
+      case "image": {
+        const image = block as Static<typeof imageBlock>;
+        content.push({
+          ...blankPart,
+          kind: "image",
+          image: toImage(image),
+          cacheControlJson: cacheControlOf(image),
+        });
+        break;
+      }
       case "tool_use": {
         const use = block as Static<typeof toolUseBlock>;
-        return {
+        content.push({
           ...blankPart,
           kind: "tool_call",
           toolCallId: use.id,
           toolName: use.name,
           argumentsJson: JSON.stringify(use.input ?? {}),
-        };
+          cacheControlJson: cacheControlOf(use),
+        });
+        break;
       }
       case "tool_result": {
         const result = block as Static<typeof toolResultBlock>;
@@ -180,24 +242,46 @@ function toParts(blocks: Block[], messageIndex: number): ContentPart[] {
             : typeof result.content === "string"
               ? result.content
               : result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
-        return {
+        content.push({
           ...blankPart,
           kind: "tool_result",
           toolCallId: result.tool_use_id,
           text,
           isError: result.is_error === true,
-        };
+          cacheControlJson: cacheControlOf(result),
+        });
+        break;
+      }
+      case "thinking": {
+        const thinking = block as Static<typeof thinkingBlock>;
+        reasoning.push({
+          beforePart: content.length,
+          text: thinking.thinking,
+          // The gateway shows other providers' reasoning with an empty signature: there is none to send back.
+          signature: thinking.signature === "" ? null : thinking.signature,
+          redactedData: null,
+        });
+        break;
+      }
+      case "redacted_thinking": {
+        const redacted = block as Static<typeof redactedThinkingBlock>;
+        reasoning.push({
+          beforePart: content.length,
+          text: "",
+          signature: null,
+          redactedData: redacted.data,
+        });
+        break;
       }
       default:
         throw new GatewayError(
           "invalid_request",
           `${at}.type: content blocks of type ${block.type} are not supported by this gateway yet`,
-          {
-            param: `${at}.type`,
-          },
+          { param: `${at}.type` },
         );
     }
-  });
+  }
+  return { content, reasoning };
 }
 
 function toImage(block: Static<typeof imageBlock>): NonNullable<ContentPart["image"]> {

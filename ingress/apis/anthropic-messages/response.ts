@@ -1,7 +1,7 @@
 import type { FinishReason, ReplyEvent, Usage } from "../../../schemas/reply-event.ts";
 import { errorBody } from "../../errors.ts";
 import type { AnswerContext, Frame, StreamRenderer } from "../api.ts";
-import { type Completion, failureToError } from "../completion.ts";
+import { type Completion, emptyChoice, failureToError, type ReasoningBlock } from "../completion.ts";
 
 const stopReasons: Record<FinishReason, string> = {
   stop: "end_turn",
@@ -27,15 +27,23 @@ function parseArguments(json: string): unknown {
   }
 }
 
+/** Reasoning as Anthropic shows it; reasoning of other providers has no signature (and is not sent back to Anthropic). */
+function thinkingBlock(block: ReasoningBlock) {
+  return block.redactedData !== null
+    ? { type: "redacted_thinking", data: block.redactedData }
+    : { type: "thinking", thinking: block.text, signature: block.signature ?? "" };
+}
+
 /** A `message` object, as Anthropic answers a non-streaming call. */
 export function anthropicMessagesResponse(completion: Completion, context: AnswerContext) {
-  const choice = completion.choices[0] ?? { text: "", toolCalls: [], finishReason: "stop" as const };
+  const choice = completion.choices[0] ?? emptyChoice();
   return {
     id: `msg_${context.id}`,
     type: "message",
     role: "assistant",
     model: context.model,
     content: [
+      ...choice.reasoning.map(thinkingBlock),
       ...(choice.text !== "" ? [{ type: "text", text: choice.text }] : []),
       ...choice.toolCalls.map((call) => ({
         type: "tool_use",
@@ -57,7 +65,7 @@ export function anthropicMessagesResponse(completion: Completion, context: Answe
  */
 export class AnthropicMessagesStream implements StreamRenderer {
   private started = false;
-  private openBlock: { index: number; kind: "text" | "tool"; toolIndex?: number } | undefined;
+  private openBlock: { index: number; kind: "text" | "tool" | "thinking"; toolIndex?: number } | undefined;
   private nextBlock = 0;
   private stopReason = "end_turn";
   private stopSequence: string | null = null;
@@ -69,6 +77,7 @@ export class AnthropicMessagesStream implements StreamRenderer {
     if (event.choice !== 0) return [];
     switch (event.kind) {
       case "text_delta":
+        if (event.reasoning) return [...this.start(), ...this.reasoning(event.reasoning)];
         return [
           ...this.start(),
           ...this.ensureBlock("text"),
@@ -156,14 +165,47 @@ export class AnthropicMessagesStream implements StreamRenderer {
     ];
   }
 
-  private ensureBlock(kind: "text"): Frame[] {
+  /** Thinking blocks: deltas of text, then the signature, which ends the block; redacted data is a block of its own. */
+  private reasoning(delta: NonNullable<ReplyEvent["reasoning"]>): Frame[] {
+    if (delta.redactedData !== null) {
+      const frames = this.closeBlock();
+      const index = this.nextBlock++;
+      frames.push(
+        this.frame("content_block_start", {
+          index,
+          content_block: { type: "redacted_thinking", data: delta.redactedData },
+        }),
+        this.frame("content_block_stop", { index }),
+      );
+      return frames;
+    }
+    const frames = this.ensureBlock("thinking");
+    const index = this.openBlock?.index;
+    if (delta.text !== "")
+      frames.push(
+        this.frame("content_block_delta", { index, delta: { type: "thinking_delta", thinking: delta.text } }),
+      );
+    if (delta.signature !== null) {
+      frames.push(
+        this.frame("content_block_delta", {
+          index,
+          delta: { type: "signature_delta", signature: delta.signature },
+        }),
+        ...this.closeBlock(),
+      );
+    }
+    return frames;
+  }
+
+  private ensureBlock(kind: "text" | "thinking"): Frame[] {
     if (this.openBlock?.kind === kind) return [];
     const frames = this.closeBlock();
     this.openBlock = { index: this.nextBlock++, kind };
     frames.push(
       this.frame("content_block_start", {
         index: this.openBlock.index,
-        content_block: { type: "text", text: "" },
+        content_block:
+          kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
       }),
     );
     return frames;

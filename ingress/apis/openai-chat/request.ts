@@ -2,6 +2,7 @@ import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
 import { blankPart, type ChatRequest, type ContentPart } from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
+import { reasoningEffortSchema } from "../reasoning-effort.ts";
 
 const textPart = T.Object({ type: T.Literal("text"), text: T.String() });
 const imagePart = T.Object({
@@ -73,6 +74,7 @@ export const openAIChatBody = T.Object({
     ),
   ),
   parallel_tool_calls: T.Optional(T.Boolean()),
+  reasoning_effort: T.Optional(reasoningEffortSchema),
   temperature: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 2 })])),
   top_p: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 1 })])),
   max_tokens: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1 })])),
@@ -128,10 +130,12 @@ export function parseOpenAIChat(body: OpenAIChatBody): ParsedCall {
       name: fn.name,
       description: fn.description ?? null,
       parametersJson: JSON.stringify(fn.parameters ?? { type: "object", properties: {} }),
+      cacheControlJson: null,
     })),
     toolChoice: toToolChoice(body),
     temperature: body.temperature ?? null,
     topP: body.top_p ?? null,
+    reasoning: body.reasoning_effort ? { effort: body.reasoning_effort, budgetTokens: null } : null,
     maxTokens: body.max_completion_tokens ?? body.max_tokens ?? null,
     stop:
       body.stop === undefined || body.stop === null
@@ -164,6 +168,7 @@ function toMessage(item: Message, index: number): ChatRequest["messages"][number
       content: [
         { ...blankPart, kind: "tool_result", toolCallId: item.tool_call_id, text: textOf(item.content) },
       ],
+      reasoning: [],
     };
   }
   const parts = item.content === undefined || item.content === null ? [] : toParts(item.content, index);
@@ -178,7 +183,7 @@ function toMessage(item: Message, index: number): ChatRequest["messages"][number
       });
     }
   }
-  return { role: item.role, name, content: parts };
+  return { role: item.role, name, content: parts, reasoning: [] };
 }
 
 function toParts(

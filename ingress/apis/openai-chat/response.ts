@@ -14,6 +14,14 @@ export function openAIUsage(usage: Usage) {
   };
 }
 
+/**
+ * OpenAI never shows reasoning; where another provider does, it goes in `reasoning_content`, as
+ * DeepSeek, vLLM and other OpenAI-compatible servers send it (clients that do not know it ignore it).
+ */
+function reasoningContent(text: string) {
+  return text === "" ? {} : { reasoning_content: text };
+}
+
 /** A `chat.completion` object, as OpenAI answers a non-streaming call. */
 export function openAIChatResponse(completion: Completion, context: AnswerContext) {
   return {
@@ -26,6 +34,7 @@ export function openAIChatResponse(completion: Completion, context: AnswerContex
       message: {
         role: "assistant",
         content: choice.toolCalls.length > 0 && choice.text === "" ? null : choice.text,
+        ...reasoningContent(choice.reasoning.map((block) => block.text).join("")),
         refusal: null,
         ...(choice.toolCalls.length > 0 && {
           tool_calls: choice.toolCalls.map((call) => ({
@@ -52,6 +61,10 @@ export class OpenAIChatStream implements StreamRenderer {
   render(event: ReplyEvent): Frame[] {
     switch (event.kind) {
       case "text_delta":
+        if (event.reasoning)
+          return event.reasoning.text === ""
+            ? []
+            : [this.chunk(event.choice, reasoningContent(event.reasoning.text))];
         return [this.chunk(event.choice, { content: event.text ?? "" })];
       case "tool_call_delta": {
         const call = event.toolCall;

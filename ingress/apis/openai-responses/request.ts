@@ -5,8 +5,11 @@ import {
   type ChatMessage,
   type ChatRequest,
   type ContentPart,
+  type ReasoningPart,
 } from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
+import { reasoningEffortSchema } from "../reasoning-effort.ts";
+import { decodeReasoningProof } from "./encrypted-reasoning.ts";
 
 const textContent = T.Object({
   type: T.Union([T.Literal("input_text"), T.Literal("output_text")]),
@@ -47,8 +50,16 @@ const functionOutputItem = T.Object({
   id: T.Optional(T.String()),
   status: T.Optional(T.String()),
 });
+const reasoningItem = T.Object({
+  type: T.Literal("reasoning"),
+  id: T.Optional(T.String()),
+  summary: T.Array(T.Object({ type: T.String(), text: T.String() })),
+  content: T.Optional(T.Union([T.Null(), T.Array(T.Object({ type: T.String(), text: T.String() }))])),
+  encrypted_content: T.Optional(T.Union([T.String(), T.Null()])),
+  status: T.Optional(T.String()),
+});
 const otherItem = T.Object({
-  type: T.String({ pattern: "^(?!(message|function_call|function_call_output)$)" }),
+  type: T.String({ pattern: "^(?!(message|function_call|function_call_output|reasoning)$)" }),
 });
 
 /** The fields of a Responses body the gateway reads; see `ignored` and `translated` for the others. */
@@ -57,7 +68,9 @@ export const openAIResponsesBody = T.Object({
   input: T.Union(
     [
       T.String(),
-      T.Array(T.Union([messageItem, functionCallItem, functionOutputItem, otherItem]), { minItems: 1 }),
+      T.Array(T.Union([messageItem, functionCallItem, functionOutputItem, reasoningItem, otherItem]), {
+        minItems: 1,
+      }),
     ],
     {
       description: "expected a string or an array of input items",
@@ -111,7 +124,7 @@ export const openAIResponsesBody = T.Object({
   reasoning: T.Optional(
     T.Union([
       T.Null(),
-      T.Object({ effort: T.Optional(T.Union([T.String(), T.Null()])), summary: T.Optional(T.Unknown()) }),
+      T.Object({ effort: T.Optional(reasoningEffortSchema), summary: T.Optional(T.Unknown()) }),
     ]),
   ),
   user: T.Optional(T.String()),
@@ -156,7 +169,7 @@ export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
       refuse(key, "this option of the Responses API is not supported by this gateway");
     extra[key] = value;
   }
-  if (body.reasoning?.effort) extra.reasoning_effort = body.reasoning.effort;
+
   if (body.text?.verbosity) extra.verbosity = body.text.verbosity;
 
   const tools = (body.tools ?? []).map((tool, index) => {
@@ -169,6 +182,7 @@ export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
       name: tool.name as string,
       description: tool.description ?? null,
       parametersJson: JSON.stringify(tool.parameters ?? { type: "object", properties: {} }),
+      cacheControlJson: null,
     };
   });
   const format = body.text?.format;
@@ -182,6 +196,7 @@ export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
     toolChoice: toolChoice(body),
     temperature: body.temperature ?? null,
     topP: body.top_p ?? null,
+    reasoning: body.reasoning?.effort ? { effort: body.reasoning.effort, budgetTokens: null } : null,
     maxTokens: body.max_output_tokens ?? null,
     stop: [],
     seed: null,
@@ -200,33 +215,50 @@ export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
 }
 
 function systemMessage(text: string): ChatMessage {
-  return { role: "system", name: null, content: [{ ...blankPart, text }] };
+  return { role: "system", name: null, content: [{ ...blankPart, text }], reasoning: [] };
 }
 
 type Item = Exclude<OpenAIResponsesBody["input"], string>[number];
 
-/** Input items as messages: consecutive function calls share one assistant message, as in Chat Completions. */
+/**
+ * Input items as messages: consecutive function calls share one assistant message, as in Chat
+ * Completions, and a reasoning item goes with the assistant output that follows it (an item the
+ * gateway returned carries the provider's proof in `encrypted_content`; see encrypted-reasoning.ts).
+ */
 function toMessages(
   input: OpenAIResponsesBody["input"],
   refuse: (param: string, message: string) => never,
 ): ChatMessage[] {
   if (typeof input === "string")
-    return [{ role: "user", name: null, content: [{ ...blankPart, text: input }] }];
+    return [{ role: "user", name: null, content: [{ ...blankPart, text: input }], reasoning: [] }];
   const messages: ChatMessage[] = [];
+  let reasoning: Array<Omit<ReasoningPart, "beforePart">> = [];
+  /** The assistant message the next output goes into: the open one if it only holds calls and `call` is one. */
+  const assistantFor = (call: boolean): ChatMessage => {
+    const previous = messages.at(-1);
+    const open =
+      call && previous?.role === "assistant" && previous.content.every((part) => part.kind === "tool_call")
+        ? previous
+        : undefined;
+    const message = open ?? { role: "assistant", name: null, content: [], reasoning: [] };
+    if (!open) messages.push(message);
+    message.reasoning.push(...reasoning.map((part) => ({ ...part, beforePart: message.content.length })));
+    reasoning = [];
+    return message;
+  };
   input.forEach((item: Item, index) => {
     const at = `input.${index}`;
-    if (item.type === "function_call" && "call_id" in item && "name" in item) {
-      const call: ContentPart = {
+    if (item.type === "reasoning" && "summary" in item) {
+      const text = (item.content ?? []).map((part) => part.text).join("");
+      reasoning.push({ text, ...decodeReasoningProof(item.encrypted_content) });
+    } else if (item.type === "function_call" && "call_id" in item && "name" in item) {
+      assistantFor(true).content.push({
         ...blankPart,
         kind: "tool_call",
         toolCallId: item.call_id,
         toolName: item.name,
         argumentsJson: item.arguments,
-      };
-      const previous = messages.at(-1);
-      if (previous?.role === "assistant" && previous.content.every((part) => part.kind === "tool_call"))
-        previous.content.push(call);
-      else messages.push({ role: "assistant", name: null, content: [call] });
+      });
     } else if (item.type === "function_call_output" && "output" in item) {
       const output =
         typeof item.output === "string" ? item.output : item.output.map((part) => part.text).join("");
@@ -234,15 +266,16 @@ function toMessages(
         role: "tool",
         name: null,
         content: [{ ...blankPart, kind: "tool_result", toolCallId: item.call_id, text: output }],
+        reasoning: [],
       });
     } else if ("role" in item) {
       const content =
         typeof item.content === "string"
           ? [{ ...blankPart, text: item.content }]
           : item.content.map((part, partIndex) => toPart(part, `${at}.content.${partIndex}`, refuse));
-      messages.push({ role: item.role, name: null, content });
-    } else if (item.type !== "reasoning") {
-      // Reasoning items are one provider's private state of an earlier turn: skipped, as any other provider would have to.
+      if (item.role === "assistant") assistantFor(false).content.push(...content);
+      else messages.push({ role: item.role, name: null, content, reasoning: [] });
+    } else {
       refuse(`${at}.type`, `input items of type ${item.type} are not supported by this gateway`);
     }
   });

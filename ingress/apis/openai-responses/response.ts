@@ -1,7 +1,8 @@
 import type { FinishReason, ReplyEvent, Usage } from "../../../schemas/reply-event.ts";
 import { errorBody } from "../../errors.ts";
 import type { AnswerContext, Frame, StreamRenderer } from "../api.ts";
-import { type Completion, failureToError } from "../completion.ts";
+import { type Completion, emptyChoice, failureToError, type ReasoningBlock } from "../completion.ts";
+import { encodeReasoningProof } from "./encrypted-reasoning.ts";
 
 function responsesUsage(usage: Usage) {
   return {
@@ -48,6 +49,20 @@ const functionCallItem = (
   status: itemStatus,
 });
 
+/**
+ * A reasoning item: the text where the provider shows it, and in `encrypted_content` the proof the
+ * provider needs to take its reasoning back in the next turn's input.
+ */
+const reasoningItem = (id: string, block: ReasoningBlock, done: boolean): OutputItem => ({
+  type: "reasoning",
+  id,
+  summary: [],
+  ...(done && {
+    content: block.redactedData !== null ? [] : [{ type: "reasoning_text", text: block.text }],
+    encrypted_content: encodeReasoningProof(block),
+  }),
+});
+
 /** The Response object around some output, as every non-streamed answer and the stream's envelope events carry it. */
 function responseObject(context: AnswerContext, output: OutputItem[], extra: Record<string, unknown>) {
   return {
@@ -71,8 +86,9 @@ function responseObject(context: AnswerContext, output: OutputItem[], extra: Rec
 
 /** A `response` object, as the Responses API answers a non-streaming call. */
 export function openAIResponsesResponse(completion: Completion, context: AnswerContext) {
-  const choice = completion.choices[0] ?? { text: "", toolCalls: [], finishReason: "stop" as const };
+  const choice = completion.choices[0] ?? emptyChoice();
   const output = [
+    ...choice.reasoning.map((block, index) => reasoningItem(`rs_${context.id}_${index}`, block, true)),
     ...(choice.text !== "" ? [messageItem(`msg_${context.id}`, choice.text, "completed")] : []),
     ...choice.toolCalls.map((call, index) =>
       functionCallItem(`fc_${context.id}_${index}`, call.id, call.name, call.arguments, "completed"),
@@ -97,6 +113,7 @@ export class OpenAIResponsesStream implements StreamRenderer {
   private open:
     | { kind: "text"; id: string; text: string }
     | { kind: "call"; id: string; callId: string; name: string; args: string; toolIndex: number }
+    | ({ kind: "reasoning"; id: string } & ReasoningBlock)
     | undefined;
   private finishReason: FinishReason = "stop";
   private usage: Usage | undefined;
@@ -107,6 +124,7 @@ export class OpenAIResponsesStream implements StreamRenderer {
     if (event.choice !== 0) return [];
     switch (event.kind) {
       case "text_delta": {
+        if (event.reasoning) return [...this.start(), ...this.reasoning(event.reasoning)];
         const frames = [...this.start()];
         if (this.open?.kind !== "text") {
           frames.push(...this.closeItem());
@@ -224,11 +242,71 @@ export class OpenAIResponsesStream implements StreamRenderer {
     return [this.frame("response.created", { response }), this.frame("response.in_progress", { response })];
   }
 
+  /**
+   * Reasoning items: `added`, then (unless redacted) a reasoning_text content part with its deltas,
+   * and `done` once the provider signs the block or other output follows.
+   */
+  private reasoning(delta: NonNullable<ReplyEvent["reasoning"]>): Frame[] {
+    const frames: Frame[] = [];
+    if (this.open?.kind !== "reasoning" || delta.redactedData !== null) {
+      frames.push(...this.closeItem());
+      const id = `rs_${this.context.id}_${this.output.length}`;
+      this.open = { kind: "reasoning", id, text: "", signature: null, redactedData: delta.redactedData };
+      frames.push(
+        this.frame("response.output_item.added", {
+          output_index: this.output.length,
+          item: reasoningItem(id, this.open, false),
+        }),
+      );
+      if (delta.redactedData === null)
+        frames.push(
+          this.frame("response.content_part.added", {
+            item_id: id,
+            output_index: this.output.length,
+            content_index: 0,
+            part: { type: "reasoning_text", text: "" },
+          }),
+        );
+    }
+    const open = this.open as { id: string } & ReasoningBlock;
+    if (delta.text !== "") {
+      open.text += delta.text;
+      frames.push(
+        this.frame("response.reasoning_text.delta", {
+          item_id: open.id,
+          output_index: this.output.length,
+          content_index: 0,
+          delta: delta.text,
+        }),
+      );
+    }
+    if (delta.signature !== null) open.signature = delta.signature;
+    if (delta.signature !== null || delta.redactedData !== null) frames.push(...this.closeItem());
+    return frames;
+  }
+
   private closeItem(): Frame[] {
     const open = this.open;
     if (!open) return [];
     this.open = undefined;
     const outputIndex = this.output.length;
+    if (open.kind === "reasoning") {
+      const item = reasoningItem(open.id, open, true);
+      this.output.push(item);
+      const part = { item_id: open.id, output_index: outputIndex, content_index: 0 };
+      return [
+        ...(open.redactedData !== null
+          ? []
+          : [
+              this.frame("response.reasoning_text.done", { ...part, text: open.text }),
+              this.frame("response.content_part.done", {
+                ...part,
+                part: { type: "reasoning_text", text: open.text },
+              }),
+            ]),
+        this.frame("response.output_item.done", { output_index: outputIndex, item }),
+      ];
+    }
     if (open.kind === "text") {
       const item = messageItem(open.id, open.text, "completed");
       this.output.push(item);

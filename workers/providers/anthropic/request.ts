@@ -1,5 +1,6 @@
 import { GatewayError } from "../../../schemas/errors.ts";
 import type { ChatRequest, ContentPart, InboundApi } from "../../../schemas/request-envelope.ts";
+import { reasoningBudget } from "../reasoning.ts";
 
 type Block = Record<string, unknown>;
 
@@ -22,25 +23,34 @@ export function toAnthropicBody(
       : {};
   const system = request.messages
     .filter((message) => message.role === "system" || message.role === "developer")
-    .flatMap((message) => message.content.map((part) => ({ type: "text", text: part.text ?? "" })));
+    .flatMap((message) =>
+      message.content.map((part) => withCacheControl({ type: "text", text: part.text ?? "" }, part)),
+    );
   const messages = request.messages
     .filter((message) => message.role !== "system" && message.role !== "developer")
     .map((message) => ({
       role: message.role === "assistant" ? "assistant" : "user",
-      content: message.content.map(toBlock),
+      content: blocksOf(message),
     }));
+  const { maxTokens, thinking } = thinkingOf(request, defaultMaxTokens);
   return {
     ...extra,
     model,
-    max_tokens: request.maxTokens ?? defaultMaxTokens,
+    max_tokens: maxTokens,
+    ...(thinking && { thinking }),
     ...(system.length > 0 && { system }),
     messages,
     ...(request.tools.length > 0 && {
-      tools: request.tools.map((tool) => ({
-        name: tool.name,
-        ...(tool.description !== null && { description: tool.description }),
-        input_schema: JSON.parse(tool.parametersJson),
-      })),
+      tools: request.tools.map((tool) =>
+        withCacheControl(
+          {
+            name: tool.name,
+            ...(tool.description !== null && { description: tool.description }),
+            input_schema: JSON.parse(tool.parametersJson),
+          },
+          tool,
+        ),
+      ),
     }),
     ...(request.toolChoice && { tool_choice: toolChoice(request.toolChoice) }),
     ...(request.temperature !== null && { temperature: request.temperature }),
@@ -60,6 +70,66 @@ function refuseUnsupported(request: ChatRequest): void {
     refuse("response_format", "force a JSON response format");
   if (request.temperature !== null && request.temperature > 1)
     refuse("temperature", "take a temperature above 1");
+}
+
+const minimumBudget = 1024;
+
+/**
+ * Anthropic's `thinking` for the request's reasoning. A budget the caller named goes as it is. A
+ * budget made from an effort must fit under max_tokens, as OpenAI's max tokens include the
+ * reasoning: it is cut to fit, or, when the caller set no limit, max_tokens grows to hold it.
+ */
+function thinkingOf(request: ChatRequest, defaultMaxTokens: number): { maxTokens: number; thinking?: Block } {
+  const reasoning = request.reasoning;
+  const maxTokens = request.maxTokens ?? defaultMaxTokens;
+  if (!reasoning || !canThink(request)) return { maxTokens };
+  const budget = reasoningBudget(reasoning);
+  if (reasoning.budgetTokens !== null)
+    return { maxTokens, thinking: { type: "enabled", budget_tokens: budget } };
+  if (budget === 0) return { maxTokens, thinking: { type: "disabled" } };
+  if (request.maxTokens === null)
+    return { maxTokens: budget + defaultMaxTokens, thinking: { type: "enabled", budget_tokens: budget } };
+  if (request.maxTokens <= minimumBudget)
+    throw new GatewayError(
+      "invalid_request",
+      `max_tokens: the anthropic provider needs more than ${minimumBudget} tokens to reason (it thinks with at least ${minimumBudget}); raise it or set the reasoning effort to none`,
+      { param: "max_tokens" },
+    );
+  return { maxTokens, thinking: { type: "enabled", budget_tokens: Math.min(budget, request.maxTokens - 1) } };
+}
+
+/**
+ * In a tool loop Anthropic wants the last assistant turn to start with its signed thinking, when
+ * thinking is on. Callers of APIs that cannot hand thinking back (Chat Completions) do not have it:
+ * that one step then goes without thinking, rather than failing.
+ */
+function canThink(request: ChatRequest): boolean {
+  const last = request.messages.findLast((message) => message.role === "assistant");
+  if (!last?.content.some((part) => part.kind === "tool_call")) return true;
+  return last.reasoning.some((part) => part.signature !== null || part.redactedData !== null);
+}
+
+/**
+ * A message's content as blocks, with its earlier thinking put back where it was. Reasoning
+ * another provider produced has no Anthropic signature, would be refused, and is left out.
+ */
+function blocksOf(message: ChatRequest["messages"][number]): Block[] {
+  const blocks = message.content.map((part) => withCacheControl(toBlock(part), part));
+  const thinking = message.reasoning.filter((part) => part.signature !== null || part.redactedData !== null);
+  for (const part of [...thinking].reverse()) {
+    const block =
+      part.redactedData !== null
+        ? { type: "redacted_thinking", data: part.redactedData }
+        : { type: "thinking", thinking: part.text, signature: part.signature };
+    blocks.splice(part.beforePart, 0, block);
+  }
+  return blocks;
+}
+
+function withCacheControl(block: Block, source: { cacheControlJson: string | null }): Block {
+  return source.cacheControlJson === null
+    ? block
+    : { ...block, cache_control: JSON.parse(source.cacheControlJson) };
 }
 
 function toBlock(part: ContentPart): Block {

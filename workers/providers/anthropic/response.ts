@@ -12,6 +12,8 @@ interface AnthropicUsage {
 type AnthropicBlock =
   | { type: "text"; text: string }
   | { type: "tool_use"; id: string; name: string; input: unknown }
+  | { type: "thinking"; thinking: string; signature?: string }
+  | { type: "redacted_thinking"; data: string }
   | { type: string };
 
 export interface AnthropicMessage {
@@ -60,6 +62,15 @@ export function partsOfMessage(message: AnthropicMessage): ChatPart[] {
   for (const block of message.content ?? []) {
     if (block.type === "text" && "text" in block)
       parts.push({ type: "text-delta", choice: 0, text: block.text });
+    if (block.type === "thinking" && "thinking" in block)
+      parts.push({
+        type: "reasoning-delta",
+        choice: 0,
+        text: block.thinking,
+        ...(block.signature && { signature: block.signature }),
+      });
+    if (block.type === "redacted_thinking" && "data" in block)
+      parts.push({ type: "reasoning-delta", choice: 0, redactedData: block.data });
     if (block.type === "tool_use" && "id" in block) {
       parts.push({
         type: "tool-call-delta",
@@ -96,6 +107,8 @@ export class AnthropicStreamMapper {
       }
       case "content_block_start": {
         const block = data.content_block as AnthropicBlock;
+        if (block.type === "redacted_thinking" && "data" in block)
+          return [{ type: "reasoning-delta", choice: 0, redactedData: block.data }];
         if (block.type !== "tool_use" || !("id" in block)) return [];
         const index = this.toolIndexOfBlock.size;
         this.toolIndexOfBlock.set(data.index as number, index);
@@ -104,9 +117,19 @@ export class AnthropicStreamMapper {
         ];
       }
       case "content_block_delta": {
-        const delta = data.delta as { type: string; text?: string; partial_json?: string };
+        const delta = data.delta as {
+          type: string;
+          text?: string;
+          partial_json?: string;
+          thinking?: string;
+          signature?: string;
+        };
         if (delta.type === "text_delta" && delta.text)
           return [{ type: "text-delta", choice: 0, text: delta.text }];
+        if (delta.type === "thinking_delta" && delta.thinking)
+          return [{ type: "reasoning-delta", choice: 0, text: delta.thinking }];
+        if (delta.type === "signature_delta" && delta.signature)
+          return [{ type: "reasoning-delta", choice: 0, signature: delta.signature }];
         const toolIndex = this.toolIndexOfBlock.get(data.index as number);
         if (delta.type === "input_json_delta" && toolIndex !== undefined && delta.partial_json) {
           return [

@@ -1,5 +1,6 @@
 import { GatewayError } from "../../../schemas/errors.ts";
 import type { ChatRequest, ContentPart } from "../../../schemas/request-envelope.ts";
+import { reasoningBudget } from "../reasoning.ts";
 
 type Part = Record<string, unknown>;
 
@@ -37,6 +38,7 @@ export function toGeminiBody(request: ChatRequest) {
     ...(format && format.type !== "text" && { responseMimeType: "application/json" }),
     ...(format?.type === "json_schema" &&
       format.schemaJson !== null && { responseJsonSchema: JSON.parse(format.schemaJson) }),
+    ...(request.reasoning && { thinkingConfig: thinkingConfig(request.reasoning) }),
   };
   return {
     contents,
@@ -90,6 +92,12 @@ function toPart(part: ContentPart, callNames: Map<string, string>, at: string): 
         },
       };
   }
+}
+
+/** Gemini thinks within a token budget (0: not at all) and shows its thoughts only when asked. */
+function thinkingConfig(reasoning: NonNullable<ChatRequest["reasoning"]>): Part {
+  const budget = reasoningBudget(reasoning);
+  return { thinkingBudget: budget, includeThoughts: budget > 0 };
 }
 
 function functionCalling(choice: NonNullable<ChatRequest["toolChoice"]>): Part {

@@ -61,7 +61,12 @@ export class GeminiMapper {
     for (const candidate of response.candidates ?? []) {
       const choice = candidate.index ?? 0;
       for (const part of candidate.content?.parts ?? []) {
-        if (part.text && !part.thought) parts.push({ type: "text-delta", choice, text: part.text });
+        if (part.text)
+          parts.push(
+            part.thought
+              ? { type: "reasoning-delta", choice, text: part.text }
+              : { type: "text-delta", choice, text: part.text },
+          );
         if (part.functionCall) {
           const index = this.calls.get(choice) ?? 0;
           if (this.singleCall && index > 0) continue;

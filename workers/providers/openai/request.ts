@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, InboundApi } from "../../../schemas/request-envelope.ts";
+import { reasoningEffort } from "../reasoning.ts";
 
 type OpenAIMessage = Record<string, unknown>;
 
@@ -44,6 +45,7 @@ export function toOpenAIChatBody(
     ...(request.toolChoice && toolChoice(request.toolChoice)),
     ...(request.temperature !== null && { temperature: request.temperature }),
     ...(request.topP !== null && { top_p: request.topP }),
+    ...(request.reasoning && { reasoning_effort: reasoningEffort(request.reasoning) }),
     ...(request.maxTokens !== null && { [dialect.maxTokensField]: request.maxTokens }),
     ...(request.stop.length > 0 && { stop: request.stop }),
     ...(request.seed !== null && { seed: request.seed }),

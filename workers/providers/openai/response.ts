@@ -14,10 +14,21 @@ interface OpenAIToolCall {
   function?: { name?: string; arguments?: string };
 }
 
+/**
+ * `reasoning_content` (DeepSeek, vLLM, llama.cpp) and `reasoning` (OpenRouter, Ollama, newer vLLM)
+ * are how OpenAI-compatible servers show a model's reasoning; OpenAI itself never does.
+ */
+interface OpenAIMessageContent {
+  content?: string | null;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  tool_calls?: OpenAIToolCall[] | null;
+}
+
 export interface OpenAIChoice {
   index: number;
-  message?: { content?: string | null; tool_calls?: OpenAIToolCall[] | null };
-  delta?: { content?: string | null; tool_calls?: OpenAIToolCall[] | null };
+  message?: OpenAIMessageContent;
+  delta?: OpenAIMessageContent;
   finish_reason?: string | null;
 }
 
@@ -54,6 +65,10 @@ export function partsOf(completion: OpenAIChatCompletion): ChatPart[] {
   const parts: ChatPart[] = [];
   for (const choice of completion.choices ?? []) {
     const content = choice.delta ?? choice.message;
+    const reasoning = content?.reasoning_content ?? content?.reasoning;
+    if (typeof reasoning === "string" && reasoning !== "")
+      parts.push({ type: "reasoning-delta", choice: choice.index, text: reasoning });
+
     if (content?.content) parts.push({ type: "text-delta", choice: choice.index, text: content.content });
     for (const [position, call] of (content?.tool_calls ?? []).entries()) {
       parts.push({
