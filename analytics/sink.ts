@@ -43,6 +43,8 @@ function toRow(event: AttemptEvent) {
     end_user: event.user ?? "",
     tags: event.tags,
     model_requested: event.modelRequested,
+    route: event.route,
+    deployment: event.deployment,
     provider: event.provider,
     provider_model: event.providerModel,
     outcome: event.outcome,

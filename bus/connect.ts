@@ -9,6 +9,7 @@ import { CoalescingProducer } from "./kafka/coalescing-producer.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./kafka/events.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
 import { ensureTopics } from "./kafka/topics.ts";
+import { createRedisBreakers } from "./redis/breakers.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
 import { createRedisClaims } from "./redis/claims.ts";
 import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replies.ts";
@@ -26,7 +27,12 @@ export interface ConnectedBus extends Bus {
  * missing) and Redis for replies, cancels and claims.
  */
 export async function connectBus(config: GatewayConfig, log: Logger): Promise<ConnectedBus> {
-  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(), checks: [] };
+  const breakers = {
+    failures: config.routing.breakerFailures,
+    windowMs: config.routing.breakerWindowMs,
+    cooldownMs: config.routing.breakerCooldownMs,
+  };
+  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(breakers), checks: [] };
 
   const redis = await connectRedis(config.redis);
   const kafka = createKafka(config.kafka, log);
@@ -56,6 +62,7 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
     cancels,
     claims: createRedisClaims(redis),
+    breakers: createRedisBreakers(redis, breakers),
     events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
       new KafkaEventConsumer(kafka, config.kafka, log.child({ component: "analytics-consumer" })),

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Value, type ValueError } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { providerTypes } from "../workers/providers/registry.ts";
+import { createRouteTable } from "./routes.ts";
 import { ConfigSchema, type GatewayConfig } from "./schema.ts";
 
 /** The documented default configuration, used when `GATEWAY_CONFIG` names no other file. */
@@ -77,14 +78,35 @@ function checkAcrossSections(config: GatewayConfig): string[] {
     }
     provider.options = options as Record<string, unknown>;
   });
-  config.models.forEach((model, index) => {
-    if (!providerNames.has(model.provider)) {
-      problems.push(`models.${index}.provider: no provider is named "${model.provider}"`);
-    }
-  });
+  problems.push(...checkRoutes(config.models, providerNames));
   if (config.kafka.brokers.length > 0 && !config.redis.url) {
     problems.push("redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)");
   }
+  return problems;
+}
+
+/** Each route names one deployment or a list of them, existing providers, and fallbacks that are other routes. */
+function checkRoutes(models: GatewayConfig["models"], providerNames: Set<string>): string[] {
+  const problems: string[] = [];
+  const routes = createRouteTable(models);
+  models.forEach((model, index) => {
+    const at = `models.${index}`;
+    if ((model.provider === undefined) === (model.deployments === undefined))
+      problems.push(`${at}: give either provider (one deployment) or deployments, not both or neither`);
+    if (model.deployments && model.model !== undefined)
+      problems.push(`${at}.model: with deployments, each deployment names its model`);
+    const deployments = model.deployments ?? (model.provider ? [{ provider: model.provider }] : []);
+    deployments.forEach((deployment, position) => {
+      if (!providerNames.has(deployment.provider)) {
+        const where = model.deployments ? `${at}.deployments.${position}.provider` : `${at}.provider`;
+        problems.push(`${where}: no provider is named "${deployment.provider}"`);
+      }
+    });
+    model.fallbacks.forEach((fallback, position) => {
+      if (fallback === model.name || !routes.resolve(fallback))
+        problems.push(`${at}.fallbacks.${position}: "${fallback}" is not another model of this gateway`);
+    });
+  });
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import { type SchemaOptions, type StaticDecode, Type as T, type TSchema } from "@sinclair/typebox";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
 import { type ProviderTypeName, providerTypes } from "../workers/providers/registry.ts";
+import { routeSchema, routingSchema } from "./routes-schema.ts";
 
 /** Every section defaults to `{}` so that a file only names what it changes. */
 function section<P extends Record<string, TSchema>>(properties: P, description: string) {
@@ -191,28 +192,14 @@ export const ConfigSchema = T.Object(
       ),
       { default: [{ name: "mock", type: "mock" }], description: "Provider accounts the workers may call." },
     ),
-    models: T.Array(
-      T.Object(
-        {
-          name: T.String({
-            minLength: 1,
-            description: "Public model name clients send; a trailing * matches every name with that prefix.",
-          }),
-          provider: T.String({ minLength: 1, description: "Name of the provider serving it." }),
-          model: T.Optional(
-            T.String({ minLength: 1, description: "The provider's model name (default: the name asked)." }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      {
-        default: [
-          { name: "mock", provider: "mock" },
-          { name: "mock-*", provider: "mock" },
-        ],
-        description: "The models this gateway serves.",
-      },
-    ),
+    models: T.Array(routeSchema, {
+      default: [
+        { name: "mock", provider: "mock" },
+        { name: "mock-*", provider: "mock" },
+      ],
+      description: "The models this gateway serves: each a route to one or more deployments.",
+    }),
+    routing: routingSchema,
     kafka: section(
       {
         brokers: list(

@@ -1,6 +1,6 @@
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import type { ModelCatalog } from "../config/model-catalog.ts";
+import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
@@ -30,7 +30,7 @@ export interface IngressOptions {
   log: Logger;
   checks: readonly DependencyCheck[];
   /** The inference APIs; absent in a process that only runs workers (it still answers health checks). */
-  inference?: { keyring: Keyring; catalog: ModelCatalog; services: CallServices };
+  inference?: { keyring: Keyring; routes: RouteTable; services: CallServices };
 }
 
 export interface Ingress {
@@ -61,10 +61,10 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   app.removeContentTypeParser("text/plain");
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   if (options.inference) {
-    const { keyring, catalog, services } = options.inference;
+    const { keyring, routes, services } = options.inference;
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
-    await app.register(modelRoutes, { catalog, keyring });
+    await app.register(modelRoutes, { routes, keyring });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }
   app.setNotFoundHandler((request, reply) => {

@@ -1,4 +1,4 @@
-import type { ModelCatalog } from "../config/model-catalog.ts";
+import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
@@ -9,7 +9,7 @@ import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
-  catalog: ModelCatalog;
+  routes: RouteTable;
   defaultPriority: Priority;
 }
 
@@ -37,7 +37,7 @@ export async function startCall(
 ): Promise<StartedCall> {
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
-  if (!services.catalog.resolve(parsed.model)) {
+  if (!services.routes.resolve(parsed.model)) {
     throw new GatewayError(
       "not_found",
       `the model ${parsed.model} does not exist or is not served by this gateway`,

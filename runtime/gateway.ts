@@ -3,7 +3,7 @@ import { type ClickHouseConnection, connectClickHouse } from "../analytics/click
 import { runMigrations } from "../analytics/migrations/run.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBus } from "../bus/connect.ts";
-import { createModelCatalog } from "../config/model-catalog.ts";
+import { createRouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { buildIngress } from "../ingress/app.ts";
 import { createKeyring } from "../ingress/auth.ts";
@@ -66,7 +66,7 @@ export async function startGateway(
     const bus = await connectBus(config, log);
     closers.push(() => bus.close());
     checks.push(...bus.checks);
-    const catalog = createModelCatalog(config.models);
+    const routes = createRouteTable(config.models);
 
     if (clickhouse) {
       const sink = await startAnalyticsSink(
@@ -82,7 +82,8 @@ export async function startGateway(
       worker = await startWorker({
         bus,
         config: config.workers,
-        catalog,
+        routing: config.routing,
+        routes,
         providers: createProviders(config.providers),
         log,
       });
@@ -106,8 +107,8 @@ export async function startGateway(
       checks,
       inference: dispatcher && {
         keyring: createKeyring(config.auth.keys, generated?.hashes),
-        catalog,
-        services: { dispatcher, catalog, defaultPriority: config.ingress.defaultPriority },
+        routes,
+        services: { dispatcher, routes, defaultPriority: config.ingress.defaultPriority },
       },
     });
     const draining = dispatcher;

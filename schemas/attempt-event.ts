@@ -26,6 +26,13 @@ export const attemptEventSchema = {
     { name: "user", type: nullable("string"), default: null },
     { name: "tags", type: { type: "map", values: "string" }, default: {} },
     { name: "modelRequested", type: "string" },
+    {
+      name: "route",
+      type: "string",
+      default: "",
+      doc: "the model route that led to this call: the one asked, or a fallback (v2)",
+    },
+    { name: "deployment", type: "string", default: "", doc: "the deployment called (v2)" },
     { name: "provider", type: "string", default: "" },
     { name: "providerModel", type: "string", default: "" },
     {

@@ -1,19 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Bus, Delivery } from "../bus/contracts.ts";
-import type { ModelCatalog } from "../config/model-catalog.ts";
+import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
-import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { GatewayError } from "../schemas/errors.ts";
-import type { Failure, Usage } from "../schemas/reply-event.ts";
+import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
+import { AttemptRecord } from "./attempt-record.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
 import { ReplyStream } from "./reply-stream.ts";
+import { type FailoverServices, serveWithFailover } from "./routing/failover.ts";
+import { planCandidates } from "./routing/plan.ts";
 
 export interface AttemptContext {
   workerId: string;
   bus: Bus;
-  catalog: ModelCatalog;
+  routes: RouteTable;
   providers: Map<string, Provider>;
+  failover: FailoverServices;
   heartbeatMs: number;
   log: Logger;
   /** Abort controllers of running attempts by request id, so cancels and shutdown can reach them. */
@@ -27,10 +30,13 @@ export class Cancelled extends Error {}
 const claimHeartbeats = 3;
 /** How long a finished request is remembered, so a late redelivery of it is skipped. */
 const finishedMemoryMs = 60 * 60_000;
+/** Output assumed for a request that sets no limit, when comparing deployments' prices. */
+const typicalOutputTokens = 500;
 
 /**
  * Runs one delivered request: skip it if it is stale, cancelled or claimed by a live worker;
- * otherwise call its provider, stream the reply events back and record the attempt.
+ * otherwise serve it from its route's deployments (failing over between them), stream the reply
+ * events back and record every call it made.
  */
 export async function runAttempt(delivery: Delivery, context: AttemptContext): Promise<void> {
   const { bus, log } = context;
@@ -42,7 +48,7 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     if (!(await bus.claims.claim(envelope.id, attempt, claimTtlMs))) return;
 
-    const record = new AttemptRecord(envelope, attempt, context.workerId);
+    const records: AttemptRecord[] = [];
     const abort = new AbortController();
     context.running.set(envelope.id, abort);
     const deadline = setTimeout(
@@ -60,18 +66,21 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       },
     );
     try {
-      await serve(envelope, replies, abort.signal, record, context);
-      record.outcome = "completed";
+      await serve(envelope, replies, abort.signal, attempt, records, context);
     } catch (error) {
       const reason = abort.signal.aborted ? abort.signal.reason : error;
+      // A request that failed before any call (no route, every breaker open) is recorded too.
+      if (records.length === 0)
+        records.push(new AttemptRecord(envelope, `${attempt}.0`, context.workerId, undefined));
+      const last = records.at(-1) as AttemptRecord;
       if (reason instanceof Cancelled) {
-        record.outcome = "cancelled";
+        last.outcome = "cancelled";
       } else {
         const failure = toFailure(reason);
         if (failure.code === "internal")
           requestLog.error({ err: reason }, "request failed inside the worker");
         replies.send({ kind: "failed", failure });
-        record.fail(failure);
+        last.fail(failure);
       }
     } finally {
       clearTimeout(deadline);
@@ -81,9 +90,13 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       .close()
       .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered"));
     await bus.claims.finish(envelope.id, finishedMemoryMs);
-    await bus.events
-      .publish(record.event())
-      .catch((error: Error) => requestLog.error({ err: error }, "attempt event lost"));
+    await Promise.all(
+      records.map((record) =>
+        bus.events
+          .publish(record.event())
+          .catch((error: Error) => requestLog.error({ err: error }, "attempt event lost")),
+      ),
+    );
   } catch (error) {
     requestLog.error({ err: error }, "request could not be run");
   } finally {
@@ -95,38 +108,72 @@ async function serve(
   envelope: RequestEnvelope,
   replies: ReplyStream,
   signal: AbortSignal,
-  record: AttemptRecord,
+  attempt: string,
+  records: AttemptRecord[],
   context: AttemptContext,
 ): Promise<void> {
   const request = envelope.chat ?? envelope.embeddings;
   if (!request)
     throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
-  const target = context.catalog.resolve(request.model);
-  const provider = target && context.providers.get(target.provider);
-  if (!target || !provider)
-    throw new GatewayError("not_found", `the model ${request.model} is not served here`);
-  record.provider = target.provider;
-  record.providerModel = target.model;
-  replies.announce({ workerId: context.workerId, provider: target.provider, model: target.model });
+  const route = context.routes.resolve(request.model);
+  if (!route) throw new GatewayError("not_found", `the model ${request.model} is not served here`);
+  const candidates = planCandidates(route, context.routes, {
+    promptTokens: Math.ceil(JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input).length / 4),
+    outputTokens: envelope.chat?.maxTokens ?? typicalOutputTokens,
+    latency: context.failover.latency,
+  });
 
-  const call = { model: target.model, signal, stream: envelope.stream, inboundApi: envelope.inboundApi };
-  if (envelope.chat) {
-    for await (const part of provider.chat(envelope.chat, call)) {
-      signal.throwIfAborted();
-      record.observe(part);
-      const event = replyFor(part);
-      if (event) replies.send(event);
-    }
-  } else if (envelope.embeddings) {
-    const result = await provider.embed(envelope.embeddings, call);
-    record.firstTokenAtMs = Date.now();
-    for (const [index, vector] of result.vectors.entries()) {
-      replies.send({ kind: "embedding", choice: index, embedding: vector });
-    }
-    record.usage = result.usage;
-    replies.send({ kind: "usage", usage: result.usage });
-  }
-  replies.send({ kind: "completed" });
+  await serveWithFailover(
+    candidates,
+    context.failover,
+    envelope.deadlineMs,
+    signal,
+    async (candidate, callSignal, progress) => {
+      const { deployment } = candidate;
+      // Config validation guarantees every deployment's provider exists.
+      const provider = context.providers.get(deployment.provider) as Provider;
+      const record = new AttemptRecord(envelope, `${attempt}.${records.length}`, context.workerId, candidate);
+      records.push(record);
+      replies.announce({
+        workerId: context.workerId,
+        provider: deployment.provider,
+        model: deployment.model,
+      });
+      const call = {
+        model: deployment.model,
+        signal: callSignal,
+        stream: envelope.stream,
+        inboundApi: envelope.inboundApi,
+      };
+      try {
+        if (envelope.chat) {
+          for await (const part of provider.chat(envelope.chat, call)) {
+            callSignal.throwIfAborted();
+            record.observe(part);
+            if (record.contentSent) progress.contentSent();
+            const event = replyFor(part);
+            if (event) replies.send(event);
+          }
+        } else if (envelope.embeddings) {
+          const result = await provider.embed(envelope.embeddings, call);
+          record.firstTokenAtMs = Date.now();
+          progress.contentSent();
+          for (const [index, vector] of result.vectors.entries()) {
+            replies.send({ kind: "embedding", choice: index, embedding: vector });
+          }
+          record.usage = result.usage;
+          replies.send({ kind: "usage", usage: result.usage });
+        }
+        replies.send({ kind: "completed" });
+        record.outcome = "completed";
+      } catch (error) {
+        // A failure the loop may fail over from is recorded here; the one that ends the request, by runAttempt.
+        const reason = callSignal.aborted ? callSignal.reason : error;
+        if (!signal.aborted) record.fail(toFailure(reason));
+        throw reason;
+      }
+    },
+  );
 }
 
 /** A provider's part as the reply event the ingress renders; metadata stays in the worker. */
@@ -166,83 +213,6 @@ function replyFor(part: ChatPart): Parameters<ReplyStream["send"]>[0] | undefine
       return { kind: "usage", usage: part.usage };
     case "response-metadata":
       return undefined;
-  }
-}
-
-/** What the attempt did, gathered as it runs, for its analytics event. */
-class AttemptRecord {
-  provider = "";
-  providerModel = "";
-  outcome: AttemptEventInput["outcome"] = "failed";
-  firstTokenAtMs: number | null = null;
-  usage: Usage | undefined;
-  private readonly startedAtMs = Date.now();
-  private outputPieces = 0;
-  private failure: Failure | undefined;
-
-  constructor(
-    private readonly envelope: RequestEnvelope,
-    private readonly attempt: string,
-    private readonly workerId: string,
-  ) {}
-
-  observe(part: ChatPart): void {
-    if (part.type === "text-delta" || part.type === "tool-call-delta" || part.type === "reasoning-delta") {
-      this.firstTokenAtMs ??= Date.now();
-      this.outputPieces++;
-    } else if (part.type === "usage") {
-      this.usage = part.usage;
-    }
-  }
-
-  fail(failure: Failure): void {
-    this.outcome = "failed";
-    this.failure = failure;
-  }
-
-  event(): AttemptEventInput {
-    const { envelope } = this;
-    const request = envelope.chat ?? envelope.embeddings;
-    return {
-      requestId: envelope.id,
-      attempt: this.attempt,
-      workerId: this.workerId,
-      receivedAtMs: envelope.receivedAtMs,
-      startedAtMs: this.startedAtMs,
-      firstTokenAtMs: this.firstTokenAtMs,
-      finishedAtMs: Date.now(),
-      priority: envelope.priority,
-      inboundApi: envelope.inboundApi,
-      stream: envelope.stream,
-      keyId: envelope.caller.keyId,
-      user: envelope.caller.user,
-      tags: envelope.caller.tags,
-      modelRequested: request?.model ?? "",
-      provider: this.provider,
-      providerModel: this.providerModel,
-      outcome: this.outcome,
-      errorCode: this.failure?.code ?? (this.outcome === "cancelled" ? "cancelled" : null),
-      status: this.failure?.status ?? (this.outcome === "cancelled" ? 499 : 200),
-      usage: this.usage ?? this.estimatedUsage(),
-      usageEstimated: this.usage === undefined,
-    };
-  }
-
-  /**
-   * The provider said nothing about usage (the stream was cut short): one token per streamed
-   * piece, and the prompt at four characters a token. Flagged as estimated in the event.
-   */
-  private estimatedUsage(): Usage {
-    const promptCharacters = JSON.stringify(
-      this.envelope.chat?.messages ?? this.envelope.embeddings?.input ?? [],
-    ).length;
-    return {
-      inputTokens: Math.ceil(promptCharacters / 4),
-      outputTokens: this.outputPieces,
-      cachedInputTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-    };
   }
 }
 

@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Bus, RequestConsumer } from "../bus/contracts.ts";
-import type { ModelCatalog } from "../config/model-catalog.ts";
+import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { Cancelled, runAttempt } from "./attempt.ts";
 import type { Provider } from "./providers/provider.ts";
+import { noBreakers } from "./routing/failover.ts";
+import { LatencyTracker } from "./routing/latency.ts";
+import { RetryBudget } from "./routing/retry-budget.ts";
 import { PriorityScheduler } from "./scheduler.ts";
 
 export interface WorkerOptions {
   bus: Bus;
   config: GatewayConfig["workers"];
-  catalog: ModelCatalog;
+  routing: GatewayConfig["routing"];
+  routes: RouteTable;
   providers: Map<string, Provider>;
   log: Logger;
 }
@@ -32,8 +36,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const context = {
     workerId: id,
     bus,
-    catalog: options.catalog,
+    routes: options.routes,
     providers: options.providers,
+    failover: {
+      breakers: options.routing.circuitBreakers ? bus.breakers : noBreakers,
+      latency: new LatencyTracker(),
+      budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
+      settings: options.routing,
+    },
     heartbeatMs: config.heartbeatMs,
     log,
     running,

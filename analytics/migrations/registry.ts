@@ -1,5 +1,6 @@
 import { attempts } from "./0001-attempts.ts";
+import { attemptRoutes } from "./0002-attempt-routes.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [attempts];
+export const migrations: readonly Migration[] = [attempts, attemptRoutes];

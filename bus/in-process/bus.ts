@@ -4,6 +4,7 @@ import { attemptEventCodec, replyEventCodec, requestEnvelopeCodec } from "../../
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
 import {
+  type BreakerSettings,
   type Bus,
   type CancelChannel,
   type ClaimStore,
@@ -16,12 +17,13 @@ import {
   type RequestConsumer,
   type RequestPublisher,
 } from "../contracts.ts";
+import { createInProcessBreakers } from "./breakers.ts";
 
 /**
  * The bus of a single process: queues in memory, replies and cancels as function calls. Messages
  * still go through their Avro encoding, so a schema mistake shows here as it would on Kafka.
  */
-export function createInProcessBus(): Bus {
+export function createInProcessBus(breakers: BreakerSettings): Bus {
   const requests = new InProcessRequestQueue();
   const events = new InProcessEvents();
   const cancels = new InProcessCancels();
@@ -53,6 +55,7 @@ export function createInProcessBus(): Bus {
     },
     cancels,
     claims: new InProcessClaims(cancels),
+    breakers: createInProcessBreakers(breakers),
     events,
     createEventConsumer: () => events,
     async close() {

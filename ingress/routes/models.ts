@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { ModelCatalog } from "../../config/model-catalog.ts";
+import type { RouteTable } from "../../config/routes.ts";
 import type { Keyring } from "../auth.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
 
@@ -7,7 +7,7 @@ import { asGatewayError, errorBody, statusOf } from "../errors.ts";
  * GET /v1/models: the model names this gateway serves, in OpenAI's list shape, or in Anthropic's
  * when the caller sends `anthropic-version` (as the Anthropic SDKs do).
  */
-export const modelRoutes: FastifyPluginAsync<{ catalog: ModelCatalog; keyring: Keyring }> = async (
+export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable; keyring: Keyring }> = async (
   app,
   options,
 ) => {
@@ -20,7 +20,7 @@ export const modelRoutes: FastifyPluginAsync<{ catalog: ModelCatalog; keyring: K
       const gatewayError = asGatewayError(error);
       return reply.code(statusOf(gatewayError, shape)).send(errorBody(gatewayError, shape));
     }
-    const names = options.catalog.listed();
+    const names = options.routes.listed();
     if (anthropic) {
       return {
         data: names.map((id) => ({
@@ -40,7 +40,7 @@ export const modelRoutes: FastifyPluginAsync<{ catalog: ModelCatalog; keyring: K
         id,
         object: "model",
         created: 0,
-        owned_by: options.catalog.resolve(id)?.provider ?? "gateway",
+        owned_by: options.routes.resolve(id)?.deployments[0]?.provider ?? "gateway",
       })),
     };
   });

@@ -31,6 +31,8 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 export interface AnthropicEmulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
+  inject(directives: string): void;
   close(): Promise<void>;
 }
 
@@ -49,18 +51,26 @@ export async function startAnthropicEmulator(options: {
   apiKey: string;
   chunkDelayMs?: number;
 }): Promise<AnthropicEmulator> {
+  const state = { ...options, injected: "" };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, options),
+    handle: (request, response, body) => handle(request, response, body, state),
     badJson: (response) => sendError(response, 400, "messages: request body is not valid JSON"),
   });
-  return { url: server.origin, requests: server.requests, close: server.close };
+  return {
+    url: server.origin,
+    requests: server.requests,
+    inject: (directives: string) => {
+      state.injected = directives;
+    },
+    close: server.close,
+  };
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: { apiKey: string; chunkDelayMs?: number },
+  options: { apiKey: string; chunkDelayMs?: number; injected: string },
 ) {
   if (request.headers["x-api-key"] !== options.apiKey) return sendError(response, 401, "invalid x-api-key");
   if (!request.headers["anthropic-version"])
@@ -76,13 +86,14 @@ async function handle(
   if (invalid) return sendError(response, 400, invalid);
 
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
-  const text =
+  const prompt =
     typeof lastUser?.content === "string"
       ? lastUser.content
       : (lastUser?.content ?? [])
           .filter((block) => block.type === "text")
           .map((block) => block.text)
           .join(" ");
+  const text = `${prompt} ${options.injected}`;
   const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429 || status === 529) response.setHeader("retry-after", "3");

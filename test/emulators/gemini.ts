@@ -29,6 +29,8 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
 export interface GeminiEmulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
+  inject(directives: string): void;
   close(): Promise<void>;
 }
 
@@ -45,18 +47,26 @@ export async function startGeminiEmulator(options: {
   apiKey: string;
   chunkDelayMs?: number;
 }): Promise<GeminiEmulator> {
+  const state = { ...options, injected: "" };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, options),
+    handle: (request, response, body) => handle(request, response, body, state),
     badJson: (response) => sendError(response, 400, "Invalid JSON payload received."),
   });
-  return { url: `${server.origin}/v1beta`, requests: server.requests, close: server.close };
+  return {
+    url: `${server.origin}/v1beta`,
+    requests: server.requests,
+    inject: (directives: string) => {
+      state.injected = directives;
+    },
+    close: server.close,
+  };
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: { apiKey: string; chunkDelayMs?: number },
+  options: { apiKey: string; chunkDelayMs?: number; injected: string },
 ) {
   const url = new URL(request.url ?? "/", "http://emulator");
   const key = request.headers["x-goog-api-key"] ?? url.searchParams.get("key");
@@ -91,7 +101,7 @@ async function handle(
   if (contents.length === 0)
     return sendError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
   const lastUser = [...contents].reverse().find((content) => content.role === "user");
-  const text = (lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ");
+  const text = `${(lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ")} ${options.injected}`;
   const status = Number(directive(text, "status"));
   if (status) return sendError(response, status, `Emulated failure with status ${status}`);
   if (await beforeAnswer(text, request)) return;

@@ -16,7 +16,8 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  * (or after `chunkDelayMs` per streamed chunk) and keeps every request it received.
  *
  * Its answer echoes the last user message. The prompt steers it:
- *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2)
+ *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2,
+ *                          or retry-after-ms N with [emulator:retry-after-ms=N])
  *   [emulator:midstream]   stream two words, then an error event
  *   [emulator:cached=N]    report N prompt tokens read from the cache
  *   [emulator:reasoning-content]  show reasoning as `reasoning_content`, as DeepSeek and vLLM do
@@ -28,6 +29,8 @@ export interface OpenAIEmulator {
   /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
   readonly connections: () => number;
   readonly requests: RecordedRequest[];
+  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
+  inject(directives: string): void;
   close(): Promise<void>;
 }
 
@@ -46,8 +49,9 @@ export interface OpenAIEmulatorOptions {
 }
 
 export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
+  const state = { ...options, injected: "" };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, options),
+    handle: (request, response, body) => handle(request, response, body, state),
     badJson: (response) =>
       sendError(
         response,
@@ -63,6 +67,9 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promi
     url: `${server.origin}/v1`,
     connections: server.connections,
     requests: server.requests,
+    inject: (directives: string) => {
+      state.injected = directives;
+    },
     close: server.close,
   };
 }
@@ -71,7 +78,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: OpenAIEmulatorOptions,
+  options: OpenAIEmulatorOptions & { injected: string },
 ) {
   const azure = options.flavour === "azure";
   const presented = azure
@@ -126,14 +133,17 @@ async function handle(
     );
   }
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
-  const text =
+  const prompt =
     typeof lastUser?.content === "string" ? lastUser.content : JSON.stringify(lastUser?.content ?? "");
+  const text = `${prompt} ${options.injected}`;
   const invalid = invalidOption(body);
   if (invalid) return sendError(response, 400, invalid, "invalid_request_error", "invalid_value");
   const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429) {
-      response.setHeader("retry-after", "2");
+      const retryAfterMs = directive(text, "retry-after-ms");
+      if (retryAfterMs !== undefined) response.setHeader("retry-after-ms", retryAfterMs);
+      else response.setHeader("retry-after", "2");
       response.setHeader("x-ratelimit-remaining-requests", "0");
     }
     return sendError(

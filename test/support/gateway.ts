@@ -30,6 +30,9 @@ export function testSettings(
     server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 2000 },
     auth: { keys: [testKey, { key: "batch-key-0123456789", name: "nightly", priority: "batch" }] },
     log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
+    // Most suites script provider failures to see how each is reported: one call each, no breaker
+    // remembering them for the next test. test/routing/ turns both back on.
+    routing: { maxAttempts: 1, circuitBreakers: false },
     kafka:
       bus === "kafka"
         ? { brokers: services.kafka.brokers, topicPrefix: `test-${namespace}.`, partitions: 4 }

@@ -1,0 +1,94 @@
+import type { Redis } from "ioredis";
+import type { BreakerSettings, BreakerState, BreakerStore } from "../contracts.ts";
+
+/*
+ * Per deployment: `breaker:{d}:failures`, a counter that expires with its window; `breaker:{d}:open`,
+ * the instant (ms) until which it is open, kept until the breaker closes; `breaker:{d}:probe`, held
+ * by the one request probing a half-open deployment. Times come from the Redis server, so workers
+ * with skewed clocks agree.
+ */
+// KEYS: open, probe. ARGV: probe lifetime. A probe only while half-open, and one at a time.
+const probeScript = `
+local now = redis.call('TIME')
+local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+local openUntil = tonumber(redis.call('GET', KEYS[1]))
+if not openUntil or ms < openUntil then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0`;
+
+// KEYS: failures, open, probe. ARGV: threshold, window, cooldown, open-for (0: none).
+const failureScript = `
+local now = redis.call('TIME')
+local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+local openUntil = tonumber(redis.call('GET', KEYS[2]))
+local probing = openUntil and ms >= openUntil
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local openFor = tonumber(ARGV[4])
+if openFor > 0 or probing or count >= tonumber(ARGV[1]) then
+  if openFor == 0 then openFor = tonumber(ARGV[3]) end
+  redis.call('SET', KEYS[2], ms + openFor)
+  redis.call('DEL', KEYS[1], KEYS[3])
+end
+return 0`;
+
+type BreakerCommands = Redis & {
+  gatewayBreakerProbe(open: string, probe: string, lifetimeMs: number): Promise<number>;
+  gatewayBreakerFailure(
+    failures: string,
+    open: string,
+    probe: string,
+    threshold: number,
+    windowMs: number,
+    cooldownMs: number,
+    openForMs: number,
+  ): Promise<number>;
+};
+
+/** Circuit breakers in Redis, shared by every worker: each operation is one atomic script. */
+export function createRedisBreakers(redis: Redis, settings: BreakerSettings): BreakerStore {
+  const commands = redis as BreakerCommands;
+  redis.defineCommand("gatewayBreakerProbe", { numberOfKeys: 2, lua: probeScript });
+  redis.defineCommand("gatewayBreakerFailure", { numberOfKeys: 3, lua: failureScript });
+  const key = (deployment: string, part: "failures" | "open" | "probe") => `breaker:{${deployment}}:${part}`;
+  return {
+    async states(deployments) {
+      if (deployments.length === 0) return [];
+      // Separate reads (auto-pipelined into one round trip) rather than one script: the keys of
+      // different deployments may live on different nodes of a Redis Cluster.
+      const [[seconds, micros], ...opens] = await Promise.all([
+        redis.time(),
+        ...deployments.map((deployment) => redis.get(key(deployment, "open"))),
+      ]);
+      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      return opens.map((open): BreakerState => {
+        if (open === null) return { state: "closed" };
+        const reopensInMs = Number(open) - now;
+        return reopensInMs > 0 ? { state: "open", reopensInMs } : { state: "half_open" };
+      });
+    },
+    async tryProbe(deployment) {
+      return (
+        (await commands.gatewayBreakerProbe(
+          key(deployment, "open"),
+          key(deployment, "probe"),
+          settings.cooldownMs,
+        )) === 1
+      );
+    },
+    async failure(deployment, openForMs) {
+      await commands.gatewayBreakerFailure(
+        key(deployment, "failures"),
+        key(deployment, "open"),
+        key(deployment, "probe"),
+        settings.failures,
+        settings.windowMs,
+        settings.cooldownMs,
+        Math.max(0, Math.ceil(openForMs ?? 0)),
+      );
+    },
+    async probeSucceeded(deployment) {
+      await redis.del(key(deployment, "open"), key(deployment, "probe"), key(deployment, "failures"));
+    },
+  };
+}

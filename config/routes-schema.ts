@@ -1,0 +1,119 @@
+import { type SchemaOptions, Type as T } from "@sinclair/typebox";
+
+/** How a route orders its deployments before trying them; see docs/routing.md. */
+export const routingStrategies = ["weighted", "priority", "latency", "cost"] as const;
+
+const strategy = (options: SchemaOptions) =>
+  T.Unsafe<(typeof routingStrategies)[number]>(
+    T.Union(
+      routingStrategies.map((name) => T.Literal(name)),
+      options,
+    ),
+  );
+
+const perMillion = (what: string) =>
+  T.Number({ minimum: 0, default: 0, description: `USD per million ${what} tokens.` });
+
+const deployment = T.Object(
+  {
+    provider: T.String({ minLength: 1, description: "Name of the provider account serving it." }),
+    model: T.Optional(
+      T.String({ minLength: 1, description: "The provider's model name (default: the name asked)." }),
+    ),
+    name: T.Optional(
+      T.String({
+        minLength: 1,
+        description: "Name in events and breaker state (default: provider/model); share it to share health.",
+      }),
+    ),
+    weight: T.Number({ exclusiveMinimum: 0, default: 1, description: "Share of traffic under `weighted`." }),
+    price: T.Object(
+      { input: perMillion("input"), output: perMillion("output") },
+      { default: {}, additionalProperties: false, description: "What it costs, for the `cost` strategy." },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A public model name and where it is served: one deployment (`provider`, `model`) or several
+ * (`deployments`), ordered by a strategy, then the routes named in `fallbacks`.
+ */
+export const routeSchema = T.Object(
+  {
+    name: T.String({
+      minLength: 1,
+      description: "Public model name clients send; a trailing * matches every name with that prefix.",
+    }),
+    provider: T.Optional(
+      T.String({ minLength: 1, description: "Shorthand for one deployment: the provider serving it." }),
+    ),
+    model: T.Optional(
+      T.String({ minLength: 1, description: "Shorthand for one deployment: the provider's model name." }),
+    ),
+    deployments: T.Optional(T.Array(deployment, { minItems: 1, description: "Where it is served." })),
+    strategy: strategy({
+      default: "weighted",
+      description: "How the deployments are ordered for each request.",
+    }),
+    fallbacks: T.Array(T.String({ minLength: 1 }), {
+      default: [],
+      description: "Routes (public model names) tried in order once this route's deployments failed.",
+    }),
+    firstTokenTimeoutMs: T.Optional(
+      T.Integer({ minimum: 1, description: "Give up a deployment that sends no first token in this time." }),
+    ),
+    attemptTimeoutMs: T.Optional(
+      T.Integer({ minimum: 1, description: "Give up a deployment whose answer takes longer than this." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Retries, breakers and latency tracking, shared by every route. */
+export const routingSchema = T.Object(
+  {
+    maxAttempts: T.Integer({
+      minimum: 1,
+      default: 4,
+      description: "Provider calls per request at most, failovers and retries included.",
+    }),
+    backoffMs: T.Integer({
+      minimum: 0,
+      default: 250,
+      description: "First pause before trying a deployment again; doubles each time, with full jitter.",
+    }),
+    maxBackoffMs: T.Integer({ minimum: 0, default: 8000, description: "Longest pause between tries." }),
+    retryBudget: T.Number({
+      minimum: 0,
+      default: 0.2,
+      description:
+        "Extra provider calls (retries, failovers) allowed per first call: 0.2 = at most 20% more load.",
+    }),
+    minRetriesPerSecond: T.Number({
+      minimum: 0,
+      default: 5,
+      description: "Retries always allowed per worker process and second, so light traffic can retry.",
+    }),
+    circuitBreakers: T.Boolean({
+      default: true,
+      description: "Skip failing deployments for a while (shared by all workers); false: always call them.",
+    }),
+    breakerFailures: T.Integer({
+      minimum: 1,
+      default: 5,
+      description: "Failures of a deployment within breakerWindowMs that open its circuit breaker.",
+    }),
+    breakerWindowMs: T.Integer({
+      minimum: 1,
+      default: 10_000,
+      description: "Window counting those failures.",
+    }),
+    breakerCooldownMs: T.Integer({
+      minimum: 1,
+      default: 30_000,
+      description: "How long an open breaker skips its deployment before one request probes it.",
+    }),
+  },
+  { default: {}, additionalProperties: false, description: "Failover, retries and circuit breakers." },
+);

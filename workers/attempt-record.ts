@@ -1,0 +1,98 @@
+import type { AttemptEventInput } from "../schemas/attempt-event.ts";
+import type { Failure, Usage } from "../schemas/reply-event.ts";
+import type { RequestEnvelope } from "../schemas/request-envelope.ts";
+import type { ChatPart } from "./providers/provider.ts";
+import type { Candidate } from "./routing/plan.ts";
+
+const noUsage: Usage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  reasoningTokens: 0,
+};
+
+/**
+ * What one call to a deployment did, gathered as it runs, for its analytics event: a request
+ * that failed over has one record per deployment it tried, which is how analytics shows its path.
+ */
+export class AttemptRecord {
+  outcome: AttemptEventInput["outcome"] = "failed";
+  firstTokenAtMs: number | null = null;
+  usage: Usage | undefined;
+  private readonly startedAtMs = Date.now();
+  private outputPieces = 0;
+  private failure: Failure | undefined;
+
+  constructor(
+    private readonly envelope: RequestEnvelope,
+    private readonly attempt: string,
+    private readonly workerId: string,
+    private readonly candidate: Candidate | undefined,
+  ) {}
+
+  /** Whether any of the answer reached the client. */
+  get contentSent(): boolean {
+    return this.firstTokenAtMs !== null;
+  }
+
+  observe(part: ChatPart): void {
+    if (part.type === "text-delta" || part.type === "tool-call-delta" || part.type === "reasoning-delta") {
+      this.firstTokenAtMs ??= Date.now();
+      this.outputPieces++;
+    } else if (part.type === "usage") {
+      this.usage = part.usage;
+    }
+  }
+
+  fail(failure: Failure): void {
+    this.outcome = "failed";
+    this.failure = failure;
+  }
+
+  event(): AttemptEventInput {
+    const { envelope, candidate } = this;
+    const request = envelope.chat ?? envelope.embeddings;
+    return {
+      requestId: envelope.id,
+      attempt: this.attempt,
+      workerId: this.workerId,
+      receivedAtMs: envelope.receivedAtMs,
+      startedAtMs: this.startedAtMs,
+      firstTokenAtMs: this.firstTokenAtMs,
+      finishedAtMs: Date.now(),
+      priority: envelope.priority,
+      inboundApi: envelope.inboundApi,
+      stream: envelope.stream,
+      keyId: envelope.caller.keyId,
+      user: envelope.caller.user,
+      tags: envelope.caller.tags,
+      modelRequested: request?.model ?? "",
+      route: candidate?.route.name ?? "",
+      deployment: candidate?.deployment.name ?? "",
+      provider: candidate?.deployment.provider ?? "",
+      providerModel: candidate?.deployment.model ?? "",
+      outcome: this.outcome,
+      errorCode: this.failure?.code ?? (this.outcome === "cancelled" ? "cancelled" : null),
+      status: this.failure?.status ?? (this.outcome === "cancelled" ? 499 : 200),
+      ...this.usageOf(),
+    };
+  }
+
+  /**
+   * The provider's usage; none from a call that failed before answering (providers do not bill
+   * those); otherwise, when the provider said nothing (a stream cut short), an estimate: one
+   * token per streamed piece and the prompt at four characters a token, flagged as estimated.
+   */
+  private usageOf(): Pick<AttemptEventInput, "usage" | "usageEstimated"> {
+    if (this.usage) return { usage: this.usage, usageEstimated: false };
+    if (this.outcome === "failed" && !this.contentSent) return { usage: noUsage, usageEstimated: false };
+    const promptCharacters = JSON.stringify(
+      this.envelope.chat?.messages ?? this.envelope.embeddings?.input ?? [],
+    ).length;
+    return {
+      usage: { ...noUsage, inputTokens: Math.ceil(promptCharacters / 4), outputTokens: this.outputPieces },
+      usageEstimated: true,
+    };
+  }
+}

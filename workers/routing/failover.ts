@@ -1,0 +1,173 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { BreakerState, BreakerStore } from "../../bus/contracts.ts";
+import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
+import type { LatencyTracker } from "./latency.ts";
+import type { Candidate } from "./plan.ts";
+import type { RetryBudget } from "./retry-budget.ts";
+
+export interface FailoverSettings {
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface FailoverServices {
+  breakers: BreakerStore;
+  latency: LatencyTracker;
+  budget: RetryBudget;
+  settings: FailoverSettings;
+  random?: () => number;
+}
+
+/** Breakers that never open, when the operator turned them off. */
+export const noBreakers: BreakerStore = {
+  states: async (deployments) => deployments.map(() => ({ state: "closed" })),
+  tryProbe: async () => false,
+  failure: async () => {},
+  probeSucceeded: async () => {},
+};
+
+/** What a call tells the failover loop as it goes. */
+export interface CallProgress {
+  /** The first piece of the answer went to the client: from here on a failure cannot be hidden. */
+  contentSent(): void;
+}
+
+/** A call to one deployment; throws a GatewayError when it fails. */
+export type DeploymentCall = (
+  candidate: Candidate,
+  signal: AbortSignal,
+  progress: CallProgress,
+) => Promise<void>;
+
+/** Failures that say the deployment is unwell (or busy), worth trying elsewhere or later. */
+const retryable = new Set<ErrorCode>(["rate_limited", "overloaded", "provider_error", "timeout"]);
+
+/**
+ * Serves a request from the first deployment that answers: candidates in plan order, skipping
+ * those whose circuit breaker is open; on a retryable failure before any content reached the
+ * client, the next candidate, then the plan again after a jittered exponential pause. Bounded by
+ * `maxAttempts` calls, the retry budget and the request's deadline (its signal). A failure after
+ * content was sent, or one that is the caller's fault, ends the request.
+ */
+export async function serveWithFailover(
+  candidates: Candidate[],
+  services: FailoverServices,
+  deadlineMs: number,
+  signal: AbortSignal,
+  call: DeploymentCall,
+): Promise<void> {
+  const { breakers, budget, settings } = services;
+  const random = services.random ?? Math.random;
+  const names = candidates.map((candidate) => candidate.deployment.name);
+  const tries = new Map<string, number>();
+  let calls = 0;
+  let lastError: GatewayError | undefined;
+  budget.earn();
+  while (calls < settings.maxAttempts) {
+    const states = await breakers
+      .states(names)
+      .catch((): BreakerState[] => names.map(() => ({ state: "closed" })));
+    let calledThisRound = false;
+    for (const [index, candidate] of candidates.entries()) {
+      if (calls >= settings.maxAttempts) break;
+      const state = states[index] ?? { state: "closed" };
+      const name = candidate.deployment.name;
+      if (state.state === "open") continue;
+      const previousTries = tries.get(name) ?? 0;
+      const pause = previousTries === 0 ? 0 : backoff(previousTries, settings, random);
+      if (Date.now() + pause >= deadlineMs) continue;
+      if (state.state === "half_open" && !(await breakers.tryProbe(name).catch(() => false))) continue;
+      if (calls > 0 && !budget.trySpend()) throw lastError;
+      if (pause > 0) await sleep(pause, undefined, { signal });
+      calls++;
+      calledThisRound = true;
+      tries.set(name, previousTries + 1);
+      const outcome = await callOnce(candidate, services, signal, call);
+      if (outcome.ok) {
+        if (state.state === "half_open") await breakers.probeSucceeded(name).catch(() => {});
+        return;
+      }
+      const error = outcome.error;
+      if (retryable.has(error.code)) {
+        const openFor = error.code === "rate_limited" ? error.details.retryAfterMs : undefined;
+        await breakers.failure(name, openFor).catch(() => {});
+      }
+      if (outcome.contentSent || !retryable.has(error.code)) throw error;
+      lastError = error;
+    }
+    if (!calledThisRound) {
+      // Every deployment is open: wait for the first to half-open if the deadline allows, else give up.
+      const soonest = Math.min(
+        ...states.map((state) => (state.state === "open" ? state.reopensInMs : Number.POSITIVE_INFINITY)),
+      );
+      if (!Number.isFinite(soonest) || Date.now() + soonest >= deadlineMs || soonest > settings.maxBackoffMs)
+        throw lastError ?? allOpen(candidates, soonest);
+      await sleep(soonest, undefined, { signal });
+    }
+  }
+  throw lastError;
+}
+
+type CallOutcome = { ok: true } | { ok: false; error: GatewayError; contentSent: boolean };
+
+/**
+ * One call with its route's timeouts: no first content within `firstTokenTimeoutMs`, or no end
+ * within `attemptTimeoutMs`, abandons the deployment with a timeout (and lets the next one try).
+ */
+async function callOnce(
+  candidate: Candidate,
+  services: FailoverServices,
+  signal: AbortSignal,
+  call: DeploymentCall,
+): Promise<CallOutcome> {
+  const { route, deployment } = candidate;
+  const startedAt = Date.now();
+  const abandon = new AbortController();
+  const timer = (ms: number | undefined, what: string) =>
+    ms === undefined
+      ? undefined
+      : setTimeout(
+          () => abandon.abort(new GatewayError("timeout", `${deployment.name} ${what} within ${ms} ms`)),
+          ms,
+        );
+  const firstToken = timer(route.firstTokenTimeoutMs, "sent no first token");
+  const whole = timer(route.attemptTimeoutMs, "did not finish its answer");
+  let contentSent = false;
+  const progress: CallProgress = {
+    contentSent() {
+      if (contentSent) return;
+      contentSent = true;
+      clearTimeout(firstToken);
+      services.latency.observe(deployment.name, Date.now() - startedAt);
+    },
+  };
+  try {
+    await call(candidate, AbortSignal.any([signal, abandon.signal]), progress);
+    return { ok: true };
+  } catch (error) {
+    // The client went away or the request's deadline passed: nothing to fail over to.
+    if (signal.aborted) throw signal.reason ?? error;
+    if (!(error instanceof GatewayError)) throw error;
+    if (error.code === "timeout" && !contentSent)
+      services.latency.observe(deployment.name, Date.now() - startedAt);
+    return { ok: false, error, contentSent };
+  } finally {
+    clearTimeout(firstToken);
+    clearTimeout(whole);
+  }
+}
+
+/** Full jitter: a random pause up to base × 2^(tries − 1), capped. */
+function backoff(tries: number, settings: FailoverSettings, random: () => number): number {
+  return random() * Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** (tries - 1));
+}
+
+function allOpen(candidates: Candidate[], reopensInMs: number): GatewayError {
+  const route = candidates[0]?.route.name ?? "the model";
+  return new GatewayError(
+    "overloaded",
+    `every deployment of ${route} is failing; their circuit breakers are open`,
+    Number.isFinite(reopensInMs) ? { retryAfterMs: reopensInMs } : {},
+  );
+}
