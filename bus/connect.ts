@@ -12,6 +12,7 @@ import { ensureTopics } from "./kafka/topics.ts";
 import { createRedisBreakers } from "./redis/breakers.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
 import { createRedisClaims } from "./redis/claims.ts";
+import { createRedisQuotas } from "./redis/quotas.ts";
 import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replies.ts";
 
 /** Events wait this long to share a produce request: nobody waits for them, and each request costs CPU on both ends. */
@@ -32,7 +33,9 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     windowMs: config.routing.breakerWindowMs,
     cooldownMs: config.routing.breakerCooldownMs,
   };
-  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(breakers), checks: [] };
+  // A call's quota lease lapses when its request's deadline has surely passed (its worker died).
+  const leaseLimitMs = config.ingress.requestTimeoutMs;
+  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(breakers, leaseLimitMs), checks: [] };
 
   const redis = await connectRedis(config.redis);
   const kafka = createKafka(config.kafka, log);
@@ -63,6 +66,7 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     cancels,
     claims: createRedisClaims(redis),
     breakers: createRedisBreakers(redis, breakers),
+    quotas: createRedisQuotas(redis, leaseLimitMs),
     events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
       new KafkaEventConsumer(kafka, config.kafka, log.child({ component: "analytics-consumer" })),

@@ -31,6 +31,23 @@ const deployment = T.Object(
       { input: perMillion("input"), output: perMillion("output") },
       { default: {}, additionalProperties: false, description: "What it costs, for the `cost` strategy." },
     ),
+    limits: T.Object(
+      {
+        requestsPerMinute: T.Optional(T.Integer({ minimum: 1, description: "The account's RPM for it." })),
+        tokensPerMinute: T.Optional(
+          T.Integer({
+            minimum: 1,
+            description: "The account's TPM for it (prompt + max output, estimated).",
+          }),
+        ),
+        concurrency: T.Optional(T.Integer({ minimum: 1, description: "Calls at once, across all workers." })),
+      },
+      {
+        default: {},
+        additionalProperties: false,
+        description: "Quotas counted across every worker; a deployment over one is skipped for the next.",
+      },
+    ),
   },
   { additionalProperties: false },
 );

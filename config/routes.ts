@@ -1,3 +1,4 @@
+import type { DeploymentLimits } from "../bus/contracts.ts";
 import type { routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
 
@@ -10,6 +11,7 @@ export interface Deployment {
   weight: number;
   /** USD per million tokens. */
   price: { input: number; output: number };
+  limits: DeploymentLimits;
 }
 
 /** A public model name and how to serve it. */
@@ -52,7 +54,13 @@ export function createRouteTable(models: GatewayConfig["models"]): RouteTable {
 
 function toRoute(entry: RouteConfig, name: string): Route {
   const deployments = entry.deployments ?? [
-    { provider: entry.provider as string, model: entry.model, weight: 1, price: { input: 0, output: 0 } },
+    {
+      provider: entry.provider as string,
+      model: entry.model,
+      weight: 1,
+      price: { input: 0, output: 0 },
+      limits: {},
+    },
   ];
   return {
     name,
@@ -65,6 +73,7 @@ function toRoute(entry: RouteConfig, name: string): Route {
         model,
         weight: deployment.weight,
         price: deployment.price,
+        limits: deployment.limits,
       };
     }),
     fallbacks: entry.fallbacks,

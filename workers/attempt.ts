@@ -117,16 +117,21 @@ async function serve(
     throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
   const route = context.routes.resolve(request.model);
   if (!route) throw new GatewayError("not_found", `the model ${request.model} is not served here`);
+  // Four characters a token: enough to compare prices and to hold quota until the provider says.
+  const promptTokens = Math.ceil(
+    JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input).length / 4,
+  );
+  const outputTokens = envelope.chat?.maxTokens ?? typicalOutputTokens;
   const candidates = planCandidates(route, context.routes, {
-    promptTokens: Math.ceil(JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input).length / 4),
-    outputTokens: envelope.chat?.maxTokens ?? typicalOutputTokens,
+    promptTokens,
+    outputTokens,
     latency: context.failover.latency,
   });
 
   await serveWithFailover(
     candidates,
     context.failover,
-    envelope.deadlineMs,
+    { deadlineMs: envelope.deadlineMs, estimatedTokens: promptTokens + outputTokens },
     signal,
     async (candidate, callSignal, progress) => {
       const { deployment } = candidate;
@@ -164,6 +169,7 @@ async function serve(
           record.usage = result.usage;
           replies.send({ kind: "usage", usage: result.usage });
         }
+        if (record.usage) progress.used(record.usage.inputTokens + record.usage.outputTokens);
         replies.send({ kind: "completed" });
         record.outcome = "completed";
       } catch (error) {

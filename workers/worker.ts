@@ -6,6 +6,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { Cancelled, runAttempt } from "./attempt.ts";
 import type { Provider } from "./providers/provider.ts";
+import { cacheBreakerStates } from "./routing/breaker-cache.ts";
 import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
 import { RetryBudget } from "./routing/retry-budget.ts";
@@ -39,7 +40,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     routes: options.routes,
     providers: options.providers,
     failover: {
-      breakers: options.routing.circuitBreakers ? bus.breakers : noBreakers,
+      breakers: options.routing.circuitBreakers ? cacheBreakerStates(bus.breakers) : noBreakers,
+      quotas: bus.quotas,
       latency: new LatencyTracker(),
       budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
       settings: options.routing,

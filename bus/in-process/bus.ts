@@ -18,12 +18,13 @@ import {
   type RequestPublisher,
 } from "../contracts.ts";
 import { createInProcessBreakers } from "./breakers.ts";
+import { createInProcessQuotas } from "./quotas.ts";
 
 /**
  * The bus of a single process: queues in memory, replies and cancels as function calls. Messages
  * still go through their Avro encoding, so a schema mistake shows here as it would on Kafka.
  */
-export function createInProcessBus(breakers: BreakerSettings): Bus {
+export function createInProcessBus(breakers: BreakerSettings, leaseLimitMs: number): Bus {
   const requests = new InProcessRequestQueue();
   const events = new InProcessEvents();
   const cancels = new InProcessCancels();
@@ -56,6 +57,7 @@ export function createInProcessBus(breakers: BreakerSettings): Bus {
     cancels,
     claims: new InProcessClaims(cancels),
     breakers: createInProcessBreakers(breakers),
+    quotas: createInProcessQuotas(leaseLimitMs),
     events,
     createEventConsumer: () => events,
     async close() {

@@ -67,6 +67,18 @@ describe.each(busKinds)("routing and failover on the %s bus", (bus) => {
         pair("streamy"),
         pair("hangy", { firstTokenTimeoutMs: 300 }),
         { name: "flappy", provider: "a", model: "flappy-a" },
+        {
+          name: "busy",
+          strategy: "priority",
+          deployments: [
+            { provider: "a", model: "busy-a", limits: { concurrency: 1 } },
+            { provider: "b", model: "busy-b" },
+          ],
+        },
+        {
+          name: "per-minute",
+          deployments: [{ provider: "a", model: "per-minute-a", limits: { requestsPerMinute: 2 } }],
+        },
       ],
       routing: {
         maxAttempts: 4,
@@ -219,5 +231,24 @@ describe.each(busKinds)("routing and failover on the %s bus", (bus) => {
     await expect(ask("flappy")).resolves.toMatchObject({ choices: [{ message: { content: "Echo: hi" } }] });
     await expect(ask("flappy")).resolves.toMatchObject({ choices: [{ message: { content: "Echo: hi" } }] });
     expect(callsTo(a, "flappy-a")).toBe(5);
+  });
+
+  it("keeps a deployment within its quotas across workers: over one, the next deployment serves; with none left, a 429 saying when", async () => {
+    a.inject("[emulator:latency=300]");
+    try {
+      await Promise.all([ask("busy"), ask("busy"), ask("busy")]);
+    } finally {
+      a.inject("");
+    }
+    expect([callsTo(a, "busy-a"), callsTo(b, "busy-b")]).toEqual([1, 2]);
+
+    await ask("per-minute");
+    await ask("per-minute");
+    const refused = await ask("per-minute").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 429 });
+    expect(
+      Number((refused as InstanceType<typeof OpenAI.APIError>).headers?.get("retry-after")),
+    ).toBeGreaterThan(0);
+    expect(callsTo(a, "per-minute-a")).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BreakerState, BreakerStore } from "../../bus/contracts.ts";
+import type { BreakerState, BreakerStore, QuotaStore } from "../../bus/contracts.ts";
 import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
 import type { LatencyTracker } from "./latency.ts";
 import type { Candidate } from "./plan.ts";
@@ -13,6 +13,7 @@ export interface FailoverSettings {
 
 export interface FailoverServices {
   breakers: BreakerStore;
+  quotas: QuotaStore;
   latency: LatencyTracker;
   budget: RetryBudget;
   settings: FailoverSettings;
@@ -31,6 +32,15 @@ export const noBreakers: BreakerStore = {
 export interface CallProgress {
   /** The first piece of the answer went to the client: from here on a failure cannot be hidden. */
   contentSent(): void;
+  /** The tokens the provider says the call used, for the deployment's token quota. */
+  used(tokens: number): void;
+}
+
+/** The request as the loop sees it. */
+export interface FailoverRequest {
+  deadlineMs: number;
+  /** Prompt and expected output, for token quotas until the provider says. */
+  estimatedTokens: number;
 }
 
 /** A call to one deployment; throws a GatewayError when it fails. */
@@ -53,11 +63,12 @@ const retryable = new Set<ErrorCode>(["rate_limited", "overloaded", "provider_er
 export async function serveWithFailover(
   candidates: Candidate[],
   services: FailoverServices,
-  deadlineMs: number,
+  request: FailoverRequest,
   signal: AbortSignal,
   call: DeploymentCall,
 ): Promise<void> {
   const { breakers, budget, settings } = services;
+  const { deadlineMs } = request;
   const random = services.random ?? Math.random;
   const names = candidates.map((candidate) => candidate.deployment.name);
   const tries = new Map<string, number>();
@@ -69,6 +80,7 @@ export async function serveWithFailover(
       .states(names)
       .catch((): BreakerState[] => names.map(() => ({ state: "closed" })));
     let calledThisRound = false;
+    let quotaWaitMs = Number.POSITIVE_INFINITY;
     for (const [index, candidate] of candidates.entries()) {
       if (calls >= settings.maxAttempts) break;
       const state = states[index] ?? { state: "closed" };
@@ -80,10 +92,17 @@ export async function serveWithFailover(
       if (state.state === "half_open" && !(await breakers.tryProbe(name).catch(() => false))) continue;
       if (calls > 0 && !budget.trySpend()) throw lastError;
       if (pause > 0) await sleep(pause, undefined, { signal });
+      const lease = await takeQuota(candidate, services.quotas, request.estimatedTokens);
+      if (!lease.granted) {
+        quotaWaitMs = Math.min(quotaWaitMs, lease.retryInMs);
+        continue;
+      }
       calls++;
       calledThisRound = true;
       tries.set(name, previousTries + 1);
-      const outcome = await callOnce(candidate, services, signal, call);
+      const outcome = await callOnce(candidate, services, signal, call, lease.used).finally(() =>
+        lease.release(),
+      );
       if (outcome.ok) {
         if (state.state === "half_open") await breakers.probeSucceeded(name).catch(() => {});
         return;
@@ -97,12 +116,14 @@ export async function serveWithFailover(
       lastError = error;
     }
     if (!calledThisRound) {
-      // Every deployment is open: wait for the first to half-open if the deadline allows, else give up.
+      // Every deployment is open or at its quota: wait for the first to have room if the
+      // deadline allows, else give up.
       const soonest = Math.min(
+        quotaWaitMs,
         ...states.map((state) => (state.state === "open" ? state.reopensInMs : Number.POSITIVE_INFINITY)),
       );
       if (!Number.isFinite(soonest) || Date.now() + soonest >= deadlineMs || soonest > settings.maxBackoffMs)
-        throw lastError ?? allOpen(candidates, soonest);
+        throw lastError ?? unavailable(candidates, soonest, Number.isFinite(quotaWaitMs));
       await sleep(soonest, undefined, { signal });
     }
   }
@@ -120,6 +141,7 @@ async function callOnce(
   services: FailoverServices,
   signal: AbortSignal,
   call: DeploymentCall,
+  used: { tokens: number },
 ): Promise<CallOutcome> {
   const { route, deployment } = candidate;
   const startedAt = Date.now();
@@ -140,6 +162,9 @@ async function callOnce(
       contentSent = true;
       clearTimeout(firstToken);
       services.latency.observe(deployment.name, Date.now() - startedAt);
+    },
+    used(tokens) {
+      used.tokens = tokens;
     },
   };
   try {
@@ -163,11 +188,42 @@ function backoff(tries: number, settings: FailoverSettings, random: () => number
   return random() * Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** (tries - 1));
 }
 
-function allOpen(candidates: Candidate[], reopensInMs: number): GatewayError {
+function unavailable(candidates: Candidate[], retryInMs: number, quotas: boolean): GatewayError {
   const route = candidates[0]?.route.name ?? "the model";
-  return new GatewayError(
-    "overloaded",
-    `every deployment of ${route} is failing; their circuit breakers are open`,
-    Number.isFinite(reopensInMs) ? { retryAfterMs: reopensInMs } : {},
-  );
+  const retry = Number.isFinite(retryInMs) ? { retryAfterMs: retryInMs } : {};
+  return quotas
+    ? new GatewayError(
+        "rate_limited",
+        `every deployment of ${route} is at its rate or concurrency limit`,
+        retry,
+      )
+    : new GatewayError(
+        "overloaded",
+        `every deployment of ${route} is failing; their circuit breakers are open`,
+        retry,
+      );
+}
+
+type Lease =
+  | { granted: true; release(): Promise<void>; used: { tokens: number } }
+  | { granted: false; retryInMs: number };
+
+/**
+ * Room for one call within the deployment's quotas, if it has any (no round trip otherwise).
+ * If the quota store cannot be reached, the call goes ahead: quotas protect provider accounts,
+ * and the provider still enforces its own.
+ */
+async function takeQuota(candidate: Candidate, quotas: QuotaStore, estimatedTokens: number): Promise<Lease> {
+  const { limits, name } = candidate.deployment;
+  const used = { tokens: 0 };
+  const free = { granted: true as const, used, release: async () => {} };
+  if (!limits.concurrency && !limits.requestsPerMinute && !limits.tokensPerMinute) return free;
+  const grant = await quotas.acquire(name, limits, estimatedTokens).catch(() => undefined);
+  if (!grant) return free;
+  if (!grant.granted) return grant;
+  return {
+    granted: true,
+    used,
+    release: () => quotas.release(name, grant.lease, estimatedTokens, used.tokens).catch(() => {}),
+  };
 }
