@@ -102,6 +102,11 @@ function checkRoutes(models: GatewayConfig["models"], providerNames: Set<string>
         problems.push(`${where}: no provider is named "${deployment.provider}"`);
       }
     });
+    const later = models.findIndex((other, position) => position > index && other.name === model.name);
+    if (later >= 0 && !model.when)
+      problems.push(
+        `models.${later}: never used: models.${index}, of the same name, has no \`when\` and serves every request`,
+      );
     model.fallbacks.forEach((fallback, position) => {
       if (fallback === model.name || !routes.resolve(fallback))
         problems.push(`${at}.fallbacks.${position}: "${fallback}" is not another model of this gateway`);

@@ -27,6 +27,10 @@ const deployment = T.Object(
       }),
     ),
     weight: T.Number({ exclusiveMinimum: 0, default: 1, description: "Share of traffic under `weighted`." }),
+    quality: T.Number({
+      default: 0,
+      description: "Your own score of its answers, for callers asking x-gateway-min-quality.",
+    }),
     price: T.Object(
       { input: perMillion("input"), output: perMillion("output") },
       { default: {}, additionalProperties: false, description: "What it costs, for the `cost` strategy." },
@@ -69,6 +73,26 @@ export const routeSchema = T.Object(
       T.String({ minLength: 1, description: "Shorthand for one deployment: the provider's model name." }),
     ),
     deployments: T.Optional(T.Array(deployment, { minItems: 1, description: "Where it is served." })),
+    when: T.Optional(
+      T.Object(
+        {
+          keys: T.Optional(T.Array(T.String(), { description: "Names of the gateway keys it is for." })),
+          tags: T.Optional(
+            T.Record(T.String(), T.String(), {
+              description: "Tags (x-gateway-tags) the request must carry.",
+            }),
+          ),
+          minPromptTokens: T.Optional(T.Integer({ minimum: 0, description: "Prompts at least this long." })),
+          maxPromptTokens: T.Optional(T.Integer({ minimum: 0, description: "Prompts at most this long." })),
+          tools: T.Optional(T.Boolean({ description: "Requests offering tools (true) or none (false)." })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "Serve only matching requests; entries of one name are tried in order, the first matching serves.",
+        },
+      ),
+    ),
     strategy: strategy({
       default: "weighted",
       description: "How the deployments are ordered for each request.",
@@ -76,6 +100,11 @@ export const routeSchema = T.Object(
     fallbacks: T.Array(T.String({ minLength: 1 }), {
       default: [],
       description: "Routes (public model names) tried in order once this route's deployments failed.",
+    }),
+    promptCacheAffinity: T.Boolean({
+      default: true,
+      description:
+        "Under `weighted`, a tenant's requests sharing a long prompt prefix lead with one deployment.",
     }),
     firstTokenTimeoutMs: T.Optional(
       T.Integer({ minimum: 1, description: "Give up a deployment that sends no first token in this time." }),
@@ -111,6 +140,11 @@ export const routingSchema = T.Object(
       minimum: 0,
       default: 5,
       description: "Retries always allowed per worker process and second, so light traffic can retry.",
+    }),
+    promptCacheAffinityMinTokens: T.Integer({
+      minimum: 0,
+      default: 1024,
+      description: "Prompts from this long (estimated tokens) get cache affinity; 0 turns it off everywhere.",
     }),
     circuitBreakers: T.Boolean({
       default: true,

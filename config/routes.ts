@@ -9,6 +9,7 @@ export interface Deployment {
   provider: string;
   model: string;
   weight: number;
+  quality: number;
   /** USD per million tokens. */
   price: { input: number; output: number };
   limits: DeploymentLimits;
@@ -23,33 +24,62 @@ export interface Route {
   fallbacks: string[];
   firstTokenTimeoutMs?: number;
   attemptTimeoutMs?: number;
+  promptCacheAffinity: boolean;
+}
+
+/** What routing conditions (`when`) look at. */
+export interface RequestFacts {
+  keyName: string | undefined;
+  tags: Record<string, string>;
+  promptTokens: number;
+  tools: boolean;
 }
 
 export interface RouteTable {
-  /** The route serving a public model name, or undefined if this gateway does not serve it. */
-  resolve(name: string): Route | undefined;
+  /**
+   * The route serving a public model name for a request with these facts (without facts: whether
+   * the name is served at all), or undefined.
+   */
+  resolve(name: string, facts?: RequestFacts): Route | undefined;
   /** The model names to list in GET /v1/models (patterns are not names). */
   listed(): string[];
 }
 
 type RouteConfig = GatewayConfig["models"][number];
 
-/** The config's `models` as routes: exact names first, then the longest matching prefix pattern. */
+/**
+ * The config's `models` as routes: exact names first, then the longest matching prefix pattern;
+ * among entries of the same name, the first whose conditions the request meets.
+ */
 export function createRouteTable(models: GatewayConfig["models"]): RouteTable {
-  const exact = new Map(
-    models.filter((entry) => !entry.name.endsWith("*")).map((entry) => [entry.name, entry]),
-  );
-  const patterns = models
-    .filter((entry) => entry.name.endsWith("*"))
-    .map((entry) => ({ prefix: entry.name.slice(0, -1), entry }))
-    .sort((a, b) => b.prefix.length - a.prefix.length);
+  const exact = new Map<string, RouteConfig[]>();
+  const patterns = new Map<string, RouteConfig[]>();
+  for (const entry of models) {
+    const table = entry.name.endsWith("*") ? patterns : exact;
+    const key = entry.name.endsWith("*") ? entry.name.slice(0, -1) : entry.name;
+    table.set(key, [...(table.get(key) ?? []), entry]);
+  }
+  const prefixes = [...patterns.keys()].sort((a, b) => b.length - a.length);
   return {
-    resolve(name) {
-      const entry = exact.get(name) ?? patterns.find(({ prefix }) => name.startsWith(prefix))?.entry;
+    resolve(name, facts) {
+      const entries =
+        exact.get(name) ?? patterns.get(prefixes.find((prefix) => name.startsWith(prefix)) ?? "\0");
+      const entry = entries?.find((candidate) => !facts || matches(candidate.when, facts));
       return entry ? toRoute(entry, name) : undefined;
     },
     listed: () => [...exact.keys()],
   };
+}
+
+function matches(when: RouteConfig["when"], facts: RequestFacts): boolean {
+  if (!when) return true;
+  if (when.keys && !(facts.keyName !== undefined && when.keys.includes(facts.keyName))) return false;
+  if (when.tags && !Object.entries(when.tags).every(([tag, value]) => facts.tags[tag] === value))
+    return false;
+  if (when.minPromptTokens !== undefined && facts.promptTokens < when.minPromptTokens) return false;
+  if (when.maxPromptTokens !== undefined && facts.promptTokens > when.maxPromptTokens) return false;
+  if (when.tools !== undefined && facts.tools !== when.tools) return false;
+  return true;
 }
 
 function toRoute(entry: RouteConfig, name: string): Route {
@@ -58,6 +88,7 @@ function toRoute(entry: RouteConfig, name: string): Route {
       provider: entry.provider as string,
       model: entry.model,
       weight: 1,
+      quality: 0,
       price: { input: 0, output: 0 },
       limits: {},
     },
@@ -72,11 +103,13 @@ function toRoute(entry: RouteConfig, name: string): Route {
         provider: deployment.provider,
         model,
         weight: deployment.weight,
+        quality: deployment.quality,
         price: deployment.price,
         limits: deployment.limits,
       };
     }),
     fallbacks: entry.fallbacks,
+    promptCacheAffinity: entry.promptCacheAffinity,
     firstTokenTimeoutMs: entry.firstTokenTimeoutMs,
     attemptTimeoutMs: entry.attemptTimeoutMs,
   };

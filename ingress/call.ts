@@ -1,10 +1,11 @@
 import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { GatewayError } from "../schemas/errors.ts";
-import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { validateBody } from "./apis/validate.ts";
 import type { Caller } from "./auth.ts";
+import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 
 export interface CallServices {
@@ -19,9 +20,6 @@ export interface StartedCall {
   answer: AnswerContext;
 }
 
-/** Header with which a caller may choose another priority than its key's default. */
-export const priorityHeader = "x-gateway-priority";
-
 /**
  * Everything between a received body and a published request, the same for HTTP and WebSocket:
  * validate, translate, check the model, choose the priority, publish. Throws a GatewayError
@@ -31,7 +29,7 @@ export async function startCall(
   api: InboundApi<unknown>,
   body: unknown,
   caller: Caller,
-  requestedPriority: unknown,
+  steering: CallSteering,
   services: CallServices,
   options: { forceStream?: boolean } = {},
 ): Promise<StartedCall> {
@@ -46,7 +44,7 @@ export async function startCall(
       },
     );
   }
-  const priority = choosePriority(requestedPriority, caller, services.defaultPriority);
+  const priority = steering.priority ?? caller.priority ?? services.defaultPriority;
   const id = uuidv7();
   const pending = await services.dispatcher.submit({
     id,
@@ -57,8 +55,9 @@ export async function startCall(
       keyId: caller.keyId,
       team: null,
       user: parsed.user ?? null,
-      tags: caller.name ? { key: caller.name } : {},
+      tags: caller.name ? { ...steering.tags, key: caller.name } : steering.tags,
     },
+    routing: steering.routing,
     chat: parsed.chat ?? null,
     embeddings: parsed.embeddings ?? null,
   });
@@ -72,13 +71,4 @@ export async function startCall(
       options: parsed.render,
     },
   };
-}
-
-function choosePriority(requested: unknown, caller: Caller, fallback: Priority): Priority {
-  if (requested === undefined) return caller.priority ?? fallback;
-  if (typeof requested === "string" && (priorities as readonly string[]).includes(requested))
-    return requested as Priority;
-  throw new GatewayError("invalid_request", `${priorityHeader} must be one of ${priorities.join(", ")}`, {
-    param: priorityHeader,
-  });
 }

@@ -1,4 +1,4 @@
-import type { AvroInput, AvroType } from "./avro-type.ts";
+import { type AvroInput, type AvroType, nullable } from "./avro-type.ts";
 import { chatRequestSchema, embeddingsRequestSchema } from "./chat-request.ts";
 
 export const priorities = ["interactive", "default", "batch"] as const;
@@ -39,6 +39,20 @@ export const requestEnvelopeSchema = {
           { name: "tags", type: { type: "map", values: "string" }, default: {} },
         ],
       },
+    },
+    {
+      name: "routing",
+      type: nullable({
+        type: "record",
+        name: "RoutingHints",
+        doc: "what the caller asked of the deployment that serves it (x-gateway-min-quality, x-gateway-max-cost)",
+        fields: [
+          { name: "minQuality", type: nullable("double"), default: null },
+          { name: "maxCostUsd", type: nullable("double"), default: null },
+        ],
+      }),
+      default: null,
+      doc: "(v2)",
     },
     { name: "chat", type: ["null", chatRequestSchema], default: null },
     { name: "embeddings", type: ["null", embeddingsRequestSchema], default: null },

@@ -8,6 +8,7 @@ import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { AttemptRecord } from "./attempt-record.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
 import { ReplyStream } from "./reply-stream.ts";
+import { charactersPerToken, promptAffinityKey } from "./routing/affinity.ts";
 import { type FailoverServices, serveWithFailover } from "./routing/failover.ts";
 import { planCandidates } from "./routing/plan.ts";
 
@@ -115,18 +116,33 @@ async function serve(
   const request = envelope.chat ?? envelope.embeddings;
   if (!request)
     throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
-  const route = context.routes.resolve(request.model);
-  if (!route) throw new GatewayError("not_found", `the model ${request.model} is not served here`);
-  // Four characters a token: enough to compare prices and to hold quota until the provider says.
-  const promptTokens = Math.ceil(
-    JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input).length / 4,
+  // Estimated, enough to match conditions, compare prices and hold quota until the provider says.
+  const promptJson = JSON.stringify(
+    envelope.chat ? [envelope.chat.tools, envelope.chat.messages] : envelope.embeddings?.input,
   );
+  const facts = {
+    keyName: envelope.caller.tags.key,
+    tags: envelope.caller.tags,
+    promptTokens: Math.ceil(promptJson.length / charactersPerToken),
+    tools: (envelope.chat?.tools.length ?? 0) > 0,
+  };
+  const route = context.routes.resolve(request.model, facts);
+  if (!route)
+    throw new GatewayError(
+      "not_found",
+      `no route of ${request.model} serves this request (see its \`when\`)`,
+    );
   const outputTokens = envelope.chat?.maxTokens ?? typicalOutputTokens;
   const candidates = planCandidates(route, context.routes, {
-    promptTokens,
+    facts,
     outputTokens,
+    hints: envelope.routing,
+    affinityKey: route.promptCacheAffinity
+      ? promptAffinityKey(envelope.caller.keyId, promptJson, context.failover.affinityMinTokens)
+      : undefined,
     latency: context.failover.latency,
   });
+  const promptTokens = facts.promptTokens;
 
   await serveWithFailover(
     candidates,

@@ -45,6 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       latency: new LatencyTracker(),
       budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
       settings: options.routing,
+      affinityMinTokens: options.routing.promptCacheAffinityMinTokens,
     },
     heartbeatMs: config.heartbeatMs,
     log,

@@ -4,7 +4,8 @@ import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
-import { type CallServices, priorityHeader, startCall } from "../call.ts";
+import { type CallServices, startCall } from "../call.ts";
+import { readSteering } from "../call-headers.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
 
@@ -39,7 +40,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           api,
           request.body,
           request.caller,
-          request.headers[priorityHeader],
+          readSteering(request.headers),
           options.services,
         );
         // The client going away before the end cancels the upstream call.

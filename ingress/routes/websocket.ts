@@ -5,7 +5,8 @@ import type { Usage } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
-import { type CallServices, priorityHeader, startCall } from "../call.ts";
+import { type CallServices, startCall } from "../call.ts";
+import { type HeaderValues, readSteering } from "../call-headers.ts";
 import type { PendingRequest } from "../dispatcher.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
 
@@ -82,7 +83,7 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
         send(socket, { type: "error", id: message.id, ...errorFields(problem, api.shape) });
         return;
       }
-      void serve(socket, api, message, caller, running, options.services, request.headers[priorityHeader]);
+      void serve(socket, api, message, caller, running, options.services, request.headers);
     });
 
     socket.on("close", () => {
@@ -99,14 +100,21 @@ async function serve(
   caller: Caller,
   running: Map<string, PendingRequest>,
   services: CallServices,
-  headerPriority: unknown,
+  headers: HeaderValues,
 ): Promise<void> {
   const id = message.id;
   let cancelled = false;
   try {
-    const call = await startCall(api, message.body, caller, message.priority ?? headerPriority, services, {
-      forceStream: true,
-    });
+    const call = await startCall(
+      api,
+      message.body,
+      caller,
+      readSteering(headers, message.priority),
+      services,
+      {
+        forceStream: true,
+      },
+    );
     running.set(id, {
       id: call.pending.id,
       cancel: () => {

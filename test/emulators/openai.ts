@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   beforeAnswer,
@@ -19,7 +20,9 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  *   [emulator:status=429]  answer that HTTP status with OpenAI's error body (429: retry-after 2,
  *                          or retry-after-ms N with [emulator:retry-after-ms=N])
  *   [emulator:midstream]   stream two words, then an error event
- *   [emulator:cached=N]    report N prompt tokens read from the cache
+ *   [emulator:cached=N]    report N more prompt tokens, read from the cache
+ * Without it, it caches prompts as OpenAI does: a prompt whose first messages, 1024 tokens or
+ * more, were seen before reports them (in steps of 128) as cached tokens.
  *   [emulator:reasoning-content]  show reasoning as `reasoning_content`, as DeepSeek and vLLM do
  * the directives of `planAnswer` below and those every emulator takes (directives.ts). With
  * `reasoning_effort` it reports reasoning tokens, as OpenAI's reasoning models do.
@@ -49,7 +52,7 @@ export interface OpenAIEmulatorOptions {
 }
 
 export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
-  const state = { ...options, injected: "" };
+  const state = { ...options, injected: "", promptCache: createPromptCache() };
   const server = await startJsonServer({
     handle: (request, response, body) => handle(request, response, body, state),
     badJson: (response) =>
@@ -78,7 +81,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: OpenAIEmulatorOptions & { injected: string },
+  options: OpenAIEmulatorOptions & { injected: string; promptCache: PromptCache },
 ) {
   const azure = options.flavour === "azure";
   const presented = azure
@@ -157,18 +160,19 @@ async function handle(
 
   if (await beforeAnswer(text, request)) return;
   const plan = planAnswer(text, body);
-  const promptTokens = messages.reduce(
-    (sum, message) => sum + JSON.stringify(message.content ?? "").split(/\s+/).length,
-    0,
-  );
-  const cachedTokens = Number(directive(text, "cached") ?? 0);
+  const messageTokens = messages.map((message) => JSON.stringify(message.content ?? "").split(/\s+/).length);
+  const directed = directive(text, "cached");
+  const promptTokens =
+    messageTokens.reduce((sum, tokens) => sum + tokens, 0) + (directed === undefined ? 0 : Number(directed));
+  const cachedTokens =
+    directed === undefined ? options.promptCache(messages, messageTokens) : Number(directed);
   const reasoningTokens = typeof body.reasoning_effort === "string" ? plan.reasoning.split(" ").length : 0;
   const completionTokens =
     (plan.calls.length > 0 ? 5 * plan.calls.length : plan.words.length) + reasoningTokens;
   const usage = {
-    prompt_tokens: promptTokens + cachedTokens,
+    prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
-    total_tokens: promptTokens + cachedTokens + completionTokens,
+    total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: reasoningTokens,
@@ -306,6 +310,25 @@ function invalidOption(body: Record<string, unknown>): string | undefined {
   if (typeof body.temperature === "number" && (body.temperature < 0 || body.temperature > 2))
     return `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got ${body.temperature} instead.`;
   return undefined;
+}
+
+type PromptCache = (messages: unknown[], messageTokens: number[]) => number;
+
+/** OpenAI's automatic prompt caching, per emulator (one per deployment): prefixes of whole messages. */
+function createPromptCache(): PromptCache {
+  const seen = new Set<string>();
+  return (messages, messageTokens) => {
+    let hash = "";
+    let tokens = 0;
+    let cached = 0;
+    for (const [index, message] of messages.entries()) {
+      hash = createHash("sha256").update(hash).update(JSON.stringify(message)).digest("base64");
+      tokens += messageTokens[index] ?? 0;
+      if (seen.has(hash)) cached = tokens;
+      seen.add(hash);
+    }
+    return cached >= 1024 ? Math.floor(cached / 128) * 128 : 0;
+  };
 }
 
 function embeddings(response: ServerResponse, body: Record<string, unknown>) {

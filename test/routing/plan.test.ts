@@ -25,13 +25,12 @@ function routes(strategy: "weighted" | "priority" | "latency" | "cost", deployme
   ]);
 }
 
+const facts = { keyName: "k", tags: {}, promptTokens: 1000, tools: false };
+
 const plan = (table: ReturnType<typeof routes>, latency = new LatencyTracker(), random = Math.random) =>
-  planCandidates(table.resolve("main") as never, table, {
-    promptTokens: 1000,
-    outputTokens: 100,
-    latency,
-    random,
-  }).map(({ route, deployment }) => `${route.name}:${deployment.name}`);
+  planCandidates(table.resolve("main") as never, table, { facts, outputTokens: 100, latency, random }).map(
+    ({ route, deployment }) => `${route.name}:${deployment.name}`,
+  );
 
 describe("route plans", () => {
   it("try the route's deployments, then each fallback route's, every deployment once, without looping", () => {

@@ -17,6 +17,8 @@ export interface FailoverServices {
   latency: LatencyTracker;
   budget: RetryBudget;
   settings: FailoverSettings;
+  /** Prompt length (estimated tokens) from which requests get prompt-cache affinity; 0: never. */
+  affinityMinTokens: number;
   random?: () => number;
 }
 

@@ -1,4 +1,8 @@
-import type { Deployment, Route, RouteTable } from "../../config/routes.ts";
+import { createHash } from "node:crypto";
+import type { Deployment, RequestFacts, Route, RouteTable } from "../../config/routes.ts";
+
+import { GatewayError } from "../../schemas/errors.ts";
+import type { RequestEnvelope } from "../../schemas/request-envelope.ts";
 import type { LatencyTracker } from "./latency.ts";
 
 /** One deployment to try, and the route that led to it (the asked one, or a fallback). */
@@ -8,18 +12,68 @@ export interface Candidate {
 }
 
 export interface PlanInputs {
-  /** Rough size of the request, for the `cost` strategy. */
-  promptTokens: number;
+  /** What routing conditions look at; its promptTokens (estimated) also prices the request. */
+  facts: RequestFacts;
+  /** Expected output, to price the request. */
   outputTokens: number;
+  /** What the caller asked of the deployment: a quality floor, a budget. */
+  hints?: RoutingHints | null;
+  /**
+   * Requests with the same key (a tenant and a long shared prompt prefix) lead with the same
+   * deployment of a `weighted` route, so its provider-side prompt cache stays warm.
+   */
+  affinityKey?: string;
   latency: LatencyTracker;
   random?: () => number;
 }
 
+type RoutingHints = NonNullable<RequestEnvelope["routing"]>;
+
 /**
  * The order in which a request tries deployments: its route's, ordered by the route's strategy,
- * then each fallback route's in turn (and theirs), every deployment once.
+ * then each fallback route's in turn (and theirs), every deployment once. When the caller named a
+ * quality floor or a budget, only the deployments that meet them, the cheapest first (with only a
+ * budget: the best within it first).
  */
 export function planCandidates(route: Route, routes: RouteTable, inputs: PlanInputs): Candidate[] {
+  const candidates = plannedInOrder(route, routes, inputs);
+  const hints = inputs.hints;
+  if (!hints) return candidates;
+  const cost = (deployment: Deployment) => estimatedCostUsd(deployment, inputs);
+  const meeting = candidates.filter(
+    ({ deployment }) =>
+      (hints.minQuality === null || deployment.quality >= hints.minQuality) &&
+      (hints.maxCostUsd === null || cost(deployment) <= hints.maxCostUsd),
+  );
+  if (meeting.length === 0)
+    throw new GatewayError(
+      "invalid_request",
+      `no deployment of ${route.name} meets what the request asked: ${describe(hints)}`,
+    );
+  const rank =
+    hints.minQuality === null
+      ? (candidate: Candidate) => -candidate.deployment.quality * 1e12 + cost(candidate.deployment)
+      : (candidate: Candidate) => cost(candidate.deployment);
+  return sortBy(meeting, rank);
+}
+
+/** USD for the request at a deployment's prices (per million tokens). */
+function estimatedCostUsd(deployment: Deployment, inputs: PlanInputs): number {
+  return (
+    (deployment.price.input * inputs.facts.promptTokens + deployment.price.output * inputs.outputTokens) / 1e6
+  );
+}
+
+function describe(hints: RoutingHints): string {
+  return [
+    hints.minQuality !== null ? `quality at least ${hints.minQuality} (x-gateway-min-quality)` : "",
+    hints.maxCostUsd !== null ? `cost at most ${hints.maxCostUsd} USD (x-gateway-max-cost)` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+function plannedInOrder(route: Route, routes: RouteTable, inputs: PlanInputs): Candidate[] {
   const candidates: Candidate[] = [];
   const seenRoutes = new Set<string>();
   const seenDeployments = new Set<string>();
@@ -32,7 +86,7 @@ export function planCandidates(route: Route, routes: RouteTable, inputs: PlanInp
       candidates.push({ route: current, deployment });
     }
     for (const fallback of current.fallbacks) {
-      const next = routes.resolve(fallback);
+      const next = routes.resolve(fallback, inputs.facts);
       if (next) visit(next);
     }
   };
@@ -46,18 +100,21 @@ function ordered(route: Route, inputs: PlanInputs): Deployment[] {
   switch (route.strategy) {
     case "priority":
       return deployments;
-    case "weighted":
-      // Weighted sampling without replacement (Efraimidis–Spirakis): each deployment leads with probability weight / total.
-      return sortBy(deployments, (deployment) => -(random() ** (1 / deployment.weight)));
+    case "weighted": {
+      // Weighted sampling without replacement (Efraimidis–Spirakis): each deployment leads with
+      // probability weight / total. With an affinity key the draw is a hash of key and deployment
+      // (rendezvous hashing): the same key leads with the same deployment, keys still spread by weight.
+      const affinity = inputs.affinityKey;
+      const draw = affinity
+        ? (deployment: Deployment) => hashToUnit(`${affinity}\0${deployment.name}`)
+        : random;
+      return sortBy(deployments, (deployment) => -(draw(deployment) ** (1 / deployment.weight)));
+    }
     case "latency":
       // Unmeasured deployments (0) go first, so that each gets measured; ties in random order.
       return sortBy(shuffle(deployments, random), (deployment) => inputs.latency.estimate(deployment.name));
     case "cost":
-      return sortBy(
-        shuffle(deployments, random),
-        (deployment) =>
-          deployment.price.input * inputs.promptTokens + deployment.price.output * inputs.outputTokens,
-      );
+      return sortBy(shuffle(deployments, random), (deployment) => estimatedCostUsd(deployment, inputs));
   }
 }
 
@@ -66,6 +123,12 @@ function sortBy<T>(items: readonly T[], key: (item: T) => number): T[] {
     .map((item) => ({ item, key: key(item) }))
     .sort((a, b) => a.key - b.key)
     .map(({ item }) => item);
+}
+
+/** A string as a number in (0, 1), uniformly spread. */
+function hashToUnit(text: string): number {
+  const digest = createHash("sha256").update(text).digest();
+  return (digest.readUIntBE(0, 6) + 1) / (2 ** 48 + 2);
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
