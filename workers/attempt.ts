@@ -8,7 +8,8 @@ import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { AttemptRecord } from "./attempt-record.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
 import { ReplyStream } from "./reply-stream.ts";
-import { charactersPerToken, promptAffinityKey } from "./routing/affinity.ts";
+import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "./request-size.ts";
+import { promptAffinityKey } from "./routing/affinity.ts";
 import { type FailoverServices, serveWithFailover } from "./routing/failover.ts";
 import { planCandidates } from "./routing/plan.ts";
 
@@ -31,8 +32,6 @@ export class Cancelled extends Error {}
 const claimHeartbeats = 3;
 /** How long a finished request is remembered, so a late redelivery of it is skipped. */
 const finishedMemoryMs = 60 * 60_000;
-/** Output assumed for a request that sets no limit, when comparing deployments' prices. */
-const typicalOutputTokens = 500;
 
 /**
  * Runs one delivered request: skip it if it is stale, cancelled or claimed by a live worker;
@@ -117,13 +116,10 @@ async function serve(
   if (!request)
     throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
   // Estimated, enough to match conditions, compare prices and hold quota until the provider says.
-  const promptJson = JSON.stringify(
-    envelope.chat ? [envelope.chat.tools, envelope.chat.messages] : envelope.embeddings?.input,
-  );
   const facts = {
     keyName: envelope.caller.tags.key,
     tags: envelope.caller.tags,
-    promptTokens: Math.ceil(promptJson.length / charactersPerToken),
+    promptTokens: estimatedPromptTokens(envelope),
     tools: (envelope.chat?.tools.length ?? 0) > 0,
   };
   const route = context.routes.resolve(request.model, facts);
@@ -132,13 +128,13 @@ async function serve(
       "not_found",
       `no route of ${request.model} serves this request (see its \`when\`)`,
     );
-  const outputTokens = envelope.chat?.maxTokens ?? typicalOutputTokens;
+  const outputTokens = expectedOutputTokens(envelope);
   const candidates = planCandidates(route, context.routes, {
     facts,
     outputTokens,
     hints: envelope.routing,
     affinityKey: route.promptCacheAffinity
-      ? promptAffinityKey(envelope.caller.keyId, promptJson, context.failover.affinityMinTokens)
+      ? promptAffinityKey(envelope.caller.keyId, promptJsonOf(envelope), context.failover.affinityMinTokens)
       : undefined,
     latency: context.failover.latency,
   });

@@ -1,5 +1,10 @@
 import type { Delivery, DeliverySink } from "../bus/contracts.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import { FairQueue } from "./fair-queue.ts";
+import { estimatedTokens } from "./request-size.ts";
+
+/** Who a request is for, for fairness: its team when it has one, else its gateway key. */
+const tenantOf = (delivery: Delivery) => delivery.envelope.caller.team ?? delivery.envelope.caller.keyId;
 
 export interface SchedulerOptions {
   /** Requests run at once. */
@@ -16,18 +21,20 @@ export interface SchedulerOptions {
 const patience: Record<Priority, number> = { interactive: 0, default: 3, batch: 15 };
 
 /**
- * A worker's local queues, one per priority, and its slots. Each queue holds at most as many
- * requests as that priority may run; when one fills up, the bus pauses that priority (its requests
- * stay in Kafka for other workers) until there is room again.
+ * A worker's local queues, one per priority, and its slots. Each queue (fair between tenants, see
+ * FairQueue) holds at most twice as many requests as that priority may run; when one fills up,
+ * the bus pauses that priority (its requests stay in Kafka for other workers) until there is room
+ * again.
  */
 export class PriorityScheduler implements DeliverySink {
-  private readonly queues = Object.fromEntries(priorities.map((p) => [p, [] as Delivery[]])) as Record<
-    Priority,
-    Delivery[]
-  >;
+  private readonly queues = Object.fromEntries(
+    priorities.map((p) => [p, new FairQueue<Delivery>(tenantOf, estimatedTokens)]),
+  ) as Record<Priority, FairQueue<Delivery>>;
   private readonly running = Object.fromEntries(priorities.map((p) => [p, 0])) as Record<Priority, number>;
   private readonly passedOver = Object.fromEntries(priorities.map((p) => [p, 0])) as Record<Priority, number>;
   private readonly limit: Record<Priority, number>;
+  /** Waiting requests a priority may hold: twice what it may run, so that the fair queue has tenants to choose from. */
+  private readonly depth: Record<Priority, number>;
   private readonly full = new Set<Priority>();
   private total = 0;
   private accepting = true;
@@ -40,13 +47,17 @@ export class PriorityScheduler implements DeliverySink {
     this.limit = Object.fromEntries(
       priorities.map((p) => [p, Math.max(1, Math.floor(options.concurrency * options.share[p]))]),
     ) as Record<Priority, number>;
+    this.depth = Object.fromEntries(priorities.map((p) => [p, 2 * this.limit[p]])) as Record<
+      Priority,
+      number
+    >;
   }
 
   offer(priority: Priority, delivery: Delivery): boolean {
     const queue = this.queues[priority];
     queue.push(delivery);
     this.pump();
-    const hasRoom = queue.length < this.limit[priority];
+    const hasRoom = queue.length < this.depth[priority];
     if (!hasRoom) this.full.add(priority);
     return hasRoom;
   }
@@ -65,8 +76,8 @@ export class PriorityScheduler implements DeliverySink {
     while (this.accepting && this.total < this.options.concurrency) {
       const priority = this.next();
       if (!priority) return;
-      const delivery = this.queues[priority].shift() as Delivery;
-      if (this.full.has(priority) && this.queues[priority].length < this.limit[priority]) {
+      const delivery = this.queues[priority].take() as Delivery;
+      if (this.full.has(priority) && this.queues[priority].length < this.depth[priority]) {
         this.full.delete(priority);
         this.hasRoomAgain(priority);
       }

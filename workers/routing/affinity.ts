@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { charactersPerToken } from "../request-size.ts";
 
 /**
  * The affinity key of a request whose prompt is long enough for providers to cache (OpenAI and
@@ -11,6 +12,3 @@ export function promptAffinityKey(tenant: string, promptJson: string, minTokens:
   const prefix = promptJson.slice(0, minTokens * charactersPerToken);
   return `${tenant}:${createHash("sha256").update(prefix).digest("base64url")}`;
 }
-
-/** The gateway's estimate wherever it has no tokenizer's count: four characters a token. */
-export const charactersPerToken = 4;
