@@ -144,5 +144,14 @@ export type ReplyEvent = AvroType<typeof replyEventSchema>;
 export type ReplyEventInput = AvroInput<typeof replyEventSchema>;
 export type ReplyKind = ReplyEvent["kind"];
 export type Usage = AvroType<typeof usageSchema>;
+
+/** No tokens at all: a call that used none, or usage not known yet. */
+export const zeroUsage: Usage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  reasoningTokens: 0,
+};
 export type Failure = AvroType<typeof failureSchema>;
 export type FinishReason = (typeof finishReasons)[number];

@@ -1,16 +1,8 @@
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
-import type { Failure, Usage } from "../schemas/reply-event.ts";
+import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { ChatPart } from "./providers/provider.ts";
 import type { Candidate } from "./routing/plan.ts";
-
-const noUsage: Usage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-};
 
 /**
  * What one call to a deployment did, gathered as it runs, for its analytics event: a request
@@ -86,12 +78,12 @@ export class AttemptRecord {
    */
   private usageOf(): Pick<AttemptEventInput, "usage" | "usageEstimated"> {
     if (this.usage) return { usage: this.usage, usageEstimated: false };
-    if (this.outcome === "failed" && !this.contentSent) return { usage: noUsage, usageEstimated: false };
+    if (this.outcome === "failed" && !this.contentSent) return { usage: zeroUsage, usageEstimated: false };
     const promptCharacters = JSON.stringify(
       this.envelope.chat?.messages ?? this.envelope.embeddings?.input ?? [],
     ).length;
     return {
-      usage: { ...noUsage, inputTokens: Math.ceil(promptCharacters / 4), outputTokens: this.outputPieces },
+      usage: { ...zeroUsage, inputTokens: Math.ceil(promptCharacters / 4), outputTokens: this.outputPieces },
       usageEstimated: true,
     };
   }

@@ -1,5 +1,5 @@
 import { GatewayError } from "../../schemas/errors.ts";
-import type { FinishReason, ReplyEvent, Usage } from "../../schemas/reply-event.ts";
+import { type FinishReason, type ReplyEvent, type Usage, zeroUsage } from "../../schemas/reply-event.ts";
 
 /** A block of the model's reasoning: its text, or a redacted block's data, and its signature. */
 export interface ReasoningBlock {
@@ -23,19 +23,11 @@ export interface Completion {
   usage: Usage;
 }
 
-const noUsage: Usage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-};
-
 /** Reads reply events to the end; a `failed` event becomes a thrown GatewayError. */
 export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Completion> {
   const choices: CompletedChoice[] = [];
   const embeddings: number[][] = [];
-  let usage = noUsage;
+  let usage = zeroUsage;
   const choice = (index: number): CompletedChoice => {
     choices[index] ??= emptyChoice();
     return choices[index];
