@@ -45,6 +45,7 @@ function toRow(event: AttemptEvent) {
     model_requested: event.modelRequested,
     route: event.route,
     deployment: event.deployment,
+    cache: event.cache,
     provider: event.provider,
     provider_model: event.providerModel,
     outcome: event.outcome,

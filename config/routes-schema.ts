@@ -101,6 +101,17 @@ export const routeSchema = T.Object(
       default: [],
       description: "Routes (public model names) tried in order once this route's deployments failed.",
     }),
+    cache: T.Object(
+      {
+        ttlSeconds: T.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            "Keep answers this long in the exact cache (0: no caching); a request may ask for less.",
+        }),
+      },
+      { default: {}, additionalProperties: false, description: "The gateway's answer cache for this model." },
+    ),
     promptCacheAffinity: T.Boolean({
       default: true,
       description:

@@ -25,6 +25,8 @@ export interface Route {
   firstTokenTimeoutMs?: number;
   attemptTimeoutMs?: number;
   promptCacheAffinity: boolean;
+  /** Seconds answers are kept in the exact cache; 0: not cached. */
+  cacheTtlSeconds: number;
 }
 
 /** What routing conditions (`when`) look at. */
@@ -110,6 +112,7 @@ function toRoute(entry: RouteConfig, name: string): Route {
     }),
     fallbacks: entry.fallbacks,
     promptCacheAffinity: entry.promptCacheAffinity,
+    cacheTtlSeconds: entry.cache.ttlSeconds,
     firstTokenTimeoutMs: entry.firstTokenTimeoutMs,
     attemptTimeoutMs: entry.attemptTimeoutMs,
   };

@@ -200,6 +200,22 @@ export const ConfigSchema = T.Object(
       description: "The models this gateway serves: each a route to one or more deployments.",
     }),
     routing: routingSchema,
+    cache: section(
+      {
+        maxEntries: T.Integer({
+          minimum: 1,
+          default: 10_000,
+          description:
+            "Answers the in-process cache holds (without Redis); the least recently used go first.",
+        }),
+        maxEntryBytes: T.Integer({
+          minimum: 1024,
+          default: 1_048_576,
+          description: "Larger answers are not cached.",
+        }),
+      },
+      "The exact answer cache: in Redis when redis.url is set, else in the process. Routes say what is cached.",
+    ),
     kafka: section(
       {
         brokers: list(

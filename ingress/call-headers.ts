@@ -11,7 +11,14 @@ export const gatewayHeaders = {
   minQuality: "x-gateway-min-quality",
   /** Only deployments whose estimated cost for this call, in USD, is within this budget. */
   maxCost: "x-gateway-max-cost",
+  /** bypass (neither read nor store) | refresh (do not read, store the new answer) | no-store (read, do not store). */
+  cache: "x-gateway-cache",
+  /** Keep this answer at most this many seconds (never longer than the model's cache TTL). */
+  cacheTtl: "x-gateway-cache-ttl",
 } as const;
+
+/** How a call may use the answer cache. */
+export type CacheMode = "use" | "bypass" | "refresh" | "no-store";
 
 export type HeaderValues = Record<string, string | string[] | undefined>;
 
@@ -19,6 +26,7 @@ export interface CallSteering {
   priority: Priority | undefined;
   tags: Record<string, string>;
   routing: RequestEnvelope["routing"];
+  cache: { mode: CacheMode; ttlSeconds: number | null };
 }
 
 const tagName = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -32,6 +40,7 @@ export function readSteering(headers: HeaderValues, priorityOverride?: unknown):
     priority: priority(priorityOverride ?? headers[gatewayHeaders.priority]),
     tags: tags(headers[gatewayHeaders.tags]),
     routing: minQuality === null && maxCostUsd === null ? null : { minQuality, maxCostUsd },
+    cache: { mode: cacheMode(headers), ttlSeconds: number(headers, gatewayHeaders.cacheTtl) },
   };
 }
 
@@ -65,6 +74,20 @@ function tags(value: string | string[] | undefined): Record<string, string> {
     result[name] = tagValue;
   }
   return result;
+}
+
+/** `x-gateway-cache`, else HTTP's own `Cache-Control: no-store` (do not store) and `no-cache` (do not serve from cache). */
+function cacheMode(headers: HeaderValues): CacheMode {
+  const asked = headers[gatewayHeaders.cache];
+  if (asked !== undefined) {
+    const mode = Array.isArray(asked) ? asked[0] : asked;
+    if (mode === "bypass" || mode === "refresh" || mode === "no-store") return mode;
+    return refuse(gatewayHeaders.cache, "must be bypass, refresh or no-store");
+  }
+  const control = String(headers["cache-control"] ?? "").toLowerCase();
+  if (/\bno-store\b/.test(control)) return "no-store";
+  if (/\bno-cache\b/.test(control)) return "refresh";
+  return "use";
 }
 
 function number(headers: HeaderValues, header: string): number | null {

@@ -5,12 +5,16 @@ import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { validateBody } from "./apis/validate.ts";
 import type { Caller } from "./auth.ts";
+import type { AnswerCache, CacheStatus } from "./cache/answer-cache.ts";
+import { cacheHitEvent } from "./cache/hit-event.ts";
+import { cacheKey } from "./cache/key.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
   routes: RouteTable;
+  cache: AnswerCache;
   defaultPriority: Priority;
 }
 
@@ -18,6 +22,8 @@ export interface StartedCall {
   parsed: ParsedCall;
   pending: PendingRequest;
   answer: AnswerContext;
+  /** What the answer cache did, for the `x-gateway-cache` response header; undefined: the model is not cached. */
+  cacheStatus?: CacheStatus;
 }
 
 /**
@@ -33,9 +39,11 @@ export async function startCall(
   services: CallServices,
   options: { forceStream?: boolean } = {},
 ): Promise<StartedCall> {
+  const receivedAtMs = Date.now();
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
-  if (!services.routes.resolve(parsed.model)) {
+  const route = services.routes.resolve(parsed.model);
+  if (!route) {
     throw new GatewayError(
       "not_found",
       `the model ${parsed.model} does not exist or is not served by this gateway`,
@@ -44,11 +52,10 @@ export async function startCall(
       },
     );
   }
-  const priority = steering.priority ?? caller.priority ?? services.defaultPriority;
   const id = uuidv7();
-  const pending = await services.dispatcher.submit({
+  const envelope = {
     id,
-    priority,
+    priority: steering.priority ?? caller.priority ?? services.defaultPriority,
     inboundApi: api.wire,
     stream: parsed.stream,
     caller: {
@@ -60,15 +67,35 @@ export async function startCall(
     routing: steering.routing,
     chat: parsed.chat ?? null,
     embeddings: parsed.embeddings ?? null,
-  });
-  return {
-    parsed,
-    pending,
-    answer: {
-      id: id.replaceAll("-", ""),
-      model: parsed.model,
-      createdSeconds: Math.floor(Date.now() / 1000),
-      options: parsed.render,
-    },
   };
+  const answer = {
+    id: id.replaceAll("-", ""),
+    model: parsed.model,
+    createdSeconds: Math.floor(receivedAtMs / 1000),
+    options: parsed.render,
+  };
+
+  // The cache settings of a model name are those of its first entry (conditions need the worker's view).
+  const ttlSeconds = Math.min(route.cacheTtlSeconds, steering.cache.ttlSeconds ?? route.cacheTtlSeconds);
+  const mode = steering.cache.mode;
+  const key = ttlSeconds > 0 ? cacheKey(caller.keyId, api.wire, envelope) : undefined;
+  let cacheStatus: CacheStatus | undefined;
+  if (key !== undefined && (mode === "use" || mode === "no-store")) {
+    const cached = await services.cache.lookup(key);
+    if (cached !== undefined && cached !== "unavailable") {
+      services.dispatcher.record(
+        cacheHitEvent(envelope, parsed.model, cached, receivedAtMs, services.dispatcher.id),
+      );
+      return { parsed, pending: services.cache.replay(id, cached), answer, cacheStatus: "hit" };
+    }
+    cacheStatus = cached ?? "miss";
+  } else if (key !== undefined) {
+    cacheStatus = mode === "refresh" ? "refresh" : "bypass";
+  }
+
+  let pending = await services.dispatcher.submit({ ...envelope, cache: cacheStatus ?? null });
+  if (key !== undefined && (cacheStatus === "miss" || cacheStatus === "refresh") && mode !== "no-store") {
+    pending = services.cache.recording(pending, key, ttlSeconds * 1000, parsed.chat?.temperature === 0);
+  }
+  return { parsed, pending, answer, cacheStatus };
 }

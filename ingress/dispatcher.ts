@@ -1,6 +1,7 @@
 import type { Bus, ReplyReceiver } from "../bus/contracts.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
+import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { replyEventCodec } from "../schemas/index.ts";
 import type { ReplyEvent } from "../schemas/reply-event.ts";
@@ -44,6 +45,18 @@ export class Dispatcher {
 
   get inFlight(): number {
     return this.pending.size;
+  }
+
+  /** This ingress, as named in the events it records itself: its reply address. */
+  get id(): string {
+    return this.receiver.address;
+  }
+
+  /** Records an analytics event of a request this ingress answered itself (a cache hit). */
+  record(event: AttemptEventInput): void {
+    this.bus.events
+      .publish(event)
+      .catch((error: Error) => this.log.error({ err: error, requestId: event.requestId }, "event lost"));
   }
 
   /** Publishes the request and returns its event stream; throws `overloaded` when this priority is full. */

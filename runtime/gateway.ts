@@ -7,6 +7,8 @@ import { createRouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { buildIngress } from "../ingress/app.ts";
 import { createKeyring } from "../ingress/auth.ts";
+import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
+import { connectAnswerCache } from "../ingress/cache/connect.ts";
 import { Dispatcher } from "../ingress/dispatcher.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
@@ -92,12 +94,16 @@ export async function startGateway(
     }
 
     let dispatcher: Dispatcher | undefined;
+    let cache: AnswerCache | undefined;
     let generated: ReturnType<typeof loadOrCreateGatewayKey> | undefined;
     if (servesInference) {
       const receiver = await bus.createReplyReceiver();
       closers.push(() => receiver.close());
       dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
       await dispatcher.start();
+      const answers = await connectAnswerCache(config, log);
+      closers.push(() => answers.close());
+      cache = answers.cache;
       if (config.auth.keys.length === 0) generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
     }
 
@@ -105,11 +111,12 @@ export async function startGateway(
       config: config.server,
       log,
       checks,
-      inference: dispatcher && {
-        keyring: createKeyring(config.auth.keys, generated?.hashes),
-        routes,
-        services: { dispatcher, routes, defaultPriority: config.ingress.defaultPriority },
-      },
+      inference: dispatcher &&
+        cache && {
+          keyring: createKeyring(config.auth.keys, generated?.hashes),
+          routes,
+          services: { dispatcher, routes, cache, defaultPriority: config.ingress.defaultPriority },
+        },
     });
     const draining = dispatcher;
     closers.push(async () => {

@@ -33,6 +33,12 @@ export const attemptEventSchema = {
       doc: "the model route that led to this call: the one asked, or a fallback (v2)",
     },
     { name: "deployment", type: "string", default: "", doc: "the deployment called (v2)" },
+    {
+      name: "cache",
+      type: "string",
+      default: "",
+      doc: "the answer cache: hit (answered from it, no provider called) | miss | refresh | bypass | unavailable; empty: not cached (v3)",
+    },
     { name: "provider", type: "string", default: "" },
     { name: "providerModel", type: "string", default: "" },
     {

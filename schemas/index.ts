@@ -7,6 +7,6 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
 export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 2);
 export const replyEventCodec = createCodec(replyEventSchema, 3);
 
-export const attemptEventCodec = createCodec(attemptEventSchema, 2);
+export const attemptEventCodec = createCodec(attemptEventSchema, 3);
 
 export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec] as const;

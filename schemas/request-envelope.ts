@@ -54,6 +54,12 @@ export const requestEnvelopeSchema = {
       default: null,
       doc: "(v2)",
     },
+    {
+      name: "cache",
+      type: nullable("string"),
+      default: null,
+      doc: "what the ingress's answer cache did: miss | refresh (the answer will be stored) | bypass | unavailable (v2)",
+    },
     { name: "chat", type: ["null", chatRequestSchema], default: null },
     { name: "embeddings", type: ["null", embeddingsRequestSchema], default: null },
   ],

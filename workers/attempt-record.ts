@@ -62,6 +62,7 @@ export class AttemptRecord {
       modelRequested: request?.model ?? "",
       route: candidate?.route.name ?? "",
       deployment: candidate?.deployment.name ?? "",
+      cache: envelope.cache ?? "",
       provider: candidate?.deployment.provider ?? "",
       providerModel: candidate?.deployment.model ?? "",
       outcome: this.outcome,

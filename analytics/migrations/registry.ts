@@ -1,6 +1,7 @@
 import { attempts } from "./0001-attempts.ts";
 import { attemptRoutes } from "./0002-attempt-routes.ts";
+import { attemptCache } from "./0003-attempt-cache.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [attempts, attemptRoutes];
+export const migrations: readonly Migration[] = [attempts, attemptRoutes, attemptCache];

@@ -5,9 +5,12 @@ import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
-import { readSteering } from "../call-headers.ts";
+import { gatewayHeaders, readSteering } from "../call-headers.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
+
+/** Says what the answer cache did: hit, miss, refresh, bypass or unavailable. */
+const cacheHeader = gatewayHeaders.cache;
 
 export interface InferenceOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
@@ -43,6 +46,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           readSteering(request.headers),
           options.services,
         );
+        if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
         // The client going away before the end cancels the upstream call.
         reply.raw.on("close", () => {
           if (!reply.raw.writableFinished) call.pending.cancel();
@@ -55,7 +59,10 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         if (first.done) throw new GatewayError("internal", "the answer ended before it began");
         if (first.value.kind === "failed") throw failureToError(first.value);
         reply.hijack();
-        reply.raw.writeHead(200, sseHeaders);
+        reply.raw.writeHead(200, {
+          ...sseHeaders,
+          ...(call.cacheStatus && { [cacheHeader]: call.cacheStatus }),
+        });
         const renderer = api.streamRenderer(call.answer);
         let failed = false;
         try {

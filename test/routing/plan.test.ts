@@ -13,15 +13,18 @@ const deployment = (provider: string, extra: Record<string, unknown> = {}) => ({
 });
 
 function routes(strategy: "weighted" | "priority" | "latency" | "cost", deployments: unknown[]) {
+  // Route entries as the config schema completes them.
+  const entry = (fields: Record<string, unknown>) =>
+    ({ fallbacks: [], cache: { ttlSeconds: 0 }, promptCacheAffinity: true, ...fields }) as never;
   return createRouteTable([
-    { name: "main", strategy, deployments, fallbacks: ["backup", "main-alias"] } as never,
-    {
+    entry({ name: "main", strategy, deployments, fallbacks: ["backup", "main-alias"] }),
+    entry({
       name: "backup",
       strategy: "priority",
       deployments: [deployment("c"), deployment("a")],
       fallbacks: ["main"],
-    } as never,
-    { name: "main-alias", strategy: "priority", provider: "a", model: "m", fallbacks: [] } as never,
+    }),
+    entry({ name: "main-alias", strategy: "priority", provider: "a", model: "m" }),
   ]);
 }
 

@@ -1,0 +1,112 @@
+import type { Logger } from "../../runtime/logger.ts";
+import type { ReplyEvent } from "../../schemas/reply-event.ts";
+import type { PendingRequest } from "../dispatcher.ts";
+import type { AnswerStore, CachedAnswer, CachedEvent } from "./store.ts";
+
+/** What the cache did for a call, as the `x-gateway-cache` response header says it. */
+export type CacheStatus = "hit" | "miss" | "refresh" | "bypass" | "unavailable";
+
+/** Reply events that are part of the answer (not liveness or the end marker). */
+const answerKinds = new Set<ReplyEvent["kind"]>([
+  "text_delta",
+  "tool_call_delta",
+  "finish",
+  "usage",
+  "embedding",
+]);
+
+/**
+ * The exact answer cache at the ingress. A hit is replayed as the reply events it was made of, so
+ * every API renders it as it renders a fresh answer, streamed or whole. An answer is stored only
+ * once it completed: never a failure, never a stream cut short, never tool calls the model made
+ * at a temperature above 0 (the next call could rightly make others). The store failing (Redis
+ * down) never fails a call: the cache is skipped and says so.
+ */
+export class AnswerCache {
+  private warnedAtMs = 0;
+
+  constructor(
+    private readonly store: AnswerStore,
+    private readonly maxEntryBytes: number,
+    private readonly log: Logger,
+  ) {}
+
+  async lookup(key: string): Promise<CachedAnswer | "unavailable" | undefined> {
+    try {
+      return await this.store.get(key);
+    } catch (error) {
+      this.warn(error);
+      return "unavailable";
+    }
+  }
+
+  /** The cached answer as a request's event stream. */
+  replay(requestId: string, answer: CachedAnswer): PendingRequest {
+    return {
+      id: requestId,
+      cancel: () => {},
+      async *[Symbol.asyncIterator]() {
+        let seq = 0;
+        for (const event of answer.events) yield { ...event, requestId, attempt: "cache", seq: seq++ };
+        yield { ...endEvent, requestId, attempt: "cache", seq };
+      },
+    };
+  }
+
+  /** The request's events, unchanged, and its answer stored once it has completed (if it may be). */
+  recording(
+    pending: PendingRequest,
+    key: string,
+    ttlMs: number,
+    toolCallsCacheable: boolean,
+  ): PendingRequest {
+    const cache = this;
+    return {
+      id: pending.id,
+      cancel: () => pending.cancel(),
+      async *[Symbol.asyncIterator]() {
+        const events: CachedEvent[] = [];
+        let cacheable = true;
+        for await (const event of pending) {
+          if (event.kind === "failed") cacheable = false;
+          if (event.kind === "tool_call_delta" && !toolCallsCacheable) cacheable = false;
+          if (answerKinds.has(event.kind)) events.push(withoutIdentity(event));
+          if (event.kind === "completed" && cacheable) cache.keep(key, events, ttlMs);
+          yield event;
+        }
+      },
+    };
+  }
+
+  private keep(key: string, events: CachedEvent[], ttlMs: number): void {
+    const answer: CachedAnswer = { storedAtMs: Date.now(), events };
+    if (JSON.stringify(answer).length > this.maxEntryBytes) return;
+    this.store.set(key, answer, ttlMs).catch((error: unknown) => this.warn(error));
+  }
+
+  /** Once a minute at most: a store that is down would otherwise log on every request. */
+  private warn(error: unknown): void {
+    if (Date.now() - this.warnedAtMs < 60_000) return;
+    this.warnedAtMs = Date.now();
+    this.log.warn({ err: error }, "the answer cache is unavailable; calls go to the providers");
+  }
+}
+
+function withoutIdentity(event: ReplyEvent): CachedEvent {
+  const { requestId: _id, attempt: _attempt, seq: _seq, ...rest } = event;
+  return rest;
+}
+
+const endEvent: CachedEvent = {
+  kind: "completed",
+  choice: 0,
+  text: null,
+  reasoning: null,
+  started: null,
+  toolCall: null,
+  finishReason: null,
+  stopSequence: null,
+  usage: null,
+  embedding: null,
+  failure: null,
+};

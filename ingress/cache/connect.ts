@@ -1,0 +1,25 @@
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import { connectRedis } from "../../runtime/redis.ts";
+import { AnswerCache } from "./answer-cache.ts";
+import { createMemoryAnswerStore } from "./memory-store.ts";
+import { createRedisAnswerStore } from "./redis-store.ts";
+
+/** The answer cache of an ingress: in Redis (shared by every ingress) when configured, else in memory. */
+export async function connectAnswerCache(
+  config: GatewayConfig,
+  log: Logger,
+): Promise<{ cache: AnswerCache; close(): Promise<void> }> {
+  const cacheLog = log.child({ component: "cache" });
+  if (!config.redis.url) {
+    const store = createMemoryAnswerStore(config.cache.maxEntries);
+    return { cache: new AnswerCache(store, config.cache.maxEntryBytes, cacheLog), close: async () => {} };
+  }
+  const redis = await connectRedis(config.redis);
+  return {
+    cache: new AnswerCache(createRedisAnswerStore(redis), config.cache.maxEntryBytes, cacheLog),
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import { type Usage, zeroUsage } from "../../schemas/reply-event.ts";
+import type { RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
+import type { CachedAnswer } from "./store.ts";
+
+/**
+ * The analytics event of a request answered from the cache: no provider, no worker, and the
+ * usage of the answer it replayed — the tokens (and so the cost) the hit saved.
+ */
+export function cacheHitEvent(
+  envelope: Pick<RequestEnvelopeInput, "id" | "priority" | "inboundApi" | "stream" | "caller">,
+  model: string,
+  answer: CachedAnswer,
+  receivedAtMs: number,
+  ingressId: string,
+): AttemptEventInput {
+  const now = Date.now();
+  const usage = answer.events.findLast((event) => event.kind === "usage")?.usage ?? zeroUsage;
+  return {
+    requestId: envelope.id,
+    attempt: "cache",
+    workerId: ingressId,
+    receivedAtMs,
+    startedAtMs: receivedAtMs,
+    firstTokenAtMs: now,
+    finishedAtMs: now,
+    priority: envelope.priority,
+    inboundApi: envelope.inboundApi,
+    stream: envelope.stream,
+    keyId: envelope.caller.keyId,
+    user: envelope.caller.user ?? null,
+    tags: envelope.caller.tags ?? {},
+    modelRequested: model,
+    route: model,
+    cache: "hit",
+    outcome: "completed",
+    errorCode: null,
+    status: 200,
+    usage: usage as Usage,
+    usageEstimated: false,
+  };
+}

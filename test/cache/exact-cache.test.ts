@@ -1,0 +1,225 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { Redis } from "ioredis";
+import OpenAI from "openai";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AnswerCache } from "../../ingress/cache/answer-cache.ts";
+import { createRedisAnswerStore } from "../../ingress/cache/redis-store.ts";
+import type { RunningGateway } from "../../runtime/gateway.ts";
+import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { eventually } from "../support/eventually.ts";
+import {
+  busKinds,
+  queryAnalytics,
+  requestIdOf,
+  startTestGateway,
+  testConfig,
+  testKey,
+} from "../support/gateway.ts";
+
+const otherTenant = "batch-key-0123456789";
+
+/** The exact answer cache at the ingress: in Redis on the Kafka bus, in memory on the in-process one. */
+describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
+  let emulator: OpenAIEmulator;
+  let gateway: RunningGateway;
+  let config: ReturnType<typeof testConfig>;
+  let openai: OpenAI;
+  let anthropic: Anthropic;
+
+  beforeAll(async () => {
+    emulator = await startOpenAIEmulator({ apiKey: "key" });
+    config = testConfig(bus, {
+      providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+      models: [
+        { name: "cached", provider: "p", model: "cached-model", cache: { ttlSeconds: 60 } },
+        { name: "uncached", provider: "p", model: "uncached-model" },
+      ],
+    });
+    gateway = await startTestGateway(config);
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
+    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: testKey, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await emulator.close();
+  });
+
+  const calls = () => emulator.requests.length;
+  const post = (body: string, headers: Record<string, string> = {}, key = testKey) =>
+    fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}`, ...headers },
+      body,
+    });
+
+  it("answers a repeated request from the cache — field order and whitespace aside — and never across tenants", async () => {
+    const before = calls();
+    const first = await post(
+      '{"model":"cached","temperature":0,"messages":[{"role":"user","content":"tenant test"}]}',
+    );
+    expect(first.headers.get("x-gateway-cache")).toBe("miss");
+    const firstBody = (await first.json()) as OpenAI.ChatCompletion;
+    const again = await post(
+      '{ "messages": [ { "content": "tenant test", "role": "user" } ], "temperature": 0, "model": "cached" }',
+    );
+    expect(again.headers.get("x-gateway-cache")).toBe("hit");
+    const againBody = (await again.json()) as OpenAI.ChatCompletion;
+    expect(againBody.choices).toEqual(firstBody.choices);
+    expect(againBody.usage).toEqual(firstBody.usage);
+    expect(againBody.id).not.toBe(firstBody.id);
+    expect(calls() - before).toBe(1);
+
+    const other = await post(
+      '{"model":"cached","temperature":0,"messages":[{"role":"user","content":"tenant test"}]}',
+      {},
+      otherTenant,
+    );
+    expect(other.headers.get("x-gateway-cache")).toBe("miss");
+    expect(calls() - before).toBe(2);
+
+    // Both show in analytics: the hit with the tokens it saved and no provider, the miss as a call.
+    await eventually(async () => {
+      const rows = await queryAnalytics<{ cache: string; provider: string; output_tokens: number }>(
+        config,
+        "SELECT cache, provider, output_tokens FROM attempts FINAL WHERE request_id IN ({first:UUID}, {again:UUID}) ORDER BY cache",
+        { first: requestIdOf(firstBody.id), again: requestIdOf(againBody.id) },
+      );
+      expect(rows).toEqual([
+        { cache: "hit", provider: "", output_tokens: firstBody.usage?.completion_tokens },
+        { cache: "miss", provider: "p", output_tokens: firstBody.usage?.completion_tokens },
+      ]);
+    });
+  });
+
+  it("replays a cached answer as a proper stream to both SDKs, usage included", async () => {
+    const question = { role: "user" as const, content: "stream me from the cache" };
+    const whole = await openai.chat.completions.create({ model: "cached", messages: [question] });
+    const before = calls();
+    const chunks = await openai.chat.completions.create({
+      model: "cached",
+      messages: [question],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of chunks) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      usage = chunk.usage ?? usage;
+    }
+    expect(text).toBe(whole.choices[0]?.message.content);
+    expect(finish).toBe("stop");
+    expect(usage).toEqual(whole.usage);
+
+    const message = await anthropic.messages.create({
+      model: "cached",
+      max_tokens: 50,
+      messages: [question],
+    });
+    const replayed = await anthropic.messages
+      .stream({ model: "cached", max_tokens: 50, messages: [question] })
+      .finalMessage();
+    expect(replayed.content).toEqual(message.content);
+    expect(replayed.usage).toEqual(message.usage);
+    expect(replayed.stop_reason).toBe(message.stop_reason);
+    // Whole and streamed share one entry per API: one call for the OpenAI pair, one for the Anthropic pair.
+    expect(calls() - before).toBe(1);
+  });
+
+  it("never stores failures, streams cut short, or tool calls made at a temperature above 0", async () => {
+    const twice = async (body: Record<string, unknown>, stream = false) => {
+      const before = calls();
+      for (let round = 0; round < 2; round++) {
+        const response = await post(
+          JSON.stringify({ model: "cached", ...body, ...(stream && { stream: true }) }),
+        );
+        await response.text();
+      }
+      return calls() - before;
+    };
+    expect(await twice({ messages: [{ role: "user", content: "fail [emulator:status=500]" }] })).toBe(2);
+    expect(await twice({ messages: [{ role: "user", content: "cut [emulator:disconnect=1]" }] }, true)).toBe(
+      2,
+    );
+    const tool = { type: "function", function: { name: "f", parameters: { type: "object" } } };
+    const toolCall = {
+      messages: [{ role: "user", content: "call it" }],
+      tools: [tool],
+      tool_choice: "required",
+    };
+    expect(await twice({ ...toolCall, temperature: 1 })).toBe(2);
+    expect(await twice({ ...toolCall, temperature: 0 })).toBe(1);
+    expect(await twice({ model: "uncached", messages: [{ role: "user", content: "not cached" }] })).toBe(2);
+  });
+
+  it("obeys the caller: bypass, refresh, no-store (also as Cache-Control), and a shorter TTL", async () => {
+    const body = (content: string) =>
+      JSON.stringify({ model: "cached", messages: [{ role: "user", content }] });
+    const status = async (content: string, headers: Record<string, string> = {}) => {
+      const response = await post(body(content), headers);
+      await response.text();
+      return response.headers.get("x-gateway-cache");
+    };
+    expect(await status("controls")).toBe("miss");
+    expect(await status("controls", { "x-gateway-cache": "bypass" })).toBe("bypass");
+    expect(await status("controls", { "x-gateway-cache": "refresh" })).toBe("refresh");
+    expect(await status("controls")).toBe("hit");
+    expect(await status("not kept", { "cache-control": "no-store" })).toBe("miss");
+    expect(await status("not kept", { "x-gateway-cache": "no-store" })).toBe("miss");
+    expect(await status("brief", { "x-gateway-cache-ttl": "1" })).toBe("miss");
+    expect(await status("brief")).toBe("hit");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await status("brief")).toBe("miss");
+    const refused = await post(body("x"), { "x-gateway-cache": "sometimes" });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("x-gateway-cache");
+  });
+});
+
+describe("the answer cache when Redis is down", () => {
+  const redis = new Redis("redis://127.0.0.1:9", {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  afterAll(() => redis.disconnect());
+
+  it("says it is unavailable and lets the call go on; storing fails quietly", async () => {
+    const cache = new AnswerCache(createRedisAnswerStore(redis), 1_000_000, pino({ level: "silent" }));
+    expect(await cache.lookup("any")).toBe("unavailable");
+    const pending = cache.recording(
+      {
+        id: "r",
+        cancel: () => {},
+        async *[Symbol.asyncIterator]() {
+          yield {
+            requestId: "r",
+            attempt: "a",
+            seq: 0,
+            kind: "completed" as const,
+            choice: 0,
+            text: null,
+            reasoning: null,
+            started: null,
+            toolCall: null,
+            finishReason: null,
+            stopSequence: null,
+            usage: null,
+            embedding: null,
+            failure: null,
+          };
+        },
+      },
+      "key",
+      1000,
+      false,
+    );
+    const kinds = [];
+    for await (const event of pending) kinds.push(event.kind);
+    expect(kinds).toEqual(["completed"]);
+  });
+});
