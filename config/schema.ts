@@ -65,6 +65,7 @@ function gatewayKeys() {
       key: T.String({ minLength: 8 }),
       name: T.Optional(T.String({ minLength: 1 })),
       priority: T.Optional(priority("Priority of this key's requests.")),
+      admin: T.Optional(T.Boolean({ description: "May call the /admin API (e.g. purge the cache)." })),
     },
     { additionalProperties: false },
   );

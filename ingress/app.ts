@@ -12,6 +12,7 @@ import { openAIResponses } from "./apis/openai-responses/index.ts";
 import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
 import { modelRoutes } from "./routes/models.ts";
@@ -65,6 +66,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
+    await app.register(adminRoutes, { keyring, cache: services.cache });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }
   app.setNotFoundHandler((request, reply) => {

@@ -8,6 +8,8 @@ export interface Caller {
   keyId: string;
   name?: string;
   priority?: Priority;
+  /** May call the /admin API. */
+  admin?: boolean;
 }
 
 export interface Keyring {
@@ -26,9 +28,14 @@ export function hashKey(key: string): string {
 export function createKeyring(keys: GatewayConfig["auth"]["keys"], extraHashes: string[] = []): Keyring {
   const callers = new Map<string, Caller>();
   for (const hash of extraHashes) callers.set(hash, { keyId: hash.slice(0, 12) });
-  for (const { key, name, priority } of keys) {
+  for (const { key, name, priority, admin } of keys) {
     const hash = hashKey(key);
-    callers.set(hash, { keyId: hash.slice(0, 12), ...(name && { name }), ...(priority && { priority }) });
+    callers.set(hash, {
+      keyId: hash.slice(0, 12),
+      ...(name && { name }),
+      ...(priority && { priority }),
+      ...(admin && { admin }),
+    });
   }
   return {
     authenticate(headers) {

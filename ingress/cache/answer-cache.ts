@@ -40,6 +40,11 @@ export class AnswerCache {
     }
   }
 
+  /** Drops the answers of a tenant (key id), a model, or both; returns how many. */
+  purge(scope: { tenant?: string; model?: string }): Promise<number> {
+    return this.store.purge(scope);
+  }
+
   /** The cached answer as a request's event stream. */
   replay(requestId: string, answer: CachedAnswer): PendingRequest {
     return {

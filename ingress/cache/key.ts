@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ChatRequest, EmbeddingsRequest, InboundApi } from "../../schemas/request-envelope.ts";
 
 /**
- * The cache key of a request: a hash of the tenant, the API its options belong to, and the
+ * The cache key of a request: its scope (tenant and model), then a hash of the API its options belong to and the
  * gateway's own form of the request (model, messages, tools, every option that changes the answer)
  * with object keys sorted — so the caller's field order and whitespace do not matter, and one
  * tenant's answer is never another's. Streaming or not does not change the answer: both share it.
@@ -12,12 +12,21 @@ export function cacheKey(
   inboundApi: InboundApi,
   request: { chat: ChatRequest | null; embeddings: EmbeddingsRequest | null },
 ): string {
+  const model = request.chat?.model ?? request.embeddings?.model ?? "";
   const hash = createHash("sha256");
-  hash.update(tenant).update("\0").update(inboundApi).update("\0");
+  hash.update(inboundApi).update("\0");
   hash.update(
     canonical({ chat: request.chat && withSortedExtra(request.chat), embeddings: request.embeddings }),
   );
-  return hash.digest("base64url");
+  return `${scopeOf(tenant, model)}${hash.digest("base64url")}`;
+}
+
+/**
+ * The start of every key of a tenant's answers from one model: `<tenant>/<model>/`, the model
+ * percent-encoded so that a purge can select by either. The tenant (a key id) is hex.
+ */
+export function scopeOf(tenant: string, model: string): string {
+  return `${tenant}/${encodeURIComponent(model)}/`;
 }
 
 /** Unmodelled options arrive as the caller wrote them; their order must not matter either. */
@@ -33,4 +42,18 @@ function canonical(value: unknown): string {
     }
     return item;
   });
+}
+
+/** Whether a key belongs to a purge's scope: a tenant, a model, or both. */
+export function scopeMatcher(scope: { tenant?: string; model?: string }): (key: string) => boolean {
+  const model = scope.model === undefined ? undefined : `/${encodeURIComponent(scope.model)}/`;
+  return (key) =>
+    (scope.tenant === undefined || key.startsWith(`${scope.tenant}/`)) &&
+    (model === undefined || key.slice(key.indexOf("/")).startsWith(model));
+}
+
+/** The same scope as a Redis SCAN pattern (glob characters of the model escaped). */
+export function scopePattern(scope: { tenant?: string; model?: string }): string {
+  const glob = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&");
+  return `${scope.tenant === undefined ? "*" : glob(scope.tenant)}/${scope.model === undefined ? "*" : glob(encodeURIComponent(scope.model))}/*`;
 }

@@ -1,3 +1,4 @@
+import { scopeMatcher } from "./key.ts";
 import type { AnswerStore, CachedAnswer } from "./store.ts";
 
 /** Answers in this process: at most `maxEntries`, the least recently used evicted first. */
@@ -17,6 +18,14 @@ export function createMemoryAnswerStore(maxEntries: number): AnswerStore {
       entries.delete(key);
       entries.set(key, { answer, expiresAtMs: Date.now() + ttlMs });
       while (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    },
+    async purge(scope) {
+      const matches = scopeMatcher(scope);
+      let purged = 0;
+      for (const key of [...entries.keys()]) {
+        if (matches(key)) purged += entries.delete(key) ? 1 : 0;
+      }
+      return purged;
     },
   };
 }

@@ -12,4 +12,6 @@ export interface CachedAnswer {
 export interface AnswerStore {
   get(key: string): Promise<CachedAnswer | undefined>;
   set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void>;
+  /** Drops every answer of a tenant, of a model, or of both (see `scopeOf`); returns how many. */
+  purge(scope: { tenant?: string; model?: string }): Promise<number>;
 }

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import OpenAI from "openai";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashKey } from "../../ingress/auth.ts";
 import { AnswerCache } from "../../ingress/cache/answer-cache.ts";
 import { createRedisAnswerStore } from "../../ingress/cache/redis-store.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
@@ -18,6 +19,7 @@ import {
 } from "../support/gateway.ts";
 
 const otherTenant = "batch-key-0123456789";
+const adminKey = "admin-key-0123456789";
 
 /** The exact answer cache at the ingress: in Redis on the Kafka bus, in memory on the in-process one. */
 describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
@@ -30,6 +32,13 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: "key" });
     config = testConfig(bus, {
+      auth: {
+        keys: [
+          testKey,
+          { key: otherTenant, name: "nightly", priority: "batch" },
+          { key: adminKey, name: "ops", admin: true },
+        ],
+      },
       providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
       models: [
         { name: "cached", provider: "p", model: "cached-model", cache: { ttlSeconds: 60 } },
@@ -176,6 +185,36 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
     const refused = await post(body("x"), { "x-gateway-cache": "sometimes" });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("x-gateway-cache");
+  });
+  it("purges a tenant's or a model's answers when an admin asks, and only an admin", async () => {
+    const ask = async (key: string) => {
+      const response = await post(
+        '{"model":"cached","messages":[{"role":"user","content":"purge me"}]}',
+        {},
+        key,
+      );
+      await response.text();
+      return response.headers.get("x-gateway-cache");
+    };
+    const purge = (body: unknown, key = adminKey) =>
+      fetch(`${gateway.url}/admin/cache/purge`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
+      });
+    await ask(testKey);
+    await ask(otherTenant);
+    expect([await ask(testKey), await ask(otherTenant)]).toEqual(["hit", "hit"]);
+
+    expect((await purge({ model: "cached" }, testKey)).status).toBe(403);
+    const byTenant = await purge({ keyId: hashKey(testKey).slice(0, 12) });
+    expect(byTenant.status).toBe(200);
+    expect(((await byTenant.json()) as { purged: number }).purged).toBeGreaterThanOrEqual(1);
+    expect([await ask(testKey), await ask(otherTenant)]).toEqual(["miss", "hit"]);
+
+    await purge({ model: "cached" });
+    expect(await ask(otherTenant)).toBe("miss");
+    expect((await purge({})).status).toBe(400);
   });
 });
 
