@@ -5,7 +5,7 @@ import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { validateBody } from "./apis/validate.ts";
 import type { Caller } from "./auth.ts";
-import type { AnswerCache, CacheStatus } from "./cache/answer-cache.ts";
+import type { AnswerCache, CacheStatus, Lead } from "./cache/answer-cache.ts";
 import { cacheHitEvent } from "./cache/hit-event.ts";
 import { cacheKey } from "./cache/key.ts";
 import type { CallSteering } from "./call-headers.ts";
@@ -80,22 +80,37 @@ export async function startCall(
   const mode = steering.cache.mode;
   const key = ttlSeconds > 0 ? cacheKey(caller.keyId, api.wire, envelope) : undefined;
   let cacheStatus: CacheStatus | undefined;
+  let lead: Lead | undefined;
   if (key !== undefined && (mode === "use" || mode === "no-store")) {
-    const cached = await services.cache.lookup(key);
-    if (cached !== undefined && cached !== "unavailable") {
+    const joined = services.cache.join(key);
+    const led = "follow" in joined ? await joined.follow : undefined;
+    lead = "lead" in joined ? joined.lead : undefined;
+    const cached = led ? undefined : await services.cache.lookup(key);
+    const reused = led ?? (cached === "unavailable" ? undefined : cached);
+    if (reused) {
+      lead?.settle(reused);
+      const status = led ? "coalesced" : "hit";
       services.dispatcher.record(
-        cacheHitEvent(envelope, parsed.model, cached, receivedAtMs, services.dispatcher.id),
+        cacheHitEvent(envelope, parsed.model, reused, receivedAtMs, services.dispatcher.id, status),
       );
-      return { parsed, pending: services.cache.replay(id, cached), answer, cacheStatus: "hit" };
+      return { parsed, pending: services.cache.replay(id, reused), answer, cacheStatus: status };
     }
-    cacheStatus = cached ?? "miss";
+    cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
   } else if (key !== undefined) {
     cacheStatus = mode === "refresh" ? "refresh" : "bypass";
   }
 
-  let pending = await services.dispatcher.submit({ ...envelope, cache: cacheStatus ?? null });
+  let pending: PendingRequest;
+  try {
+    pending = await services.dispatcher.submit({ ...envelope, cache: cacheStatus ?? null });
+  } catch (error) {
+    lead?.settle(undefined);
+    throw error;
+  }
   if (key !== undefined && (cacheStatus === "miss" || cacheStatus === "refresh") && mode !== "no-store") {
-    pending = services.cache.recording(pending, key, ttlSeconds * 1000, parsed.chat?.temperature === 0);
+    pending = services.cache.recording(pending, key, ttlSeconds * 1000, parsed.chat?.temperature === 0, lead);
+  } else {
+    lead?.settle(undefined);
   }
   return { parsed, pending, answer, cacheStatus };
 }

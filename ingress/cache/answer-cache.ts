@@ -3,8 +3,13 @@ import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type { PendingRequest } from "../dispatcher.ts";
 import type { AnswerStore, CachedAnswer, CachedEvent } from "./store.ts";
 
+/** The first of concurrent identical calls, which the others wait for; settling twice is harmless. */
+export interface Lead {
+  settle(answer: CachedAnswer | undefined): void;
+}
+
 /** What the cache did for a call, as the `x-gateway-cache` response header says it. */
-export type CacheStatus = "hit" | "miss" | "refresh" | "bypass" | "unavailable";
+export type CacheStatus = "hit" | "coalesced" | "miss" | "refresh" | "bypass" | "unavailable";
 
 /** Reply events that are part of the answer (not liveness or the end marker). */
 const answerKinds = new Set<ReplyEvent["kind"]>([
@@ -24,6 +29,7 @@ const answerKinds = new Set<ReplyEvent["kind"]>([
  */
 export class AnswerCache {
   private warnedAtMs = 0;
+  private readonly inFlight = new Map<string, Promise<CachedAnswer | undefined>>();
 
   constructor(
     private readonly store: AnswerStore,
@@ -58,12 +64,40 @@ export class AnswerCache {
     };
   }
 
-  /** The request's events, unchanged, and its answer stored once it has completed (if it may be). */
+  /**
+   * Joins an identical call already on its way through this ingress (`follow`: its answer, or
+   * undefined if it gives none to keep), or becomes the one others join (`lead`, to settle with
+   * the answer). Concurrent identical misses are so coalesced into one provider call.
+   */
+  join(key: string): { follow: Promise<CachedAnswer | undefined> } | { lead: Lead } {
+    const leading = this.inFlight.get(key);
+    if (leading) return { follow: leading };
+    let settle: (answer: CachedAnswer | undefined) => void = () => {};
+    const result = new Promise<CachedAnswer | undefined>((resolve) => {
+      settle = resolve;
+    });
+    this.inFlight.set(key, result);
+    return {
+      lead: {
+        settle: (answer) => {
+          settle(answer);
+          if (this.inFlight.get(key) === result) this.inFlight.delete(key);
+        },
+      },
+    };
+  }
+
+  /**
+   * The request's events, unchanged, and its answer stored once it has completed (if it may be);
+   * the lead, if any, is settled with it — or with nothing when the answer is not kept or the
+   * client went away before the end (followers then call the provider themselves).
+   */
   recording(
     pending: PendingRequest,
     key: string,
     ttlMs: number,
     toolCallsCacheable: boolean,
+    lead: Lead | undefined,
   ): PendingRequest {
     const cache = this;
     return {
@@ -72,21 +106,26 @@ export class AnswerCache {
       async *[Symbol.asyncIterator]() {
         const events: CachedEvent[] = [];
         let cacheable = true;
-        for await (const event of pending) {
-          if (event.kind === "failed") cacheable = false;
-          if (event.kind === "tool_call_delta" && !toolCallsCacheable) cacheable = false;
-          if (answerKinds.has(event.kind)) events.push(withoutIdentity(event));
-          if (event.kind === "completed" && cacheable) cache.keep(key, events, ttlMs);
-          yield event;
+        try {
+          for await (const event of pending) {
+            if (event.kind === "failed") cacheable = false;
+            if (event.kind === "tool_call_delta" && !toolCallsCacheable) cacheable = false;
+            if (answerKinds.has(event.kind)) events.push(withoutIdentity(event));
+            if (event.kind === "completed" && cacheable) lead?.settle(cache.keep(key, events, ttlMs));
+            yield event;
+          }
+        } finally {
+          lead?.settle(undefined);
         }
       },
     };
   }
 
-  private keep(key: string, events: CachedEvent[], ttlMs: number): void {
+  private keep(key: string, events: CachedEvent[], ttlMs: number): CachedAnswer | undefined {
     const answer: CachedAnswer = { storedAtMs: Date.now(), events };
-    if (JSON.stringify(answer).length > this.maxEntryBytes) return;
+    if (JSON.stringify(answer).length > this.maxEntryBytes) return undefined;
     this.store.set(key, answer, ttlMs).catch((error: unknown) => this.warn(error));
+    return answer;
   }
 
   /** Once a minute at most: a store that is down would otherwise log on every request. */

@@ -13,6 +13,7 @@ export function cacheHitEvent(
   answer: CachedAnswer,
   receivedAtMs: number,
   ingressId: string,
+  status: "hit" | "coalesced",
 ): AttemptEventInput {
   const now = Date.now();
   const usage = answer.events.findLast((event) => event.kind === "usage")?.usage ?? zeroUsage;
@@ -32,7 +33,7 @@ export function cacheHitEvent(
     tags: envelope.caller.tags ?? {},
     modelRequested: model,
     route: model,
-    cache: "hit",
+    cache: status,
     outcome: "completed",
     errorCode: null,
     status: 200,

@@ -186,6 +186,22 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("x-gateway-cache");
   });
+  it("coalesces concurrent identical misses into one provider call", async () => {
+    const before = calls();
+    const body =
+      '{"model":"cached","messages":[{"role":"user","content":"all at once [emulator:latency=300]"}]}';
+    const responses = await Promise.all([post(body), post(body), post(body)]);
+    const texts = await Promise.all(responses.map((response) => response.json()));
+    expect(calls() - before).toBe(1);
+    expect(responses.map((response) => response.headers.get("x-gateway-cache")).sort()).toEqual([
+      "coalesced",
+      "coalesced",
+      "miss",
+    ]);
+    const answers = texts.map((text) => (text as OpenAI.ChatCompletion).choices[0]?.message.content);
+    expect(new Set(answers).size).toBe(1);
+  });
+
   it("purges a tenant's or a model's answers when an admin asks, and only an admin", async () => {
     const ask = async (key: string) => {
       const response = await post(
@@ -256,6 +272,7 @@ describe("the answer cache when Redis is down", () => {
       "key",
       1000,
       false,
+      undefined,
     );
     const kinds = [];
     for await (const event of pending) kinds.push(event.kind);
