@@ -126,7 +126,12 @@ async function serve(
     if (!call.parsed.stream) {
       const completion = await collect(call.pending);
       send(socket, { type: "response", id, data: api.respond(completion, call.answer) });
-      send(socket, { type: "done", id, usage: usageFields(completion.usage) });
+      send(socket, {
+        type: "done",
+        id,
+        usage: usageFields(completion.usage),
+        ...cacheField(call.cacheStatus),
+      });
       return;
     }
     const renderer = api.streamRenderer(call.answer);
@@ -144,13 +149,20 @@ async function serve(
     }
     send(
       socket,
-      cancelled ? { type: "cancelled", id } : { type: "done", id, usage: usage ? usageFields(usage) : null },
+      cancelled
+        ? { type: "cancelled", id }
+        : { type: "done", id, usage: usage ? usageFields(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
     send(socket, { type: "error", id, ...errorFields(asGatewayError(error), api.shape) });
   } finally {
     running.delete(id);
   }
+}
+
+/** What the answer cache did, as HTTP's x-gateway-cache header says it; absent for models not cached. */
+function cacheField(status: string | undefined) {
+  return status ? { cache: status } : {};
 }
 
 function errorFields(error: GatewayError, shape: InboundApi<unknown>["shape"]) {

@@ -34,7 +34,14 @@ const chat = (content: string) => ({ model: "mock", messages: [{ role: "user", c
 describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
   let gateway: RunningGateway;
   beforeAll(async () => {
-    gateway = await startTestGateway(testConfig(bus));
+    gateway = await startTestGateway(
+      testConfig(bus, {
+        models: [
+          { name: "mock", provider: "mock" },
+          { name: "mock-cached", provider: "mock", model: "mock", cache: { ttlSeconds: 60 } },
+        ],
+      }),
+    );
   });
   afterAll(() => gateway.close());
 
@@ -81,6 +88,36 @@ describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
       .flatMap((message) => (message.type === "chunk" ? [message.event] : []));
     expect(anthropicEvents[0]).toBe("message_start");
     expect(anthropicEvents.at(-1)).toBe("message_stop");
+    client.socket.close();
+  });
+
+  it("says in `done` what the answer cache did, and replays a hit as chunks", async () => {
+    const client = await connect(gateway.url);
+    const ask = async (id: string) => {
+      client.send({
+        type: "request",
+        id,
+        api: "openai_chat",
+        body: { ...chat("cache me"), model: "mock-cached" },
+      });
+      await client.until(() => client.of(id).some((message) => message.type === "done"));
+      return client.of(id);
+    };
+    const first = await ask("k1");
+    const again = await ask("k2");
+    expect(first.at(-1)).toMatchObject({ type: "done", cache: "miss" });
+    expect(again.at(-1)).toMatchObject({ type: "done", cache: "hit" });
+    const text = (messages: ServerMessage[]) =>
+      messages
+        .filter((message) => message.type === "chunk")
+        .map(
+          (message) =>
+            (message.data as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
+            "",
+        )
+        .join("");
+    expect(text(again)).toBe(text(first));
+    expect(text(first)).toBe("You said: cache me");
     client.socket.close();
   });
 
