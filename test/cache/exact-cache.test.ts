@@ -7,6 +7,7 @@ import { hashKey } from "../../ingress/auth.ts";
 import { AnswerCache } from "../../ingress/cache/answer-cache.ts";
 import { createRedisAnswerStore } from "../../ingress/cache/redis-store.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
+import { replyEventCodec } from "../../schemas/index.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { eventually } from "../support/eventually.ts";
 import {
@@ -251,22 +252,10 @@ describe("the answer cache when Redis is down", () => {
         id: "r",
         cancel: () => {},
         async *[Symbol.asyncIterator]() {
-          yield {
-            requestId: "r",
-            attempt: "a",
-            seq: 0,
-            kind: "completed" as const,
-            choice: 0,
-            text: null,
-            reasoning: null,
-            started: null,
-            toolCall: null,
-            finishReason: null,
-            stopSequence: null,
-            usage: null,
-            embedding: null,
-            failure: null,
-          };
+          // Through the codec, so that every field gets its default.
+          yield replyEventCodec.decode(
+            replyEventCodec.encode({ requestId: "r", attempt: "a", seq: 0, kind: "completed" }),
+          );
         },
       },
       "key",

@@ -29,6 +29,16 @@ async function connect(url: string, key = testKey) {
   };
 }
 
+/** The text of a request's OpenAI chunks, joined. */
+const chunkText = (messages: ServerMessage[]) =>
+  messages
+    .filter((message) => message.type === "chunk")
+    .map(
+      (message) =>
+        (message.data as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ?? "",
+    )
+    .join("");
+
 const chat = (content: string) => ({ model: "mock", messages: [{ role: "user", content }] });
 
 describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
@@ -62,15 +72,7 @@ describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
 
     for (const id of ids) {
       const messages = client.of(id);
-      const text = messages
-        .filter((message) => message.type === "chunk")
-        .map(
-          (message) =>
-            (message.data as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
-            "",
-        )
-        .join("");
-      expect(text).toBe(`You said: request ${id}`);
+      expect(chunkText(messages)).toBe(`You said: request ${id}`);
       expect(messages.at(-1)).toEqual({
         type: "done",
         id,
@@ -107,17 +109,8 @@ describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
     const again = await ask("k2");
     expect(first.at(-1)).toMatchObject({ type: "done", cache: "miss" });
     expect(again.at(-1)).toMatchObject({ type: "done", cache: "hit" });
-    const text = (messages: ServerMessage[]) =>
-      messages
-        .filter((message) => message.type === "chunk")
-        .map(
-          (message) =>
-            (message.data as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content ??
-            "",
-        )
-        .join("");
-    expect(text(again)).toBe(text(first));
-    expect(text(first)).toBe("You said: cache me");
+    expect(chunkText(again)).toBe(chunkText(first));
+    expect(chunkText(first)).toBe("You said: cache me");
     client.socket.close();
   });
 
