@@ -107,6 +107,15 @@ function checkRoutes(models: GatewayConfig["models"], providerNames: Set<string>
       problems.push(
         `models.${later}: never used: models.${index}, of the same name, has no \`when\` and serves every request`,
       );
+    const semantic = model.cache.semantic;
+    if (semantic && !routes.resolve(semantic.embeddingModel))
+      problems.push(
+        `${at}.cache.semantic.embeddingModel: "${semantic.embeddingModel}" is not a model of this gateway`,
+      );
+    if (semantic && model.cache.ttlSeconds === 0)
+      problems.push(
+        `${at}.cache.semantic: needs cache.ttlSeconds above 0 (the answers it finds are kept that long)`,
+      );
     model.fallbacks.forEach((fallback, position) => {
       if (fallback === model.name || !routes.resolve(fallback))
         problems.push(`${at}.fallbacks.${position}: "${fallback}" is not another model of this gateway`);

@@ -109,6 +109,35 @@ export const routeSchema = T.Object(
           description:
             "Keep answers this long in the exact cache (0: no caching); a request may ask for less.",
         }),
+        semantic: T.Optional(
+          T.Object(
+            {
+              embeddingModel: T.String({
+                minLength: 1,
+                description: "A model of this gateway that makes embeddings (through its own providers).",
+              }),
+              threshold: T.Number({
+                minimum: 0,
+                maximum: 1,
+                default: 0.95,
+                description: "Cosine similarity from which a kept answer is served for a new request.",
+              }),
+              maxEntries: T.Integer({
+                minimum: 1,
+                default: 500,
+                description: "Answers searched per tenant and model; the oldest drop out.",
+              }),
+              unsafe: T.Boolean({
+                default: false,
+                description: "Also requests with tools or a temperature above 0 (otherwise never semantic).",
+              }),
+            },
+            {
+              additionalProperties: false,
+              description: "Serve answers to similar (not only identical) requests; needs ttlSeconds > 0.",
+            },
+          ),
+        ),
       },
       { default: {}, additionalProperties: false, description: "The gateway's answer cache for this model." },
     ),

@@ -27,6 +27,7 @@ export interface Route {
   promptCacheAffinity: boolean;
   /** Seconds answers are kept in the exact cache; 0: not cached. */
   cacheTtlSeconds: number;
+  semanticCache?: { embeddingModel: string; threshold: number; maxEntries: number; unsafe: boolean };
 }
 
 /** What routing conditions (`when`) look at. */
@@ -113,6 +114,7 @@ function toRoute(entry: RouteConfig, name: string): Route {
     fallbacks: entry.fallbacks,
     promptCacheAffinity: entry.promptCacheAffinity,
     cacheTtlSeconds: entry.cache.ttlSeconds,
+    semanticCache: entry.cache.semantic,
     firstTokenTimeoutMs: entry.firstTokenTimeoutMs,
     attemptTimeoutMs: entry.attemptTimeoutMs,
   };

@@ -3,11 +3,13 @@ import { uuidv7 } from "../runtime/ids.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
+import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
 import type { Caller } from "./auth.ts";
-import type { AnswerCache, CacheStatus, Lead } from "./cache/answer-cache.ts";
+import type { AnswerCache, CacheStatus, Lead, SemanticEntry } from "./cache/answer-cache.ts";
 import { cacheHitEvent } from "./cache/hit-event.ts";
 import { cacheKey } from "./cache/key.ts";
+import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 
@@ -24,6 +26,8 @@ export interface StartedCall {
   answer: AnswerContext;
   /** What the answer cache did, for the `x-gateway-cache` response header; undefined: the model is not cached. */
   cacheStatus?: CacheStatus;
+  /** For a semantic hit: how similar the kept request was (cosine), for `x-gateway-cache-similarity`. */
+  cacheSimilarity?: number;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function startCall(
   const key = ttlSeconds > 0 ? cacheKey(caller.keyId, api.wire, envelope) : undefined;
   let cacheStatus: CacheStatus | undefined;
   let lead: Lead | undefined;
+  let semanticEntry: SemanticEntry | undefined;
   if (key !== undefined && (mode === "use" || mode === "no-store")) {
     const joined = services.cache.join(key);
     const led = "follow" in joined ? await joined.follow : undefined;
@@ -96,6 +101,28 @@ export async function startCall(
       return { parsed, pending: services.cache.replay(id, reused), answer, cacheStatus: status };
     }
     cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
+    const similar = await findSimilarAnswer(
+      services.cache,
+      (model, text) => embedThroughGateway(services, caller, model, text),
+      route,
+      parsed.chat,
+      caller.keyId,
+    );
+    semanticEntry = similar.entry;
+    if (similar.found) {
+      const { answer: found, similarity } = similar.found;
+      lead?.settle(found);
+      services.dispatcher.record(
+        cacheHitEvent(envelope, parsed.model, found, receivedAtMs, services.dispatcher.id, "semantic-hit"),
+      );
+      return {
+        parsed,
+        pending: services.cache.replay(id, found),
+        answer,
+        cacheStatus: "semantic-hit",
+        cacheSimilarity: similarity,
+      };
+    }
   } else if (key !== undefined) {
     cacheStatus = mode === "refresh" ? "refresh" : "bypass";
   }
@@ -108,9 +135,43 @@ export async function startCall(
     throw error;
   }
   if (key !== undefined && (cacheStatus === "miss" || cacheStatus === "refresh") && mode !== "no-store") {
-    pending = services.cache.recording(pending, key, ttlSeconds * 1000, parsed.chat?.temperature === 0, lead);
+    pending = services.cache.recording(
+      pending,
+      key,
+      ttlSeconds * 1000,
+      parsed.chat?.temperature === 0,
+      lead,
+      semanticEntry,
+    );
   } else {
     lead?.settle(undefined);
   }
   return { parsed, pending, answer, cacheStatus };
+}
+
+/**
+ * An embedding for the semantic cache, made by one of this gateway's models like any caller's
+ * request (so it is routed, failed over and recorded in analytics as the cache's own call).
+ */
+async function embedThroughGateway(
+  services: CallServices,
+  caller: Caller,
+  model: string,
+  text: string,
+): Promise<number[] | undefined> {
+  try {
+    const pending = await services.dispatcher.submit({
+      id: uuidv7(),
+      priority: "interactive",
+      inboundApi: "openai_embeddings",
+      stream: false,
+      caller: { keyId: caller.keyId, team: null, user: null, tags: { purpose: "semantic-cache" } },
+      routing: null,
+      chat: null,
+      embeddings: { model, input: [text], dimensions: null },
+    });
+    return (await collect(pending)).embeddings[0];
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "../../runtime/logger.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type { PendingRequest } from "../dispatcher.ts";
+import type { SemanticIndex } from "./semantic-index.ts";
 import type { AnswerStore, CachedAnswer, CachedEvent } from "./store.ts";
 
 /** The first of concurrent identical calls, which the others wait for; settling twice is harmless. */
@@ -8,8 +9,22 @@ export interface Lead {
   settle(answer: CachedAnswer | undefined): void;
 }
 
+/** Where a kept answer goes in the semantic index, and the vector of its request. */
+export interface SemanticEntry {
+  scope: string;
+  vector: number[];
+  maxEntries: number;
+}
+
 /** What the cache did for a call, as the `x-gateway-cache` response header says it. */
-export type CacheStatus = "hit" | "coalesced" | "miss" | "refresh" | "bypass" | "unavailable";
+export type CacheStatus =
+  | "hit"
+  | "semantic-hit"
+  | "coalesced"
+  | "miss"
+  | "refresh"
+  | "bypass"
+  | "unavailable";
 
 /** Reply events that are part of the answer (not liveness or the end marker). */
 const answerKinds = new Set<ReplyEvent["kind"]>([
@@ -33,9 +48,20 @@ export class AnswerCache {
 
   constructor(
     private readonly store: AnswerStore,
+    private readonly semantic: SemanticIndex,
     private readonly maxEntryBytes: number,
     private readonly log: Logger,
   ) {}
+
+  /** The kept request nearest to this one (semantic cache); undefined when none or the index is down. */
+  async nearest(scope: string, vector: number[]): Promise<{ key: string; similarity: number } | undefined> {
+    try {
+      return await this.semantic.nearest(scope, vector);
+    } catch (error) {
+      this.warn(error);
+      return undefined;
+    }
+  }
 
   async lookup(key: string): Promise<CachedAnswer | "unavailable" | undefined> {
     try {
@@ -98,6 +124,7 @@ export class AnswerCache {
     ttlMs: number,
     toolCallsCacheable: boolean,
     lead: Lead | undefined,
+    semantic?: SemanticEntry,
   ): PendingRequest {
     const cache = this;
     return {
@@ -111,7 +138,8 @@ export class AnswerCache {
             if (event.kind === "failed") cacheable = false;
             if (event.kind === "tool_call_delta" && !toolCallsCacheable) cacheable = false;
             if (answerKinds.has(event.kind)) events.push(withoutIdentity(event));
-            if (event.kind === "completed" && cacheable) lead?.settle(cache.keep(key, events, ttlMs));
+            if (event.kind === "completed" && cacheable)
+              lead?.settle(cache.keep(key, events, ttlMs, semantic));
             yield event;
           }
         } finally {
@@ -121,10 +149,18 @@ export class AnswerCache {
     };
   }
 
-  private keep(key: string, events: CachedEvent[], ttlMs: number): CachedAnswer | undefined {
+  private keep(
+    key: string,
+    events: CachedEvent[],
+    ttlMs: number,
+    semantic: SemanticEntry | undefined,
+  ): CachedAnswer | undefined {
     const answer: CachedAnswer = { storedAtMs: Date.now(), events };
     if (JSON.stringify(answer).length > this.maxEntryBytes) return undefined;
-    this.store.set(key, answer, ttlMs).catch((error: unknown) => this.warn(error));
+    this.store
+      .set(key, answer, ttlMs)
+      .then(() => semantic && this.semantic.add(semantic.scope, key, semantic.vector, semantic.maxEntries))
+      .catch((error: unknown) => this.warn(error));
     return answer;
   }
 

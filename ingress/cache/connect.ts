@@ -3,7 +3,9 @@ import type { Logger } from "../../runtime/logger.ts";
 import { connectRedis } from "../../runtime/redis.ts";
 import { AnswerCache } from "./answer-cache.ts";
 import { createMemoryAnswerStore } from "./memory-store.ts";
+import { createRedisSemanticIndex } from "./redis-semantic-index.ts";
 import { createRedisAnswerStore } from "./redis-store.ts";
+import { createMemorySemanticIndex } from "./semantic-index.ts";
 
 /** The answer cache of an ingress: in Redis (shared by every ingress) when configured, else in memory. */
 export async function connectAnswerCache(
@@ -13,11 +15,20 @@ export async function connectAnswerCache(
   const cacheLog = log.child({ component: "cache" });
   if (!config.redis.url) {
     const store = createMemoryAnswerStore(config.cache.maxEntries);
-    return { cache: new AnswerCache(store, config.cache.maxEntryBytes, cacheLog), close: async () => {} };
+    const index = createMemorySemanticIndex();
+    return {
+      cache: new AnswerCache(store, index, config.cache.maxEntryBytes, cacheLog),
+      close: async () => {},
+    };
   }
   const redis = await connectRedis(config.redis);
   return {
-    cache: new AnswerCache(createRedisAnswerStore(redis), config.cache.maxEntryBytes, cacheLog),
+    cache: new AnswerCache(
+      createRedisAnswerStore(redis),
+      createRedisSemanticIndex(redis),
+      config.cache.maxEntryBytes,
+      cacheLog,
+    ),
     close: async () => {
       redis.disconnect();
     },

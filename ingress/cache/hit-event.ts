@@ -13,7 +13,7 @@ export function cacheHitEvent(
   answer: CachedAnswer,
   receivedAtMs: number,
   ingressId: string,
-  status: "hit" | "coalesced",
+  status: "hit" | "semantic-hit" | "coalesced",
 ): AttemptEventInput {
   const now = Date.now();
   const usage = answer.events.findLast((event) => event.kind === "usage")?.usage ?? zeroUsage;

@@ -47,6 +47,8 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           options.services,
         );
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
+        if (call.cacheSimilarity !== undefined)
+          reply.header(`${cacheHeader}-similarity`, call.cacheSimilarity.toFixed(4));
         // The client going away before the end cancels the upstream call.
         reply.raw.on("close", () => {
           if (!reply.raw.writableFinished) call.pending.cancel();
@@ -62,6 +64,9 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         reply.raw.writeHead(200, {
           ...sseHeaders,
           ...(call.cacheStatus && { [cacheHeader]: call.cacheStatus }),
+          ...(call.cacheSimilarity !== undefined && {
+            [`${cacheHeader}-similarity`]: call.cacheSimilarity.toFixed(4),
+          }),
         });
         const renderer = api.streamRenderer(call.answer);
         let failed = false;

@@ -5,6 +5,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashKey } from "../../ingress/auth.ts";
 import { AnswerCache } from "../../ingress/cache/answer-cache.ts";
+import { createRedisSemanticIndex } from "../../ingress/cache/redis-semantic-index.ts";
 import { createRedisAnswerStore } from "../../ingress/cache/redis-store.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { replyEventCodec } from "../../schemas/index.ts";
@@ -44,6 +45,13 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
       models: [
         { name: "cached", provider: "p", model: "cached-model", cache: { ttlSeconds: 60 } },
         { name: "uncached", provider: "p", model: "uncached-model" },
+        { name: "embed", provider: "p", model: "embedding-model" },
+        {
+          name: "semantic",
+          provider: "p",
+          model: "semantic-model",
+          cache: { ttlSeconds: 60, semantic: { embeddingModel: "embed", threshold: 0.8 } },
+        },
       ],
     });
     gateway = await startTestGateway(config);
@@ -203,6 +211,36 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
     expect(new Set(answers).size).toBe(1);
   });
 
+  it("serves a kept answer to a similar request, only when it is safe, only to the same tenant, saying how similar", async () => {
+    const ask = async (content: string, extra: Record<string, unknown> = {}, key = testKey) => {
+      const response = await post(
+        JSON.stringify({
+          model: "semantic",
+          temperature: 0,
+          messages: [{ role: "user", content }],
+          ...extra,
+        }),
+        {},
+        key,
+      );
+      const body = (await response.json()) as OpenAI.ChatCompletion;
+      return {
+        cache: response.headers.get("x-gateway-cache"),
+        similarity: response.headers.get("x-gateway-cache-similarity"),
+        text: body.choices[0]?.message.content,
+      };
+    };
+    const first = await ask("What is the capital city of France?");
+    expect(first.cache).toBe("miss");
+    const similar = await ask("what is the capital city of france");
+    expect(similar).toMatchObject({ cache: "semantic-hit", text: first.text });
+    expect(Number(similar.similarity)).toBeGreaterThanOrEqual(0.8);
+    expect((await ask("How tall is the Eiffel tower?")).cache).toBe("miss");
+    expect((await ask("what is the capital city of france", {}, otherTenant)).cache).toBe("miss");
+    // Not at a temperature above 0: the exact cache only.
+    expect((await ask("What is the capital city of France", { temperature: 0.7 })).cache).toBe("miss");
+  });
+
   it("purges a tenant's or a model's answers when an admin asks, and only an admin", async () => {
     const ask = async (key: string) => {
       const response = await post(
@@ -245,7 +283,12 @@ describe("the answer cache when Redis is down", () => {
   afterAll(() => redis.disconnect());
 
   it("says it is unavailable and lets the call go on; storing fails quietly", async () => {
-    const cache = new AnswerCache(createRedisAnswerStore(redis), 1_000_000, pino({ level: "silent" }));
+    const cache = new AnswerCache(
+      createRedisAnswerStore(redis),
+      createRedisSemanticIndex(redis),
+      1_000_000,
+      pino({ level: "silent" }),
+    );
     expect(await cache.lookup("any")).toBe("unavailable");
     const pending = cache.recording(
       {

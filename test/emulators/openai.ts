@@ -333,18 +333,34 @@ function createPromptCache(): PromptCache {
 
 function embeddings(response: ServerResponse, body: Record<string, unknown>) {
   const inputs = typeof body.input === "string" ? [body.input] : ((body.input as string[] | undefined) ?? []);
-  const dimensions = typeof body.dimensions === "number" ? body.dimensions : 8;
+  const dimensions = typeof body.dimensions === "number" ? body.dimensions : 64;
   rateLimitHeaders(response);
   sendJson(response, 200, {
     object: "list",
     data: inputs.map((text, index) => ({
       object: "embedding",
       index,
-      embedding: Array.from({ length: dimensions }, (_, position) => ((text.length + position) % 7) / 7),
+      embedding: lexicalEmbedding(text, dimensions),
     })),
     model: body.model,
     usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
   });
+}
+
+/**
+ * Embeddings whose similarity follows shared words, as real ones roughly do for paraphrases: each
+ * word (lower case, without punctuation) adds a signed unit to a hashed dimension; the vector is
+ * normalised. Deterministic, so tests and measurements repeat.
+ */
+function lexicalEmbedding(text: string, dimensions: number): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9']+/g) ?? []) {
+    const digest = createHash("sha256").update(word).digest();
+    const slot = digest.readUInt32BE(0) % dimensions;
+    vector[slot] = (vector[slot] ?? 0) + ((digest[4] as number) % 2 === 0 ? 1 : -1);
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((value) => value / norm);
 }
 
 function rateLimitHeaders(response: ServerResponse) {

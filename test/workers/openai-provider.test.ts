@@ -273,7 +273,7 @@ describe("the openai provider adapter, against an OpenAI emulator", () => {
       input: ["a", "bb"],
       encoding_format: "float",
     });
-    expect(result.data.map((item) => item.embedding.length)).toEqual([8, 8]);
+    expect(result.data.map((item) => item.embedding.length)).toEqual([64, 64]);
     expect(lastRequest().path).toBe("/v1/embeddings");
   });
 
