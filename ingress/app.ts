@@ -15,6 +15,7 @@ import { errorBody } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { webSocketRoutes } from "./routes/websocket.ts";
 
@@ -67,6 +68,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache });
+    await app.register(metricsRoutes, { metrics: services.metrics });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }
   app.setNotFoundHandler((request, reply) => {

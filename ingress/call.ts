@@ -1,5 +1,6 @@
 import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
+import type { Metrics } from "../runtime/metrics.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
@@ -17,6 +18,7 @@ export interface CallServices {
   dispatcher: Dispatcher;
   routes: RouteTable;
   cache: AnswerCache;
+  metrics: Metrics;
   defaultPriority: Priority;
 }
 
@@ -98,6 +100,7 @@ export async function startCall(
       services.dispatcher.record(
         cacheHitEvent(envelope, parsed.model, reused, receivedAtMs, services.dispatcher.id, status),
       );
+      services.metrics.cacheRequests.inc({ model: parsed.model, status });
       return { parsed, pending: services.cache.replay(id, reused), answer, cacheStatus: status };
     }
     cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
@@ -115,6 +118,7 @@ export async function startCall(
       services.dispatcher.record(
         cacheHitEvent(envelope, parsed.model, found, receivedAtMs, services.dispatcher.id, "semantic-hit"),
       );
+      services.metrics.cacheRequests.inc({ model: parsed.model, status: "semantic-hit" });
       return {
         parsed,
         pending: services.cache.replay(id, found),
@@ -146,6 +150,7 @@ export async function startCall(
   } else {
     lead?.settle(undefined);
   }
+  if (cacheStatus) services.metrics.cacheRequests.inc({ model: parsed.model, status: cacheStatus });
   return { parsed, pending, answer, cacheStatus };
 }
 

@@ -16,6 +16,7 @@ import { createProviders } from "../workers/providers/instances.ts";
 import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
 
 /**
  * `all` runs every part in one process (the embedded default); the others split them across
@@ -115,7 +116,13 @@ export async function startGateway(
         cache && {
           keyring: createKeyring(config.auth.keys, generated?.hashes),
           routes,
-          services: { dispatcher, routes, cache, defaultPriority: config.ingress.defaultPriority },
+          services: {
+            dispatcher,
+            routes,
+            cache,
+            metrics: createMetrics(),
+            defaultPriority: config.ingress.defaultPriority,
+          },
         },
     });
     const draining = dispatcher;

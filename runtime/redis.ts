@@ -6,21 +6,33 @@ import type { GatewayConfig } from "../config/schema.ts";
  * instead of queueing without bound, so callers can apply their own fail-open/closed policy.
  */
 export async function connectRedis(config: GatewayConfig["redis"]): Promise<Redis> {
-  const redis = new Redis(config.url, {
-    keyPrefix: config.keyPrefix,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    // Commands issued in the same turn of the event loop go out in one write: a request's claim,
-    // its replies and other requests' commands share system calls.
-    enableAutoPipelining: true,
-  });
+  const redis = openRedis(config, true);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
     throw new Error(`cannot reach Redis at ${redactUrl(config.url)}: ${(error as Error).message}`);
   }
+  return redis;
+}
+
+/**
+ * The same connection without waiting for it: for what may run without Redis (the answer cache),
+ * which must not keep the gateway from starting while Redis is down. It connects, and reconnects,
+ * on its own; until then its commands fail at once.
+ */
+export function openRedis(config: GatewayConfig["redis"], lazyConnect = false): Redis {
+  const redis = new Redis(config.url, {
+    keyPrefix: config.keyPrefix,
+    lazyConnect,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Commands issued in the same turn of the event loop go out in one write: a request's claim,
+    // its replies and other requests' commands share system calls.
+    enableAutoPipelining: true,
+  });
+  // Connection errors are the commands' to report; unhandled, they would only be noise.
+  redis.on("error", () => {});
   return redis;
 }
 

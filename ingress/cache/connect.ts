@@ -1,6 +1,6 @@
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
-import { connectRedis } from "../../runtime/redis.ts";
+import { openRedis } from "../../runtime/redis.ts";
 import { AnswerCache } from "./answer-cache.ts";
 import { createMemoryAnswerStore } from "./memory-store.ts";
 import { createRedisSemanticIndex } from "./redis-semantic-index.ts";
@@ -21,7 +21,11 @@ export async function connectAnswerCache(
       close: async () => {},
     };
   }
-  const redis = await connectRedis(config.redis);
+  // With Redis down the gateway starts all the same, and the cache says "unavailable" until it is back.
+  const redis = openRedis(config.redis, true);
+  await redis
+    .connect()
+    .catch(() => cacheLog.warn("Redis is not reachable; the answer cache is skipped until it is"));
   return {
     cache: new AnswerCache(
       createRedisAnswerStore(redis),

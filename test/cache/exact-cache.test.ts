@@ -282,6 +282,33 @@ describe("the answer cache when Redis is down", () => {
   });
   afterAll(() => redis.disconnect());
 
+  it("keeps serving through a gateway whose Redis is down, saying so in the header and in /metrics", async () => {
+    const emulator = await startOpenAIEmulator({ apiKey: "key" });
+    const gateway = await startTestGateway(
+      testConfig("in-process", {
+        redis: { url: "redis://127.0.0.1:9/0" },
+        providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+        models: [{ name: "cached", provider: "p", cache: { ttlSeconds: 60 } }],
+      }),
+    );
+    try {
+      const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
+      for (let round = 0; round < 2; round++) {
+        const { data, response } = await client.chat.completions
+          .create({ model: "cached", messages: [{ role: "user", content: "still there?" }] })
+          .withResponse();
+        expect(data.choices[0]?.message.content).toBe("Echo: still there?");
+        expect(response.headers.get("x-gateway-cache")).toBe("unavailable");
+      }
+      expect(emulator.requests).toHaveLength(2);
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(metrics).toContain('gateway_cache_requests_total{model="cached",status="unavailable"} 2');
+    } finally {
+      await gateway.close();
+      await emulator.close();
+    }
+  });
+
   it("says it is unavailable and lets the call go on; storing fails quietly", async () => {
     const cache = new AnswerCache(
       createRedisAnswerStore(redis),
