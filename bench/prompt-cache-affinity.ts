@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import OpenAI from "openai";
-import pino from "pino";
-import { parseConfig } from "../config/load.ts";
-import { startGateway } from "../runtime/gateway.ts";
 import { startOpenAIEmulator } from "../test/emulators/openai.ts";
+import { benchKey, startLocalGateway } from "./local-gateway.ts";
 
 /**
  * The provider-side cached share of prompt tokens on a multi-turn workload, with and without
@@ -16,35 +11,26 @@ import { startOpenAIEmulator } from "../test/emulators/openai.ts";
 const deployments = 3;
 const conversations = 30;
 const turns = 8;
-const key = "bench-key-0123456789";
+const key = benchKey;
 
 const emulators = await Promise.all(
   Array.from({ length: deployments }, (_, index) =>
     startOpenAIEmulator({ apiKey: `k${index}`, record: false }),
   ),
 );
-const dataDir = mkdtempSync(join(tmpdir(), "affinity-"));
-const config = parseConfig(
-  JSON.stringify({
-    server: { port: 0, host: "127.0.0.1" },
-    auth: { keys: [key] },
-    log: { level: "warn" },
-    clickhouse: { dataDir },
-    providers: emulators.map((emulator, index) => ({
-      name: `d${index}`,
-      type: "openai",
-      options: { baseUrl: emulator.url, apiKey: `k${index}` },
-    })),
-    models: ["with-affinity", "without-affinity"].map((name) => ({
-      name,
-      promptCacheAffinity: name === "with-affinity",
-      deployments: emulators.map((_, index) => ({ provider: `d${index}`, model: `${name}-${index}` })),
-    })),
-  }),
-  "bench",
-  {},
-);
-const gateway = await startGateway(config, pino({ level: "warn" }));
+const local = await startLocalGateway({
+  providers: emulators.map((emulator, index) => ({
+    name: `d${index}`,
+    type: "openai",
+    options: { baseUrl: emulator.url, apiKey: `k${index}` },
+  })),
+  models: ["with-affinity", "without-affinity"].map((name) => ({
+    name,
+    promptCacheAffinity: name === "with-affinity",
+    deployments: emulators.map((_, index) => ({ provider: `d${index}`, model: `${name}-${index}` })),
+  })),
+});
+const gateway = local.gateway;
 const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
 
 const rows: string[] = [];
@@ -77,6 +63,5 @@ process.stdout.write(
     "",
   ].join("\n"),
 );
-await gateway.close();
+await local.close();
 await Promise.all(emulators.map((emulator) => emulator.close()));
-rmSync(dataDir, { recursive: true, force: true });

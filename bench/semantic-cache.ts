@@ -1,10 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
-import { parseConfig } from "../config/load.ts";
-import { startGateway } from "../runtime/gateway.ts";
 import { startOpenAIEmulator } from "../test/emulators/openai.ts";
+import { benchKey, startLocalGateway } from "./local-gateway.ts";
 import { paraphrasePairs } from "./paraphrases.ts";
 
 /**
@@ -19,47 +14,38 @@ import { paraphrasePairs } from "./paraphrases.ts";
  */
 const real = process.env.EMBEDDINGS_URL;
 const thresholds = [0.7, 0.8, 0.9, 0.95];
-const key = "bench-key-0123456789";
+const key = benchKey;
 const emulator = await startOpenAIEmulator({ apiKey: "k", record: false });
-const dataDir = mkdtempSync(join(tmpdir(), "semantic-"));
-const config = parseConfig(
-  JSON.stringify({
-    server: { port: 0, host: "127.0.0.1" },
-    auth: { keys: [key] },
-    log: { level: "warn" },
-    clickhouse: { dataDir },
-    providers: [
-      { name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "k" } },
-      ...(real
-        ? [
-            {
-              name: "embedder",
-              type: "openai-compatible",
-              options: { baseUrl: real, apiKey: process.env.EMBEDDINGS_KEY },
-            },
-          ]
-        : []),
-    ],
-    models: [
-      real
-        ? {
-            name: "embed",
-            provider: "embedder",
-            model: process.env.EMBEDDINGS_MODEL ?? "text-embedding-3-small",
-          }
-        : { name: "embed", provider: "p", model: "embedding-model" },
-      ...thresholds.map((threshold) => ({
-        name: `t${threshold}`,
-        provider: "p",
-        model: "chat-model",
-        cache: { ttlSeconds: 600, semantic: { embeddingModel: "embed", threshold } },
-      })),
-    ],
-  }),
-  "bench",
-  {},
-);
-const gateway = await startGateway(config, pino({ level: "warn" }));
+const local = await startLocalGateway({
+  providers: [
+    { name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "k" } },
+    ...(real
+      ? [
+          {
+            name: "embedder",
+            type: "openai-compatible",
+            options: { baseUrl: real, apiKey: process.env.EMBEDDINGS_KEY },
+          },
+        ]
+      : []),
+  ],
+  models: [
+    real
+      ? {
+          name: "embed",
+          provider: "embedder",
+          model: process.env.EMBEDDINGS_MODEL ?? "text-embedding-3-small",
+        }
+      : { name: "embed", provider: "p", model: "embedding-model" },
+    ...thresholds.map((threshold) => ({
+      name: `t${threshold}`,
+      provider: "p",
+      model: "chat-model",
+      cache: { ttlSeconds: 600, semantic: { embeddingModel: "embed", threshold } },
+    })),
+  ],
+});
+const gateway = local.gateway;
 const ask = async (model: string, content: string) => {
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: "POST",
@@ -99,6 +85,5 @@ process.stdout.write(
     "",
   ].join("\n"),
 );
-await gateway.close();
+await local.close();
 await emulator.close();
-rmSync(dataDir, { recursive: true, force: true });
