@@ -8,7 +8,7 @@ import {
   disconnectAfter,
   withoutDirectives,
 } from "./directives.ts";
-import { type RecordedRequest, startJsonServer } from "./json-server.ts";
+import { type Emulator, startJsonServer } from "./json-server.ts";
 
 /**
  * A stand-in for Anthropic's Messages API, written from its public reference: `x-api-key` and
@@ -28,13 +28,7 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  * signed thinking block; `disable_parallel_tool_use` limits it to one call; it refuses what
  * Anthropic refuses (see `invalidRequest`).
  */
-export interface AnthropicEmulator {
-  readonly url: string;
-  readonly requests: RecordedRequest[];
-  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
-  inject(directives: string): void;
-  close(): Promise<void>;
-}
+export type AnthropicEmulator = Emulator;
 
 const errorTypes: Record<number, string> = {
   400: "invalid_request_error",
@@ -51,26 +45,19 @@ export async function startAnthropicEmulator(options: {
   apiKey: string;
   chunkDelayMs?: number;
 }): Promise<AnthropicEmulator> {
-  const state = { ...options, injected: "" };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, state),
+    handle: (request, response, body, injected) => handle(request, response, body, options, injected),
     badJson: (response) => sendError(response, 400, "messages: request body is not valid JSON"),
   });
-  return {
-    url: server.origin,
-    requests: server.requests,
-    inject: (directives: string) => {
-      state.injected = directives;
-    },
-    close: server.close,
-  };
+  return server.emulatorAt("");
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: { apiKey: string; chunkDelayMs?: number; injected: string },
+  options: { apiKey: string; chunkDelayMs?: number },
+  injected: string,
 ) {
   if (request.headers["x-api-key"] !== options.apiKey) return sendError(response, 401, "invalid x-api-key");
   if (!request.headers["anthropic-version"])
@@ -93,7 +80,7 @@ async function handle(
           .filter((block) => block.type === "text")
           .map((block) => block.text)
           .join(" ");
-  const text = `${prompt} ${options.injected}`;
+  const text = `${prompt} ${injected}`;
   const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429 || status === 529) response.setHeader("retry-after", "3");

@@ -7,7 +7,7 @@ import {
   disconnectAfter,
   withoutDirectives,
 } from "./directives.ts";
-import { type RecordedRequest, startJsonServer } from "./json-server.ts";
+import { type Emulator, startJsonServer } from "./json-server.ts";
 
 /**
  * A stand-in for Google's Gemini API (v1beta), written from its public reference:
@@ -26,13 +26,7 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  * and those every emulator takes (directives.ts). With `thinkingConfig.includeThoughts` it shows a
  * thought summary (a part with `thought: true`) before the answer.
  */
-export interface GeminiEmulator {
-  readonly url: string;
-  readonly requests: RecordedRequest[];
-  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
-  inject(directives: string): void;
-  close(): Promise<void>;
-}
+export type GeminiEmulator = Emulator;
 
 const statuses: Record<number, string> = {
   400: "INVALID_ARGUMENT",
@@ -47,26 +41,19 @@ export async function startGeminiEmulator(options: {
   apiKey: string;
   chunkDelayMs?: number;
 }): Promise<GeminiEmulator> {
-  const state = { ...options, injected: "" };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, state),
+    handle: (request, response, body, injected) => handle(request, response, body, options, injected),
     badJson: (response) => sendError(response, 400, "Invalid JSON payload received."),
   });
-  return {
-    url: `${server.origin}/v1beta`,
-    requests: server.requests,
-    inject: (directives: string) => {
-      state.injected = directives;
-    },
-    close: server.close,
-  };
+  return server.emulatorAt("/v1beta");
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: { apiKey: string; chunkDelayMs?: number; injected: string },
+  options: { apiKey: string; chunkDelayMs?: number },
+  injected: string,
 ) {
   const url = new URL(request.url ?? "/", "http://emulator");
   const key = request.headers["x-goog-api-key"] ?? url.searchParams.get("key");
@@ -101,7 +88,7 @@ async function handle(
   if (contents.length === 0)
     return sendError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
   const lastUser = [...contents].reverse().find((content) => content.role === "user");
-  const text = `${(lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ")} ${options.injected}`;
+  const text = `${(lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ")} ${injected}`;
   const status = Number(directive(text, "status"));
   if (status) return sendError(response, status, `Emulated failure with status ${status}`);
   if (await beforeAnswer(text, request)) return;

@@ -7,6 +7,15 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
 }
 
+/** What every provider emulator offers a test. */
+export interface Emulator {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
+  inject(directives: string): void;
+  close(): Promise<void>;
+}
+
 export interface JsonServer {
   /** http://127.0.0.1:PORT */
   readonly origin: string;
@@ -14,18 +23,22 @@ export interface JsonServer {
   readonly requests: RecordedRequest[];
   /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
   connections(): number;
+  /** The server as an emulator whose API lives under `path` (e.g. "/v1"). */
+  emulatorAt(path: string): Emulator;
   close(): Promise<void>;
 }
 
 /**
  * The HTTP part every provider emulator shares: reads and parses a JSON body (an unparseable one
- * gets `badJson`), records the request, hands it to `handle`, and closes cleanly.
+ * gets `badJson`), records the request, hands it to `handle` with the injected directives, and
+ * closes cleanly.
  */
 export async function startJsonServer(options: {
   handle: (
     request: IncomingMessage,
     response: ServerResponse,
     body: Record<string, unknown>,
+    injected: string,
   ) => Promise<unknown>;
   badJson: (response: ServerResponse) => void;
   record?: boolean;
@@ -33,6 +46,7 @@ export async function startJsonServer(options: {
 }): Promise<JsonServer> {
   const requests: RecordedRequest[] = [];
   let connections = 0;
+  let injected = "";
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -45,7 +59,7 @@ export async function startJsonServer(options: {
       }
       if (options.record !== false)
         requests.push({ path: request.url ?? "", headers: request.headers, body });
-      options.handle(request, response, body).catch(() => response.destroy());
+      options.handle(request, response, body, injected).catch(() => response.destroy());
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -53,14 +67,24 @@ export async function startJsonServer(options: {
     connections++;
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
     requests,
     connections: () => connections,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    emulatorAt: (path) => ({
+      url: `${origin}${path}`,
+      requests,
+      inject: (directives) => {
+        injected = directives;
+      },
+      close,
+    }),
+    close,
   };
 }

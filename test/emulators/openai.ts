@@ -8,7 +8,7 @@ import {
   disconnectAfter,
   withoutDirectives,
 } from "./directives.ts";
-import { type RecordedRequest, startJsonServer } from "./json-server.ts";
+import { type Emulator, startJsonServer } from "./json-server.ts";
 
 /**
  * A stand-in for OpenAI's API, written from its public reference: Chat Completions (whole and
@@ -27,14 +27,9 @@ import { type RecordedRequest, startJsonServer } from "./json-server.ts";
  * the directives of `planAnswer` below and those every emulator takes (directives.ts). With
  * `reasoning_effort` it reports reasoning tokens, as OpenAI's reasoning models do.
  */
-export interface OpenAIEmulator {
-  readonly url: string;
+export interface OpenAIEmulator extends Emulator {
   /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
   readonly connections: () => number;
-  readonly requests: RecordedRequest[];
-  /** Directives applied to every request from now on, as if each prompt carried them ("" clears). */
-  inject(directives: string): void;
-  close(): Promise<void>;
 }
 
 export interface OpenAIEmulatorOptions {
@@ -52,9 +47,9 @@ export interface OpenAIEmulatorOptions {
 }
 
 export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
-  const state = { ...options, injected: "", promptCache: createPromptCache() };
+  const state = { ...options, promptCache: createPromptCache() };
   const server = await startJsonServer({
-    handle: (request, response, body) => handle(request, response, body, state),
+    handle: (request, response, body, injected) => handle(request, response, body, state, injected),
     badJson: (response) =>
       sendError(
         response,
@@ -66,22 +61,15 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promi
     record: options.record,
     port: options.port,
   });
-  return {
-    url: `${server.origin}/v1`,
-    connections: server.connections,
-    requests: server.requests,
-    inject: (directives: string) => {
-      state.injected = directives;
-    },
-    close: server.close,
-  };
+  return { ...server.emulatorAt("/v1"), connections: server.connections };
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: OpenAIEmulatorOptions & { injected: string; promptCache: PromptCache },
+  options: OpenAIEmulatorOptions & { promptCache: PromptCache },
+  injected: string,
 ) {
   const azure = options.flavour === "azure";
   const presented = azure
@@ -138,7 +126,7 @@ async function handle(
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
   const prompt =
     typeof lastUser?.content === "string" ? lastUser.content : JSON.stringify(lastUser?.content ?? "");
-  const text = `${prompt} ${options.injected}`;
+  const text = `${prompt} ${injected}`;
   const invalid = invalidOption(body);
   if (invalid) return sendError(response, 400, invalid, "invalid_request_error", "invalid_value");
   const status = Number(directive(text, "status"));
