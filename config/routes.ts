@@ -63,12 +63,29 @@ export function createRouteTable(models: GatewayConfig["models"]): RouteTable {
     table.set(key, [...(table.get(key) ?? []), entry]);
   }
   const prefixes = [...patterns.keys()].sort((a, b) => b.length - a.length);
+  // Routes are resolved for every request, at the ingress and again at the worker: each is built
+  // once per entry and name (a pattern's names are bounded per entry) and shared, read-only.
+  const built = new Map<RouteConfig, Map<string, Route>>();
+  const routeOf = (entry: RouteConfig, name: string): Route => {
+    let byName = built.get(entry);
+    if (!byName) {
+      byName = new Map();
+      built.set(entry, byName);
+    }
+    let route = byName.get(name);
+    if (!route) {
+      if (byName.size >= 1024) byName.clear();
+      route = toRoute(entry, name);
+      byName.set(name, route);
+    }
+    return route;
+  };
   return {
     resolve(name, facts) {
       const entries =
         exact.get(name) ?? patterns.get(prefixes.find((prefix) => name.startsWith(prefix)) ?? "\0");
       const entry = entries?.find((candidate) => !facts || matches(candidate.when, facts));
-      return entry ? toRoute(entry, name) : undefined;
+      return entry ? routeOf(entry, name) : undefined;
     },
     listed: () => [...exact.keys()],
   };
