@@ -2,6 +2,7 @@ import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { ChatPart } from "./providers/provider.ts";
+import { charactersPerToken } from "./request-size.ts";
 import type { Candidate } from "./routing/plan.ts";
 
 /**
@@ -84,7 +85,11 @@ export class AttemptRecord {
       this.envelope.chat?.messages ?? this.envelope.embeddings?.input ?? [],
     ).length;
     return {
-      usage: { ...zeroUsage, inputTokens: Math.ceil(promptCharacters / 4), outputTokens: this.outputPieces },
+      usage: {
+        ...zeroUsage,
+        inputTokens: Math.ceil(promptCharacters / charactersPerToken),
+        outputTokens: this.outputPieces,
+      },
       usageEstimated: true,
     };
   }
