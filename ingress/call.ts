@@ -8,9 +8,10 @@ import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
 import type { Caller } from "./auth.ts";
 import type { AnswerCache, CacheStatus, Lead, SemanticEntry } from "./cache/answer-cache.ts";
-import { cacheHitEvent } from "./cache/hit-event.ts";
+import { cacheHitEvent, type KeptStatus } from "./cache/hit-event.ts";
 import { cacheKey } from "./cache/key.ts";
 import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
+import type { CachedAnswer } from "./cache/store.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 
@@ -88,21 +89,28 @@ export async function startCall(
   let cacheStatus: CacheStatus | undefined;
   let lead: Lead | undefined;
   let semanticEntry: SemanticEntry | undefined;
+  /** Answers from a kept answer (a hit, a coalesced or a semantic one): the same for all three. */
+  const serveKept = (kept: CachedAnswer, status: KeptStatus, similarity?: number): StartedCall => {
+    lead?.settle(kept);
+    services.dispatcher.record(
+      cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
+    );
+    services.metrics.cacheRequests.inc({ model: parsed.model, status });
+    return {
+      parsed,
+      pending: services.cache.replay(id, kept),
+      answer,
+      cacheStatus: status,
+      ...(similarity !== undefined && { cacheSimilarity: similarity }),
+    };
+  };
   if (key !== undefined && (mode === "use" || mode === "no-store")) {
     const joined = services.cache.join(key);
     const led = "follow" in joined ? await joined.follow : undefined;
     lead = "lead" in joined ? joined.lead : undefined;
     const cached = led ? undefined : await services.cache.lookup(key);
     const reused = led ?? (cached === "unavailable" ? undefined : cached);
-    if (reused) {
-      lead?.settle(reused);
-      const status = led ? "coalesced" : "hit";
-      services.dispatcher.record(
-        cacheHitEvent(envelope, parsed.model, reused, receivedAtMs, services.dispatcher.id, status),
-      );
-      services.metrics.cacheRequests.inc({ model: parsed.model, status });
-      return { parsed, pending: services.cache.replay(id, reused), answer, cacheStatus: status };
-    }
+    if (reused) return serveKept(reused, led ? "coalesced" : "hit");
     cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
     const similar = await findSimilarAnswer(
       services.cache,
@@ -112,21 +120,7 @@ export async function startCall(
       caller.keyId,
     );
     semanticEntry = similar.entry;
-    if (similar.found) {
-      const { answer: found, similarity } = similar.found;
-      lead?.settle(found);
-      services.dispatcher.record(
-        cacheHitEvent(envelope, parsed.model, found, receivedAtMs, services.dispatcher.id, "semantic-hit"),
-      );
-      services.metrics.cacheRequests.inc({ model: parsed.model, status: "semantic-hit" });
-      return {
-        parsed,
-        pending: services.cache.replay(id, found),
-        answer,
-        cacheStatus: "semantic-hit",
-        cacheSimilarity: similarity,
-      };
-    }
+    if (similar.found) return serveKept(similar.found.answer, "semantic-hit", similar.found.similarity);
   } else if (key !== undefined) {
     cacheStatus = mode === "refresh" ? "refresh" : "bypass";
   }

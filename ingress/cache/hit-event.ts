@@ -3,6 +3,9 @@ import { type Usage, zeroUsage } from "../../schemas/reply-event.ts";
 import type { RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
 import type { CachedAnswer } from "./store.ts";
 
+/** How a request was answered from a kept answer. */
+export type KeptStatus = "hit" | "semantic-hit" | "coalesced";
+
 /**
  * The analytics event of a request answered from the cache: no provider, no worker, and the
  * usage of the answer it replayed — the tokens (and so the cost) the hit saved.
@@ -13,7 +16,7 @@ export function cacheHitEvent(
   answer: CachedAnswer,
   receivedAtMs: number,
   ingressId: string,
-  status: "hit" | "semantic-hit" | "coalesced",
+  status: KeptStatus,
 ): AttemptEventInput {
   const now = Date.now();
   const usage = answer.events.findLast((event) => event.kind === "usage")?.usage ?? zeroUsage;
