@@ -112,13 +112,17 @@ export async function startCall(
     const reused = led ?? (cached === "unavailable" ? undefined : cached);
     if (reused) return serveKept(reused, led ? "coalesced" : "hit");
     cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
-    const similar = await findSimilarAnswer(
-      services.cache,
-      (model, text) => embedThroughGateway(services, caller, model, text),
-      route,
-      parsed.chat,
-      caller.keyId,
-    );
+    // With the store down the index is too: an embedding call would be paid for nothing.
+    const similar =
+      cacheStatus === "unavailable"
+        ? {}
+        : await findSimilarAnswer(
+            services.cache,
+            (model, text) => embedThroughGateway(services, caller, model, text),
+            route,
+            parsed.chat,
+            caller.keyId,
+          );
     semanticEntry = similar.entry;
     if (similar.found) return serveKept(similar.found.answer, "semantic-hit", similar.found.similarity);
   } else if (key !== undefined) {
