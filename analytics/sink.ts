@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { EventConsumer } from "../bus/contracts.ts";
+import { usdOfNano } from "../config/pricing/cost.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { AttemptEvent } from "../schemas/attempt-event.ts";
 
@@ -57,6 +58,9 @@ function toRow(event: AttemptEvent) {
     cache_write_tokens: event.usage.cacheWriteTokens,
     reasoning_tokens: event.usage.reasoningTokens,
     usage_estimated: event.usageEstimated,
+    cost: usdOfNano(event.costNanoUsd),
+    priced: event.priced,
+    cost_saved: usdOfNano(event.costSavedNanoUsd),
   };
 }
 

@@ -1,4 +1,5 @@
 import { type SchemaOptions, Type as T } from "@sinclair/typebox";
+import { priceSchema } from "./pricing/price-schema.ts";
 
 /** How a route orders its deployments before trying them; see docs/routing.md. */
 export const routingStrategies = ["weighted", "priority", "latency", "cost"] as const;
@@ -10,9 +11,6 @@ const strategy = (options: SchemaOptions) =>
       options,
     ),
   );
-
-const perMillion = (what: string) =>
-  T.Number({ minimum: 0, default: 0, description: `USD per million ${what} tokens.` });
 
 const deployment = T.Object(
   {
@@ -31,9 +29,11 @@ const deployment = T.Object(
       default: 0,
       description: "Your own score of its answers, for callers asking x-gateway-min-quality.",
     }),
-    price: T.Object(
-      { input: perMillion("input"), output: perMillion("output") },
-      { default: {}, additionalProperties: false, description: "What it costs, for the `cost` strategy." },
+    price: T.Optional(
+      T.Object(priceSchema.properties, {
+        additionalProperties: false,
+        description: "What it costs here (default: the price table's entry for its provider and model).",
+      }),
     ),
     limits: T.Object(
       {

@@ -1,4 +1,5 @@
 import type { DeploymentLimits } from "../bus/contracts.ts";
+import type { Price } from "./pricing/price-schema.ts";
 import type { routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
 
@@ -10,8 +11,8 @@ export interface Deployment {
   model: string;
   weight: number;
   quality: number;
-  /** USD per million tokens. */
-  price: { input: number; output: number };
+  /** What it costs, per million tokens; undefined: not priced (calls are recorded at cost 0, unpriced). */
+  price: Price | undefined;
   limits: DeploymentLimits;
 }
 
@@ -54,7 +55,10 @@ type RouteConfig = GatewayConfig["models"][number];
  * The config's `models` as routes: exact names first, then the longest matching prefix pattern;
  * among entries of the same name, the first whose conditions the request meets.
  */
-export function createRouteTable(models: GatewayConfig["models"]): RouteTable {
+export function createRouteTable(
+  models: GatewayConfig["models"],
+  priceOf: ListedPrice = () => undefined,
+): RouteTable {
   const exact = new Map<string, RouteConfig[]>();
   const patterns = new Map<string, RouteConfig[]>();
   for (const entry of models) {
@@ -75,7 +79,7 @@ export function createRouteTable(models: GatewayConfig["models"]): RouteTable {
     let route = byName.get(name);
     if (!route) {
       if (byName.size >= 1024) byName.clear();
-      route = toRoute(entry, name);
+      route = toRoute(entry, name, priceOf);
       byName.set(name, route);
     }
     return route;
@@ -102,14 +106,17 @@ function matches(when: RouteConfig["when"], facts: RequestFacts): boolean {
   return true;
 }
 
-function toRoute(entry: RouteConfig, name: string): Route {
+/** A deployment's price from the price table, when its config gives none. */
+export type ListedPrice = (provider: string, model: string) => Price | undefined;
+
+function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route {
   const deployments = entry.deployments ?? [
     {
       provider: entry.provider as string,
       model: entry.model,
       weight: 1,
       quality: 0,
-      price: { input: 0, output: 0 },
+      price: undefined,
       limits: {},
     },
   ];
@@ -124,7 +131,7 @@ function toRoute(entry: RouteConfig, name: string): Route {
         model,
         weight: deployment.weight,
         quality: deployment.quality,
-        price: deployment.price,
+        price: deployment.price ?? priceOf(deployment.provider, model),
         limits: deployment.limits,
       };
     }),

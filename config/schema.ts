@@ -1,6 +1,7 @@
 import { type SchemaOptions, type StaticDecode, Type as T, type TSchema } from "@sinclair/typebox";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
 import { type ProviderTypeName, providerTypes } from "../workers/providers/registry.ts";
+import { priceListSchema } from "./pricing/price-schema.ts";
 import { routeSchema, routingSchema } from "./routes-schema.ts";
 
 /** Every section defaults to `{}` so that a file only names what it changes. */
@@ -201,6 +202,16 @@ export const ConfigSchema = T.Object(
       description: "The models this gateway serves: each a route to one or more deployments.",
     }),
     routing: routingSchema,
+    pricing: section(
+      {
+        file: T.String({
+          default: "",
+          description: "A price file to use instead of the bundled config/pricing/prices.yaml (same shape).",
+        }),
+        prices: priceListSchema,
+      },
+      "What each provider's models cost, to price every call (docs/analytics.md).",
+    ),
     cache: section(
       {
         maxEntries: T.Integer({

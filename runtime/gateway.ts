@@ -3,6 +3,7 @@ import { type ClickHouseConnection, connectClickHouse } from "../analytics/click
 import { runMigrations } from "../analytics/migrations/run.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBus } from "../bus/connect.ts";
+import { loadPrices } from "../config/pricing/price-table.ts";
 import { createRouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { buildIngress } from "../ingress/app.ts";
@@ -69,7 +70,7 @@ export async function startGateway(
     const bus = await connectBus(config, log);
     closers.push(() => bus.close());
     checks.push(...bus.checks);
-    const routes = createRouteTable(config.models);
+    const routes = createRouteTable(config.models, loadPrices(config));
 
     if (clickhouse) {
       const sink = await startAnalyticsSink(

@@ -53,6 +53,24 @@ export const attemptEventSchema = {
       type: "boolean",
       doc: "the provider reported no usage (e.g. a cancelled stream): counted by the gateway",
     },
+    {
+      name: "costNanoUsd",
+      type: "long",
+      default: 0,
+      doc: "what the call cost, in 1e-9 USD, at the price table when it ended (v4)",
+    },
+    {
+      name: "priced",
+      type: "boolean",
+      default: false,
+      doc: "whether the deployment had a price: an unpriced call's cost 0 is unknown, not free (v4)",
+    },
+    {
+      name: "costSavedNanoUsd",
+      type: "long",
+      default: 0,
+      doc: "a cache hit: what the kept answer cost when a provider made it, paid again without the cache (v4)",
+    },
   ],
 } as const;
 

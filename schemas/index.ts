@@ -5,8 +5,8 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
 export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 2);
-export const replyEventCodec = createCodec(replyEventSchema, 3);
+export const replyEventCodec = createCodec(replyEventSchema, 4);
 
-export const attemptEventCodec = createCodec(attemptEventSchema, 3);
+export const attemptEventCodec = createCodec(attemptEventSchema, 4);
 
 export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec] as const;

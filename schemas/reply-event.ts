@@ -134,6 +134,12 @@ export const replyEventSchema = {
       doc: "finish: which of the caller's stop sequences ended the answer, when the provider says (v2)",
     },
     { name: "usage", type: nullable(usageSchema), default: null },
+    {
+      name: "costNanoUsd",
+      type: nullable("long"),
+      default: null,
+      doc: "usage: what the request's provider calls have cost so far, in 1e-9 USD; null: unpriced (v4)",
+    },
     { name: "embedding", type: nullable({ type: "array", items: "float" }), default: null },
     { name: "failure", type: nullable(failureSchema), default: null },
   ],

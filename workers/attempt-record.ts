@@ -1,3 +1,4 @@
+import { costNanoUsd } from "../config/pricing/cost.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
@@ -70,7 +71,15 @@ export class AttemptRecord {
       errorCode: this.failure?.code ?? (this.outcome === "cancelled" ? "cancelled" : null),
       status: this.failure?.status ?? (this.outcome === "cancelled" ? 499 : 200),
       ...this.usageOf(),
+      ...this.cost(),
     };
+  }
+
+  /** What the call cost at its deployment's price (the usage so far; estimated when the provider said nothing). */
+  cost(): { costNanoUsd: number; priced: boolean } {
+    const price = this.candidate?.deployment.price;
+    if (!price) return { costNanoUsd: 0, priced: false };
+    return { costNanoUsd: costNanoUsd(this.usageOf().usage, price), priced: true };
   }
 
   /**
@@ -78,7 +87,7 @@ export class AttemptRecord {
    * those); otherwise, when the provider said nothing (a stream cut short), an estimate: one
    * token per streamed piece and the prompt at four characters a token, flagged as estimated.
    */
-  private usageOf(): Pick<AttemptEventInput, "usage" | "usageEstimated"> {
+  private usageOf(): { usage: Usage; usageEstimated: boolean } {
     if (this.usage) return { usage: this.usage, usageEstimated: false };
     if (this.outcome === "failed" && !this.contentSent) return { usage: zeroUsage, usageEstimated: false };
     const promptCharacters = JSON.stringify(

@@ -169,6 +169,7 @@ async function serve(
             record.observe(part);
             if (record.contentSent) progress.contentSent();
             const event = replyFor(part);
+            if (event?.kind === "usage") event.costNanoUsd = costSoFar(records);
             if (event) replies.send(event);
           }
         } else if (envelope.embeddings) {
@@ -179,7 +180,7 @@ async function serve(
             replies.send({ kind: "embedding", choice: index, embedding: vector });
           }
           record.usage = result.usage;
-          replies.send({ kind: "usage", usage: result.usage });
+          replies.send({ kind: "usage", usage: result.usage, costNanoUsd: costSoFar(records) });
         }
         if (record.usage) progress.used(record.usage.inputTokens + record.usage.outputTokens);
         replies.send({ kind: "completed" });
@@ -192,6 +193,17 @@ async function serve(
       }
     },
   );
+}
+
+/** What a request's calls have cost so far (failed calls that answered in part are billed too); null when unpriced. */
+function costSoFar(records: AttemptRecord[]): number | null {
+  let total = 0;
+  for (const record of records) {
+    const { costNanoUsd, priced } = record.cost();
+    if (!priced) return null;
+    total += costNanoUsd;
+  }
+  return total;
 }
 
 /** A provider's part as the reply event the ingress renders; metadata stays in the worker. */

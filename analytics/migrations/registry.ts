@@ -1,7 +1,8 @@
 import { attempts } from "./0001-attempts.ts";
 import { attemptRoutes } from "./0002-attempt-routes.ts";
 import { attemptCache } from "./0003-attempt-cache.ts";
+import { attemptCost } from "./0004-attempt-cost.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [attempts, attemptRoutes, attemptCache];
+export const migrations: readonly Migration[] = [attempts, attemptRoutes, attemptCache, attemptCost];

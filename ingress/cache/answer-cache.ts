@@ -187,6 +187,7 @@ const endEvent: CachedEvent = {
   finishReason: null,
   stopSequence: null,
   usage: null,
+  costNanoUsd: null,
   embedding: null,
   failure: null,
 };

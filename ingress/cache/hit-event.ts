@@ -8,7 +8,7 @@ export type KeptStatus = "hit" | "semantic-hit" | "coalesced";
 
 /**
  * The analytics event of a request answered from the cache: no provider, no worker, and the
- * usage of the answer it replayed — the tokens (and so the cost) the hit saved.
+ * usage and cost of the answer it replayed: the tokens and money the hit saved.
  */
 export function cacheHitEvent(
   envelope: Pick<RequestEnvelopeInput, "id" | "priority" | "inboundApi" | "stream" | "caller">,
@@ -19,7 +19,7 @@ export function cacheHitEvent(
   status: KeptStatus,
 ): AttemptEventInput {
   const now = Date.now();
-  const usage = answer.events.findLast((event) => event.kind === "usage")?.usage ?? zeroUsage;
+  const used = answer.events.findLast((event) => event.kind === "usage");
   return {
     requestId: envelope.id,
     attempt: "cache",
@@ -40,7 +40,11 @@ export function cacheHitEvent(
     outcome: "completed",
     errorCode: null,
     status: 200,
-    usage: usage as Usage,
+    usage: (used?.usage ?? zeroUsage) as Usage,
     usageEstimated: false,
+    // Nothing is paid for a hit; what it saved is what the kept answer cost to make.
+    costNanoUsd: 0,
+    priced: used?.costNanoUsd != null,
+    costSavedNanoUsd: used?.costNanoUsd ?? 0,
   };
 }

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import OpenAI from "openai";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { usdOfNano } from "../../config/pricing/cost.ts";
 import { hashKey } from "../../ingress/auth.ts";
 import { AnswerCache } from "../../ingress/cache/answer-cache.ts";
 import { createRedisSemanticIndex } from "../../ingress/cache/redis-semantic-index.ts";
@@ -42,6 +43,8 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
         ],
       },
       providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+      // Priced by provider account name, over the price file.
+      pricing: { prices: { p: { "cached-model": { input: 2.5, cachedInput: 1.25, output: 10 } } } },
       models: [
         { name: "cached", provider: "p", model: "cached-model", cache: { ttlSeconds: 60 } },
         { name: "uncached", provider: "p", model: "uncached-model" },
@@ -96,16 +99,39 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
     expect(other.headers.get("x-gateway-cache")).toBe("miss");
     expect(calls() - before).toBe(2);
 
-    // Both show in analytics: the hit with the tokens it saved and no provider, the miss as a call.
+    // Both show in analytics: the hit with the tokens and money it saved and no provider, the
+    // miss as a call at the configured price (USD 2.5, 1.25 and 10 per million: 2,500, 1,250 and
+    // 10,000 nano-USD a token).
+    const usage = firstBody.usage as OpenAI.CompletionUsage;
+    const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+    const cost = usdOfNano(
+      (usage.prompt_tokens - cached) * 2_500 + cached * 1_250 + usage.completion_tokens * 10_000,
+    );
     await eventually(async () => {
-      const rows = await queryAnalytics<{ cache: string; provider: string; output_tokens: number }>(
+      const rows = await queryAnalytics(
         config,
-        "SELECT cache, provider, output_tokens FROM attempts FINAL WHERE request_id IN ({first:UUID}, {again:UUID}) ORDER BY cache",
+        `SELECT cache, provider, output_tokens, toDecimalString(cost, 9) AS cost, priced,
+                toDecimalString(cost_saved, 9) AS saved
+         FROM attempts FINAL WHERE request_id IN ({first:UUID}, {again:UUID}) ORDER BY cache`,
         { first: requestIdOf(firstBody.id), again: requestIdOf(againBody.id) },
       );
       expect(rows).toEqual([
-        { cache: "hit", provider: "", output_tokens: firstBody.usage?.completion_tokens },
-        { cache: "miss", provider: "p", output_tokens: firstBody.usage?.completion_tokens },
+        {
+          cache: "hit",
+          provider: "",
+          output_tokens: usage.completion_tokens,
+          cost: "0.000000000",
+          priced: true,
+          saved: cost,
+        },
+        {
+          cache: "miss",
+          provider: "p",
+          output_tokens: usage.completion_tokens,
+          cost,
+          priced: true,
+          saved: "0.000000000",
+        },
       ]);
     });
   });

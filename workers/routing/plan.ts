@@ -60,7 +60,9 @@ export function planCandidates(route: Route, routes: RouteTable, inputs: PlanInp
 /** USD for the request at a deployment's prices (per million tokens). */
 function estimatedCostUsd(deployment: Deployment, inputs: PlanInputs): number {
   return (
-    (deployment.price.input * inputs.facts.promptTokens + deployment.price.output * inputs.outputTokens) / 1e6
+    ((deployment.price?.input ?? 0) * inputs.facts.promptTokens +
+      (deployment.price?.output ?? 0) * inputs.outputTokens) /
+    1e6
   );
 }
 
