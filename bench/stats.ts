@@ -42,7 +42,9 @@ export async function openLoop(
     pending.push(
       fire(scheduledAt).then(
         (latency) => void latencies.push(latency),
-        () => void errors++,
+        (error: Error) => {
+          if (errors++ === 0) console.error(`first error: ${error.message}`);
+        },
       ),
     );
   }

@@ -91,7 +91,7 @@ export async function startCall(
   let semanticEntry: SemanticEntry | undefined;
   /** Answers from a kept answer (a hit, a coalesced or a semantic one): the same for all three. */
   const serveKept = (kept: CachedAnswer, status: KeptStatus, similarity?: number): StartedCall => {
-    lead?.settle(kept);
+    lead?.settle({ answer: kept, status, ...(similarity !== undefined && { similarity }) });
     services.dispatcher.record(
       cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
     );
@@ -106,11 +106,12 @@ export async function startCall(
   };
   if (key !== undefined && (mode === "use" || mode === "no-store")) {
     const joined = services.cache.join(key);
-    const led = "follow" in joined ? await joined.follow : undefined;
+    // A follower shares the first call's lookup and, on a miss, its provider call.
+    const shared = "follow" in joined ? await joined.follow : undefined;
+    if (shared) return serveKept(shared.answer, shared.status, shared.similarity);
     lead = "lead" in joined ? joined.lead : undefined;
-    const cached = led ? undefined : await services.cache.lookup(key);
-    const reused = led ?? (cached === "unavailable" ? undefined : cached);
-    if (reused) return serveKept(reused, led ? "coalesced" : "hit");
+    const cached = await services.cache.lookup(key);
+    if (cached && cached !== "unavailable") return serveKept(cached, "hit");
     cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
     // With the store down the index is too: an embedding call would be paid for nothing.
     const similar =

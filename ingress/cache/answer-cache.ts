@@ -1,12 +1,23 @@
 import type { Logger } from "../../runtime/logger.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type { PendingRequest } from "../dispatcher.ts";
+import type { KeptStatus } from "./hit-event.ts";
 import type { SemanticIndex } from "./semantic-index.ts";
 import type { AnswerStore, CachedAnswer, CachedEvent } from "./store.ts";
 
+/**
+ * An answer the first of concurrent identical calls hands to the others: one it found kept (they
+ * got a hit too) or one a provider made for it (they were coalesced into its call).
+ */
+export interface SharedAnswer {
+  answer: CachedAnswer;
+  status: KeptStatus;
+  similarity?: number;
+}
+
 /** The first of concurrent identical calls, which the others wait for; settling twice is harmless. */
 export interface Lead {
-  settle(answer: CachedAnswer | undefined): void;
+  settle(shared: SharedAnswer | undefined): void;
 }
 
 /** Where a kept answer goes in the semantic index, and the vector of its request. */
@@ -44,7 +55,7 @@ const answerKinds = new Set<ReplyEvent["kind"]>([
  */
 export class AnswerCache {
   private warnedAtMs = 0;
-  private readonly inFlight = new Map<string, Promise<CachedAnswer | undefined>>();
+  private readonly inFlight = new Map<string, Promise<SharedAnswer | undefined>>();
 
   constructor(
     private readonly store: AnswerStore,
@@ -95,18 +106,18 @@ export class AnswerCache {
    * undefined if it gives none to keep), or becomes the one others join (`lead`, to settle with
    * the answer). Concurrent identical misses are so coalesced into one provider call.
    */
-  join(key: string): { follow: Promise<CachedAnswer | undefined> } | { lead: Lead } {
+  join(key: string): { follow: Promise<SharedAnswer | undefined> } | { lead: Lead } {
     const leading = this.inFlight.get(key);
     if (leading) return { follow: leading };
-    let settle: (answer: CachedAnswer | undefined) => void = () => {};
-    const result = new Promise<CachedAnswer | undefined>((resolve) => {
+    let settle: (shared: SharedAnswer | undefined) => void = () => {};
+    const result = new Promise<SharedAnswer | undefined>((resolve) => {
       settle = resolve;
     });
     this.inFlight.set(key, result);
     return {
       lead: {
-        settle: (answer) => {
-          settle(answer);
+        settle: (shared) => {
+          settle(shared);
           if (this.inFlight.get(key) === result) this.inFlight.delete(key);
         },
       },
@@ -138,8 +149,10 @@ export class AnswerCache {
             if (event.kind === "failed") cacheable = false;
             if (event.kind === "tool_call_delta" && !toolCallsCacheable) cacheable = false;
             if (answerKinds.has(event.kind)) events.push(withoutIdentity(event));
-            if (event.kind === "completed" && cacheable)
-              lead?.settle(cache.keep(key, events, ttlMs, semantic));
+            if (event.kind === "completed" && cacheable) {
+              const answer = cache.keep(key, events, ttlMs, semantic);
+              lead?.settle(answer && { answer, status: "coalesced" });
+            }
             yield event;
           }
         } finally {

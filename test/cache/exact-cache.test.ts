@@ -85,6 +85,7 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
       '{ "messages": [ { "content": "tenant test", "role": "user" } ], "temperature": 0, "model": "cached" }',
     );
     expect(again.headers.get("x-gateway-cache")).toBe("hit");
+    expect(again.headers.get("server-timing")).toMatch(/^answer;dur=\d+\.\d{3}$/);
     const againBody = (await again.json()) as OpenAI.ChatCompletion;
     expect(againBody.choices).toEqual(firstBody.choices);
     expect(againBody.usage).toEqual(firstBody.usage);
@@ -235,6 +236,11 @@ describe.each(busKinds)("the exact answer cache on the %s bus", (bus) => {
     ]);
     const answers = texts.map((text) => (text as OpenAI.ChatCompletion).choices[0]?.message.content);
     expect(new Set(answers).size).toBe(1);
+
+    // Once kept, concurrent identical requests share one store read, and all of them are hits.
+    const kept = await Promise.all(Array.from({ length: 20 }, () => post(body)));
+    expect(kept.map((response) => response.headers.get("x-gateway-cache"))).toEqual(Array(20).fill("hit"));
+    expect(calls() - before).toBe(1);
   });
 
   it("serves a kept answer to a similar request, only when it is safe, only to the same tenant, saying how similar", async () => {
