@@ -1,70 +1,97 @@
+import { createHash, randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { EventConsumer } from "../bus/contracts.ts";
-import { usdOfNano } from "../config/pricing/cost.ts";
+import type { EventBatch, EventConsumer } from "../bus/contracts.ts";
 import type { Logger } from "../runtime/logger.ts";
-import type { AttemptEvent } from "../schemas/attempt-event.ts";
+import { attemptRow } from "./rows.ts";
 
 export interface RunningSink {
   stop(): Promise<void>;
 }
 
+const firstRetryMs = 250;
+const maxRetryMs = 5_000;
+
 /**
- * Lands attempt events in ClickHouse, one insert per batch the bus hands over. A failed insert
- * throws back to the bus, which keeps the batch and offers it again.
+ * Lands events in ClickHouse exactly once: each batch is one insert, and
+ * - an insert retried (ClickHouse down, a timeout after it did store) carries the same
+ *   `insert_deduplication_token`, derived from the batch's partition and offset range, so
+ *   ClickHouse stores it once — in the tables and in the rollups fed from them;
+ * - a batch offered again after a sink died between storing and committing (Kafka redelivers
+ *   from the last commit, not necessarily in the same batches) is checked against the offsets
+ *   already stored for its partition, and only the rest is inserted.
+ * While ClickHouse is down the batch is retried, with backoff, for as long as the partition stays
+ * this sink's; nothing is committed meanwhile, so nothing is lost if the sink stops.
  */
 export async function startAnalyticsSink(
   consumer: EventConsumer,
   client: ClickHouseClient,
   log: Logger,
 ): Promise<RunningSink> {
-  await consumer.start(async (events) => {
-    try {
-      await client.insert({ table: "attempts", values: events.map(toRow), format: "JSONEachRow" });
-    } catch (error) {
-      log.warn({ err: error, events: events.length }, "analytics insert failed; the batch will be retried");
-      throw error;
+  await consumer.start(async (batch) => {
+    let rows: ReturnType<typeof attemptRow>[] | undefined;
+    let token: string | undefined;
+    for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, maxRetryMs)) {
+      try {
+        // Worked out once: a retry must send the very same rows under its token.
+        rows ??= await rowsToStore(client, batch);
+        if (rows.length === 0) return;
+        token ??= deduplicationToken(batch, rows);
+        await client.insert({
+          table: "attempts",
+          values: rows,
+          format: "JSONEachRow",
+          clickhouse_settings: { insert_deduplication_token: token },
+        });
+        return;
+      } catch (error) {
+        log.warn({ err: error, events: batch.events.length, retryMs }, "analytics insert failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        if (!(await batch.stillOwned())) throw new Error("the batch is no longer this sink's to store");
+      }
     }
   });
   return { stop: () => consumer.close() };
 }
 
-function toRow(event: AttemptEvent) {
-  return {
-    request_id: event.requestId,
-    attempt: event.attempt,
-    worker_id: event.workerId,
-    received_at: clickhouseTime(event.receivedAtMs),
-    started_at: clickhouseTime(event.startedAtMs),
-    first_token_at: event.firstTokenAtMs === null ? null : clickhouseTime(event.firstTokenAtMs),
-    finished_at: clickhouseTime(event.finishedAtMs),
-    priority: event.priority,
-    inbound_api: event.inboundApi,
-    stream: event.stream,
-    key_id: event.keyId,
-    end_user: event.user ?? "",
-    tags: event.tags,
-    model_requested: event.modelRequested,
-    route: event.route,
-    deployment: event.deployment,
-    cache: event.cache,
-    provider: event.provider,
-    provider_model: event.providerModel,
-    outcome: event.outcome,
-    error_code: event.errorCode ?? "",
-    status: event.status,
-    input_tokens: event.usage.inputTokens,
-    output_tokens: event.usage.outputTokens,
-    cached_input_tokens: event.usage.cachedInputTokens,
-    cache_write_tokens: event.usage.cacheWriteTokens,
-    reasoning_tokens: event.usage.reasoningTokens,
-    usage_estimated: event.usageEstimated,
-    cost: usdOfNano(event.costNanoUsd),
-    priced: event.priced,
-    cost_saved: usdOfNano(event.costSavedNanoUsd),
-  };
+/**
+ * Names exactly the events an insert holds (so never the same for two different inserts): the
+ * partition and the offset ranges sent — the whole batch, or what was missing of it. In process
+ * there are no offsets; a random token still makes retries of one batch collapse.
+ */
+function deduplicationToken(batch: EventBatch, rows: Array<{ source_offset: number }>): string {
+  if (!batch.source) return randomUUID();
+  const ranges: string[] = [];
+  let start = rows[0]?.source_offset ?? 0;
+  let previous = start;
+  for (const { source_offset: offset } of rows.slice(1)) {
+    if (offset !== previous + 1) {
+      ranges.push(`${start}-${previous}`);
+      start = offset;
+    }
+    previous = offset;
+  }
+  ranges.push(`${start}-${previous}`);
+  const offsets = ranges.join(",");
+  const named = offsets.length <= 200 ? offsets : createHash("sha256").update(offsets).digest("hex");
+  return `${batch.source.topic}/${batch.source.partition}/${named}`;
 }
 
-/** DateTime64(3) in the form ClickHouse parses without settings: `2026-11-28 10:00:00.123`. */
-function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+/** The batch's rows, less those an earlier owner of its partition already stored. */
+async function rowsToStore(client: ClickHouseClient, batch: EventBatch) {
+  const source = batch.source;
+  let stored = new Set<number>();
+  if (source && batch.mayBeStored) {
+    const result = await client.query({
+      query: `SELECT source_offset FROM attempts
+              WHERE source_partition = {partition:UInt32} AND source_offset BETWEEN {first:UInt64} AND {last:UInt64}`,
+      query_params: { partition: source.partition, first: source.firstOffset, last: source.lastOffset },
+      format: "JSONEachRow",
+    });
+    stored = new Set(
+      (await result.json<{ source_offset: number | string }>()).map((row) => Number(row.source_offset)),
+    );
+  }
+  return batch.events
+    .filter(({ offset }) => !stored.has(offset))
+    .map(({ offset, event }) => attemptRow(event, source?.partition ?? 0, offset));
 }

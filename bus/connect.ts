@@ -69,7 +69,12 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     quotas: createRedisQuotas(redis, leaseLimitMs),
     events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
-      new KafkaEventConsumer(kafka, config.kafka, log.child({ component: "analytics-consumer" })),
+      new KafkaEventConsumer(
+        kafka,
+        config.kafka,
+        config.analytics.sink,
+        log.child({ component: "analytics-consumer" }),
+      ),
     checks: [
       { name: "kafka", check: async () => void (await admin.describeCluster()) },
       { name: "redis", check: async () => void (await redis.ping()) },

@@ -129,11 +129,30 @@ export interface EventPublisher {
 }
 
 /**
- * The analytics sink's side: batches of events. The batch is acknowledged (Kafka: its offsets
- * committed) only when `handle` resolves, i.e. once the events are stored.
+ * Events the sink is handed together: from one Kafka partition (consecutive offsets), or from
+ * this process's memory on the in-process bus.
+ */
+export interface EventBatch {
+  /** Each event with its offset in `source`'s partition (0 in process). */
+  events: Array<{ offset: number; event: AttemptEvent }>;
+  /** The Kafka partition and offset range (inclusive) the batch holds; undefined in process. */
+  source?: { topic: string; partition: number; firstOffset: number; lastOffset: number };
+  /**
+   * The first batch of a partition since this consumer was given it: an earlier owner may have
+   * stored some of these events and died before committing them.
+   */
+  mayBeStored: boolean;
+  /** Keeps the batch's claim alive while it waits (Kafka: a heartbeat); false once it is no longer this consumer's to store. */
+  stillOwned(): Promise<boolean>;
+}
+
+/**
+ * The analytics sink's side: batches of events. A batch is acknowledged (Kafka: its offsets
+ * committed) only when `handle` resolves, i.e. once the events are stored; if it throws, the
+ * events are offered again (to this consumer or, after a rebalance, another).
  */
 export interface EventConsumer {
-  start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void>;
+  start(handle: (batch: EventBatch) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 

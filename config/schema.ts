@@ -228,6 +228,36 @@ export const ConfigSchema = T.Object(
       },
       "The exact answer cache: in Redis when redis.url is set, else in the process. Routes say what is cached.",
     ),
+    analytics: section(
+      {
+        sink: T.Object(
+          {
+            maxWaitMs: T.Integer({
+              minimum: 10,
+              default: 1000,
+              description:
+                "An event waits at most about this long before it is stored (the time bound of a batch).",
+            }),
+            minBatchBytes: T.Integer({
+              minimum: 1,
+              default: 1_048_576,
+              description: "A batch is stored as soon as this much has gathered, before maxWaitMs.",
+            }),
+            maxBatchBytes: T.Integer({
+              minimum: 1024,
+              default: 16_777_216,
+              description: "The most of one partition a batch holds (the size bound of one insert).",
+            }),
+          },
+          {
+            default: {},
+            additionalProperties: false,
+            description: "How the sink batches events into ClickHouse.",
+          },
+        ),
+      },
+      "Events into ClickHouse (docs/analytics.md).",
+    ),
     kafka: section(
       {
         brokers: list(
@@ -246,6 +276,12 @@ export const ConfigSchema = T.Object(
           default: 12,
           description:
             "Partitions of each request topic the gateway creates: the most workers sharing a priority.",
+        }),
+        eventPartitions: T.Integer({
+          minimum: 1,
+          default: 3,
+          description:
+            "Partitions of the events topics: the most sink processes sharing them (each partition's batch is one ClickHouse insert).",
         }),
         replicationFactor: T.Integer({
           minimum: 1,

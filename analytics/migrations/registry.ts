@@ -2,7 +2,14 @@ import { attempts } from "./0001-attempts.ts";
 import { attemptRoutes } from "./0002-attempt-routes.ts";
 import { attemptCache } from "./0003-attempt-cache.ts";
 import { attemptCost } from "./0004-attempt-cost.ts";
+import { attemptSource } from "./0005-attempt-source.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
-export const migrations: readonly Migration[] = [attempts, attemptRoutes, attemptCache, attemptCost];
+export const migrations: readonly Migration[] = [
+  attempts,
+  attemptRoutes,
+  attemptCache,
+  attemptCost,
+  attemptSource,
+];

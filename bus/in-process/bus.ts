@@ -10,6 +10,7 @@ import {
   type ClaimStore,
   cancelMemoryMs,
   type DeliverySink,
+  type EventBatch,
   type EventConsumer,
   type EventPublisher,
   type ReplyReceiver,
@@ -145,19 +146,24 @@ class InProcessClaims implements ClaimStore {
   async finish(): Promise<void> {}
 }
 
-/** Events wait in memory and go to the sink in batches; a batch the sink fails to store stays for the next try. */
+/**
+ * Events wait in memory and go to the sink in batches; a batch the sink gives up on (the process
+ * is closing) goes back to the front of the queue. Nothing survives the process: the in-process
+ * bus is for one machine trying the gateway.
+ */
 class InProcessEvents implements EventPublisher, EventConsumer {
   private pending: AttemptEvent[] = [];
-  private handle: ((events: AttemptEvent[]) => Promise<void>) | undefined;
+  private handle: ((batch: EventBatch) => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   async publish(event: AttemptEventInput): Promise<void> {
     this.pending.push(attemptEventCodec.decode(attemptEventCodec.encode(event)));
     if (this.pending.length >= eventBatchSize) this.flush();
   }
 
-  async start(handle: (events: AttemptEvent[]) => Promise<void>): Promise<void> {
+  async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
     this.handle = handle;
     this.timer = setInterval(() => this.flush(), eventFlushMs);
   }
@@ -165,6 +171,7 @@ class InProcessEvents implements EventPublisher, EventConsumer {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.flush();
+    this.closed = true;
     await this.flushing;
     this.handle = undefined;
   }
@@ -176,7 +183,11 @@ class InProcessEvents implements EventPublisher, EventConsumer {
       const batch = this.pending;
       this.pending = [];
       try {
-        await handle(batch);
+        await handle({
+          events: batch.map((event) => ({ offset: 0, event })),
+          mayBeStored: false,
+          stillOwned: async () => !this.closed,
+        });
       } catch {
         this.pending = [...batch, ...this.pending];
       }

@@ -27,7 +27,7 @@ export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"])
     waitForLeaders: true,
     topics: missing.map((topic) => ({
       topic,
-      numPartitions: config.partitions,
+      numPartitions: topic === eventsTopic(config) ? config.eventPartitions : config.partitions,
       replicationFactor: config.replicationFactor,
     })),
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createClient } from "@clickhouse/client";
+import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { parseConfig } from "../../config/load.ts";
@@ -74,6 +74,25 @@ export async function queryAnalytics<Row>(
   query: string,
   params: Record<string, unknown> = {},
 ): Promise<Row[]> {
+  return withAnalytics(config, async (client) => {
+    const result = await client.query({ query, query_params: params, format: "JSONEachRow" });
+    return await result.json<Row>();
+  });
+}
+
+/** A statement without rows (SYSTEM …, ALTER …) against the ClickHouse database of a test gateway. */
+export async function commandAnalytics(
+  config: GatewayConfig,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<void> {
+  await withAnalytics(config, (client) => client.command({ query, query_params: params }));
+}
+
+async function withAnalytics<T>(
+  config: GatewayConfig,
+  use: (client: ClickHouseClient) => Promise<T>,
+): Promise<T> {
   const client = createClient({
     url: config.clickhouse.url,
     username: config.clickhouse.username,
@@ -81,8 +100,7 @@ export async function queryAnalytics<Row>(
     database: config.clickhouse.database,
   });
   try {
-    const result = await client.query({ query, query_params: params, format: "JSONEachRow" });
-    return await result.json<Row>();
+    return await use(client);
   } finally {
     await client.close();
   }

@@ -1,0 +1,46 @@
+import { usdOfNano } from "../config/pricing/cost.ts";
+import type { AttemptEvent } from "../schemas/attempt-event.ts";
+
+/** An attempt event as its `attempts` row; `source_*` say where on the bus it came from. */
+export function attemptRow(event: AttemptEvent, sourcePartition: number, sourceOffset: number) {
+  return {
+    request_id: event.requestId,
+    attempt: event.attempt,
+    worker_id: event.workerId,
+    received_at: clickhouseTime(event.receivedAtMs),
+    started_at: clickhouseTime(event.startedAtMs),
+    first_token_at: event.firstTokenAtMs === null ? null : clickhouseTime(event.firstTokenAtMs),
+    finished_at: clickhouseTime(event.finishedAtMs),
+    priority: event.priority,
+    inbound_api: event.inboundApi,
+    stream: event.stream,
+    key_id: event.keyId,
+    end_user: event.user ?? "",
+    tags: event.tags,
+    model_requested: event.modelRequested,
+    route: event.route,
+    deployment: event.deployment,
+    cache: event.cache,
+    provider: event.provider,
+    provider_model: event.providerModel,
+    outcome: event.outcome,
+    error_code: event.errorCode ?? "",
+    status: event.status,
+    input_tokens: event.usage.inputTokens,
+    output_tokens: event.usage.outputTokens,
+    cached_input_tokens: event.usage.cachedInputTokens,
+    cache_write_tokens: event.usage.cacheWriteTokens,
+    reasoning_tokens: event.usage.reasoningTokens,
+    usage_estimated: event.usageEstimated,
+    cost: usdOfNano(event.costNanoUsd),
+    priced: event.priced,
+    cost_saved: usdOfNano(event.costSavedNanoUsd),
+    source_partition: sourcePartition,
+    source_offset: sourceOffset,
+  };
+}
+
+/** DateTime64(3) in the form ClickHouse parses without settings: `2026-11-28 10:00:00.123`. */
+function clickhouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
