@@ -1,5 +1,7 @@
 import { usdOfNano } from "../config/pricing/cost.ts";
 import type { AttemptEvent } from "../schemas/attempt-event.ts";
+import { zeroUsage } from "../schemas/reply-event.ts";
+import type { RequestEvent } from "../schemas/request-event.ts";
 
 /** An attempt event as its `attempts` row; `source_*` say where on the bus it came from. */
 export function attemptRow(event: AttemptEvent, sourcePartition: number, sourceOffset: number) {
@@ -35,6 +37,44 @@ export function attemptRow(event: AttemptEvent, sourcePartition: number, sourceO
     cost: usdOfNano(event.costNanoUsd),
     priced: event.priced,
     cost_saved: usdOfNano(event.costSavedNanoUsd),
+    source_partition: sourcePartition,
+    source_offset: sourceOffset,
+  };
+}
+
+/** A request event as its `requests` row (a `finished` row replaces the `received` one). */
+export function requestRow(event: RequestEvent, sourcePartition: number, sourceOffset: number) {
+  const usage = event.usage ?? zeroUsage;
+  return {
+    request_id: event.requestId,
+    stage: event.stage,
+    ingress_id: event.ingressId,
+    received_at: clickhouseTime(event.receivedAtMs),
+    first_token_at: event.firstTokenAtMs === null ? null : clickhouseTime(event.firstTokenAtMs),
+    finished_at: event.finishedAtMs === null ? null : clickhouseTime(event.finishedAtMs),
+    priority: event.priority,
+    inbound_api: event.inboundApi,
+    stream: event.stream,
+    key_id: event.keyId,
+    team: event.team ?? "",
+    end_user: event.user ?? "",
+    tags: event.tags,
+    model_requested: event.modelRequested,
+    provider: event.provider,
+    provider_model: event.providerModel,
+    cache: event.cache,
+    outcome: event.outcome,
+    status: event.status,
+    error_code: event.errorCode ?? "",
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cached_input_tokens: usage.cachedInputTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    reasoning_tokens: usage.reasoningTokens,
+    cost: usdOfNano(event.costNanoUsd),
+    priced: event.priced,
+    cost_saved: usdOfNano(event.costSavedNanoUsd),
+    request_bytes: event.requestBytes,
     source_partition: sourcePartition,
     source_offset: sourceOffset,
   };

@@ -2,7 +2,12 @@ import { createHash, randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { EventBatch, EventConsumer } from "../bus/contracts.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { attemptRow } from "./rows.ts";
+import { attemptRow, requestRow } from "./rows.ts";
+
+/** Where each kind of event lands. */
+const tableOf = { attempt: "attempts", request: "requests" } as const;
+
+type Row = { source_offset: number };
 
 export interface RunningSink {
   stop(): Promise<void>;
@@ -28,7 +33,7 @@ export async function startAnalyticsSink(
   log: Logger,
 ): Promise<RunningSink> {
   await consumer.start(async (batch) => {
-    let rows: ReturnType<typeof attemptRow>[] | undefined;
+    let rows: Row[] | undefined;
     let token: string | undefined;
     for (let retryMs = firstRetryMs; ; retryMs = Math.min(retryMs * 2, maxRetryMs)) {
       try {
@@ -37,10 +42,14 @@ export async function startAnalyticsSink(
         if (rows.length === 0) return;
         token ??= deduplicationToken(batch, rows);
         await client.insert({
-          table: "attempts",
+          table: tableOf[batch.kind],
           values: rows,
           format: "JSONEachRow",
-          clickhouse_settings: { insert_deduplication_token: token },
+          // The token also keeps the rollups fed from the table (materialized views) exact.
+          clickhouse_settings: {
+            insert_deduplication_token: token,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+          },
         });
         return;
       } catch (error) {
@@ -77,12 +86,12 @@ function deduplicationToken(batch: EventBatch, rows: Array<{ source_offset: numb
 }
 
 /** The batch's rows, less those an earlier owner of its partition already stored. */
-async function rowsToStore(client: ClickHouseClient, batch: EventBatch) {
+async function rowsToStore(client: ClickHouseClient, batch: EventBatch): Promise<Row[]> {
   const source = batch.source;
   let stored = new Set<number>();
   if (source && batch.mayBeStored) {
     const result = await client.query({
-      query: `SELECT source_offset FROM attempts
+      query: `SELECT source_offset FROM ${tableOf[batch.kind]}
               WHERE source_partition = {partition:UInt32} AND source_offset BETWEEN {first:UInt64} AND {last:UInt64}`,
       query_params: { partition: source.partition, first: source.firstOffset, last: source.lastOffset },
       format: "JSONEachRow",
@@ -91,7 +100,9 @@ async function rowsToStore(client: ClickHouseClient, batch: EventBatch) {
       (await result.json<{ source_offset: number | string }>()).map((row) => Number(row.source_offset)),
     );
   }
-  return batch.events
-    .filter(({ offset }) => !stored.has(offset))
-    .map(({ offset, event }) => attemptRow(event, source?.partition ?? 0, offset));
+  const fresh = ({ offset }: { offset: number }) => !stored.has(offset);
+  const partition = source?.partition ?? 0;
+  return batch.kind === "attempt"
+    ? batch.events.filter(fresh).map(({ offset, event }) => attemptRow(event, partition, offset))
+    : batch.events.filter(fresh).map(({ offset, event }) => requestRow(event, partition, offset));
 }

@@ -1,6 +1,7 @@
 import type { AttemptEvent, AttemptEventInput } from "../schemas/attempt-event.ts";
 import type { ReplyEvent, ReplyEventInput } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelope, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
+import type { RequestEvent, RequestEventInput } from "../schemas/request-event.ts";
 
 /**
  * The bus between roles, as the ingress and the workers see it. Two implementations: Kafka with
@@ -123,18 +124,29 @@ export interface QuotaStore {
   release(deployment: string, lease: string, estimatedTokens: number, usedTokens: number): Promise<void>;
 }
 
-/** Workers → analytics: the record of each finished attempt. */
+/** Workers and ingresses → analytics: the record of each provider call, and of each request. */
 export interface EventPublisher {
-  publish(event: AttemptEventInput): Promise<void>;
+  publishAttempt(event: AttemptEventInput): Promise<void>;
+  publishRequest(event: RequestEventInput): Promise<void>;
 }
 
 /**
  * Events the sink is handed together: from one Kafka partition (consecutive offsets), or from
  * this process's memory on the in-process bus.
  */
-export interface EventBatch {
-  /** Each event with its offset in `source`'s partition (0 in process). */
-  events: Array<{ offset: number; event: AttemptEvent }>;
+export type EventBatch = EventBatchSource &
+  (
+    | { kind: "attempt"; events: Array<Sourced<AttemptEvent>> }
+    | { kind: "request"; events: Array<Sourced<RequestEvent>> }
+  );
+
+/** An event with its offset in its batch's partition (0 in process). */
+export interface Sourced<T> {
+  offset: number;
+  event: T;
+}
+
+interface EventBatchSource {
   /** The Kafka partition and offset range (inclusive) the batch holds; undefined in process. */
   source?: { topic: string; partition: number; firstOffset: number; lastOffset: number };
   /**

@@ -255,6 +255,25 @@ export const ConfigSchema = T.Object(
             description: "How the sink batches events into ClickHouse.",
           },
         ),
+        query: T.Object(
+          {
+            maxExecutionSeconds: T.Integer({
+              minimum: 1,
+              default: 10,
+              description: "An admin's SQL query or report is stopped after this long.",
+            }),
+            maxResultRows: T.Integer({
+              minimum: 1,
+              default: 10_000,
+              description: "An admin's query returning more rows fails (add a LIMIT or aggregate).",
+            }),
+          },
+          {
+            default: {},
+            additionalProperties: false,
+            description: "Limits of the admin SQL endpoint (readonly).",
+          },
+        ),
       },
       "Events into ClickHouse (docs/analytics.md).",
     ),

@@ -13,6 +13,7 @@ import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import type { AnalyticsReader } from "./routes/admin-analytics.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -32,7 +33,7 @@ export interface IngressOptions {
   log: Logger;
   checks: readonly DependencyCheck[];
   /** The inference APIs; absent in a process that only runs workers (it still answers health checks). */
-  inference?: { keyring: Keyring; routes: RouteTable; services: CallServices };
+  inference?: { keyring: Keyring; routes: RouteTable; services: CallServices; analytics?: AnalyticsReader };
 }
 
 export interface Ingress {
@@ -63,11 +64,11 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   app.removeContentTypeParser("text/plain");
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   if (options.inference) {
-    const { keyring, routes, services } = options.inference;
+    const { keyring, routes, services, analytics } = options.inference;
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
-    await app.register(adminRoutes, { keyring, cache: services.cache });
+    await app.register(adminRoutes, { keyring, cache: services.cache, analytics });
     await app.register(metricsRoutes, { metrics: services.metrics });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }

@@ -14,6 +14,8 @@ import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
 import type { CachedAnswer } from "./cache/store.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
+import { asGatewayError, statusOf } from "./errors.ts";
+import { type RequestFacts, recordingRequest, rejectedRequest } from "./request-record.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
@@ -44,11 +46,53 @@ export async function startCall(
   caller: Caller,
   steering: CallSteering,
   services: CallServices,
-  options: { forceStream?: boolean } = {},
+  options: CallOptions = {},
 ): Promise<StartedCall> {
-  const receivedAtMs = Date.now();
+  const facts: RequestFacts = {
+    requestId: uuidv7(),
+    ingressId: services.dispatcher.id,
+    receivedAtMs: Date.now(),
+    priority: steering.priority ?? caller.priority ?? services.defaultPriority,
+    inboundApi: api.wire,
+    stream: false,
+    keyId: caller.keyId,
+    team: null,
+    user: null,
+    tags: caller.name ? { ...steering.tags, key: caller.name } : steering.tags,
+    modelRequested:
+      typeof (body as { model?: unknown })?.model === "string" ? (body as { model: string }).model : "",
+    requestBytes: options.requestBytes ?? 0,
+  };
+  try {
+    return await answerCall(api, body, caller, steering, services, options, facts);
+  } catch (error) {
+    services.dispatcher.recordRequest(
+      rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)),
+    );
+    throw error;
+  }
+}
+
+export interface CallOptions {
+  /** Stream the answer whatever the body says (WebSocket). */
+  forceStream?: boolean;
+  /** The size of the request as it arrived, for analytics. */
+  requestBytes?: number;
+}
+
+async function answerCall(
+  api: InboundApi<unknown>,
+  body: unknown,
+  caller: Caller,
+  steering: CallSteering,
+  services: CallServices,
+  options: CallOptions,
+  facts: RequestFacts,
+): Promise<StartedCall> {
+  const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
+  Object.assign(facts, { stream: parsed.stream, user: parsed.user ?? null, modelRequested: parsed.model });
   const route = services.routes.resolve(parsed.model);
   if (!route) {
     throw new GatewayError(
@@ -59,17 +103,17 @@ export async function startCall(
       },
     );
   }
-  const id = uuidv7();
+  const id = facts.requestId;
   const envelope = {
     id,
-    priority: steering.priority ?? caller.priority ?? services.defaultPriority,
+    priority: facts.priority,
     inboundApi: api.wire,
     stream: parsed.stream,
     caller: {
       keyId: caller.keyId,
       team: null,
       user: parsed.user ?? null,
-      tags: caller.name ? { ...steering.tags, key: caller.name } : steering.tags,
+      tags: facts.tags ?? {},
     },
     routing: steering.routing,
     chat: parsed.chat ?? null,
@@ -92,13 +136,15 @@ export async function startCall(
   /** Answers from a kept answer (a hit, a coalesced or a semantic one): the same for all three. */
   const serveKept = (kept: CachedAnswer, status: KeptStatus, similarity?: number): StartedCall => {
     lead?.settle({ answer: kept, status, ...(similarity !== undefined && { similarity }) });
-    services.dispatcher.record(
+    services.dispatcher.recordAttempt(
       cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
     );
     services.metrics.cacheRequests.inc({ model: parsed.model, status });
     return {
       parsed,
-      pending: services.cache.replay(id, kept),
+      pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, (event) =>
+        services.dispatcher.recordRequest(event),
+      ),
       answer,
       cacheStatus: status,
       ...(similarity !== undefined && { cacheSimilarity: similarity }),
@@ -150,6 +196,11 @@ export async function startCall(
     lead?.settle(undefined);
   }
   if (cacheStatus) services.metrics.cacheRequests.inc({ model: parsed.model, status: cacheStatus });
+  // In flight from here: visible in analytics before it ends (or if its ingress dies).
+  services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
+  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, (event) =>
+    services.dispatcher.recordRequest(event),
+  );
   return { parsed, pending, answer, cacheStatus };
 }
 

@@ -6,6 +6,7 @@ import { GatewayError } from "../schemas/errors.ts";
 import { replyEventCodec } from "../schemas/index.ts";
 import type { ReplyEvent } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
+import type { RequestEventInput } from "../schemas/request-event.ts";
 import { EventQueue } from "./event-queue.ts";
 
 /** Events that carry part of the answer: once one reached the client, another attempt cannot take over. */
@@ -52,10 +53,17 @@ export class Dispatcher {
     return this.receiver.address;
   }
 
-  /** Records an analytics event of a request this ingress answered itself (a cache hit). */
-  record(event: AttemptEventInput): void {
+  /** Records the analytics event of an answer this ingress gave itself (a cache hit). */
+  recordAttempt(event: AttemptEventInput): void {
     this.bus.events
-      .publish(event)
+      .publishAttempt(event)
+      .catch((error: Error) => this.log.error({ err: error, requestId: event.requestId }, "event lost"));
+  }
+
+  /** Records an analytics event of a request as its caller saw it. */
+  recordRequest(event: RequestEventInput): void {
+    this.bus.events
+      .publishRequest(event)
       .catch((error: Error) => this.log.error({ err: error, requestId: event.requestId }, "event lost"));
   }
 

@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { createClient } from "@clickhouse/client";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
 import { runMigrations } from "../analytics/migrations/run.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
@@ -11,6 +12,7 @@ import { createKeyring } from "../ingress/auth.ts";
 import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
 import { connectAnswerCache } from "../ingress/cache/connect.ts";
 import { Dispatcher } from "../ingress/dispatcher.ts";
+import type { AnalyticsReader } from "../ingress/routes/admin-analytics.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { createProviders } from "../workers/providers/instances.ts";
@@ -109,6 +111,21 @@ export async function startGateway(
       if (config.auth.keys.length === 0) generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
     }
 
+    // Admin SQL reads the sink's ClickHouse in this process, else the configured server, if any.
+    let analyticsReader: AnalyticsReader | undefined;
+    if (servesInference && (clickhouse || config.clickhouse.url)) {
+      const client =
+        clickhouse?.client ??
+        createClient({
+          url: config.clickhouse.url,
+          username: config.clickhouse.username,
+          password: config.clickhouse.password,
+          database: config.clickhouse.database,
+        });
+      if (!clickhouse) closers.push(() => client.close());
+      analyticsReader = { client, limits: config.analytics.query };
+    }
+
     const ingress = await buildIngress({
       config: config.server,
       log,
@@ -117,6 +134,7 @@ export async function startGateway(
         cache && {
           keyring: createKeyring(config.auth.keys, generated?.hashes),
           routes,
+          analytics: analyticsReader,
           services: {
             dispatcher,
             routes,

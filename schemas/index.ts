@@ -2,11 +2,13 @@ import { attemptEventSchema } from "./attempt-event.ts";
 import { createCodec } from "./codec.ts";
 import { replyEventSchema } from "./reply-event.ts";
 import { requestEnvelopeSchema } from "./request-envelope.ts";
+import { requestEventSchema } from "./request-event.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
 export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 2);
 export const replyEventCodec = createCodec(replyEventSchema, 4);
 
 export const attemptEventCodec = createCodec(attemptEventSchema, 4);
+export const requestEventCodec = createCodec(requestEventSchema, 1);
 
-export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec] as const;
+export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec, requestEventCodec] as const;

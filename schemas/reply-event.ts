@@ -106,6 +106,7 @@ export const replyEventSchema = {
         ],
       }),
       default: null,
+      doc: "started: who took the request (sent while it is silent); usage: the call whose usage it is (v4)",
     },
     {
       name: "toolCall",

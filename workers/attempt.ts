@@ -93,7 +93,7 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     await Promise.all(
       records.map((record) =>
         bus.events
-          .publish(record.event())
+          .publishAttempt(record.event())
           .catch((error: Error) => requestLog.error({ err: error }, "attempt event lost")),
       ),
     );
@@ -151,11 +151,8 @@ async function serve(
       const provider = context.providers.get(deployment.provider) as Provider;
       const record = new AttemptRecord(envelope, `${attempt}.${records.length}`, context.workerId, candidate);
       records.push(record);
-      replies.announce({
-        workerId: context.workerId,
-        provider: deployment.provider,
-        model: deployment.model,
-      });
+      const started = { workerId: context.workerId, provider: deployment.provider, model: deployment.model };
+      replies.announce(started);
       const call = {
         model: deployment.model,
         signal: callSignal,
@@ -169,7 +166,7 @@ async function serve(
             record.observe(part);
             if (record.contentSent) progress.contentSent();
             const event = replyFor(part);
-            if (event?.kind === "usage") event.costNanoUsd = costSoFar(records);
+            if (event?.kind === "usage") Object.assign(event, { costNanoUsd: costSoFar(records), started });
             if (event) replies.send(event);
           }
         } else if (envelope.embeddings) {
@@ -180,7 +177,7 @@ async function serve(
             replies.send({ kind: "embedding", choice: index, embedding: vector });
           }
           record.usage = result.usage;
-          replies.send({ kind: "usage", usage: result.usage, costNanoUsd: costSoFar(records) });
+          replies.send({ kind: "usage", usage: result.usage, costNanoUsd: costSoFar(records), started });
         }
         if (record.usage) progress.used(record.usage.inputTokens + record.usage.outputTokens);
         replies.send({ kind: "completed" });

@@ -3,6 +3,7 @@ import { attemptRoutes } from "./0002-attempt-routes.ts";
 import { attemptCache } from "./0003-attempt-cache.ts";
 import { attemptCost } from "./0004-attempt-cost.ts";
 import { attemptSource } from "./0005-attempt-source.ts";
+import { requests } from "./0006-requests.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   attemptCache,
   attemptCost,
   attemptSource,
+  requests,
 ];

@@ -1,8 +1,14 @@
 import { EventEmitter } from "node:events";
 import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
-import { attemptEventCodec, replyEventCodec, requestEnvelopeCodec } from "../../schemas/index.ts";
+import {
+  attemptEventCodec,
+  replyEventCodec,
+  requestEnvelopeCodec,
+  requestEventCodec,
+} from "../../schemas/index.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
+import type { RequestEvent, RequestEventInput } from "../../schemas/request-event.ts";
 import {
   type BreakerSettings,
   type Bus,
@@ -152,15 +158,22 @@ class InProcessClaims implements ClaimStore {
  * bus is for one machine trying the gateway.
  */
 class InProcessEvents implements EventPublisher, EventConsumer {
-  private pending: AttemptEvent[] = [];
+  private attempts: AttemptEvent[] = [];
+  private requests: RequestEvent[] = [];
   private handle: ((batch: EventBatch) => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
-  async publish(event: AttemptEventInput): Promise<void> {
-    this.pending.push(attemptEventCodec.decode(attemptEventCodec.encode(event)));
-    if (this.pending.length >= eventBatchSize) this.flush();
+  // Through Avro and back, as on Kafka: what the sink gets is what a reader of the schema would.
+  async publishAttempt(event: AttemptEventInput): Promise<void> {
+    this.attempts.push(attemptEventCodec.decode(attemptEventCodec.encode(event)));
+    if (this.attempts.length >= eventBatchSize) this.flush();
+  }
+
+  async publishRequest(event: RequestEventInput): Promise<void> {
+    this.requests.push(requestEventCodec.decode(requestEventCodec.encode(event)));
+    if (this.requests.length >= eventBatchSize) this.flush();
   }
 
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
@@ -179,17 +192,26 @@ class InProcessEvents implements EventPublisher, EventConsumer {
   private flush(): void {
     this.flushing = this.flushing.then(async () => {
       const handle = this.handle;
-      if (!handle || this.pending.length === 0) return;
-      const batch = this.pending;
-      this.pending = [];
-      try {
-        await handle({
-          events: batch.map((event) => ({ offset: 0, event })),
-          mayBeStored: false,
-          stillOwned: async () => !this.closed,
-        });
-      } catch {
-        this.pending = [...batch, ...this.pending];
+      if (!handle) return;
+      const attempts = this.attempts;
+      const requests = this.requests;
+      this.attempts = [];
+      this.requests = [];
+      const stillOwned = async () => !this.closed;
+      const sourced = <T>(events: T[]) => events.map((event) => ({ offset: 0, event }));
+      if (attempts.length > 0) {
+        await handle({ kind: "attempt", events: sourced(attempts), mayBeStored: false, stillOwned }).catch(
+          () => {
+            this.attempts = [...attempts, ...this.attempts];
+          },
+        );
+      }
+      if (requests.length > 0) {
+        await handle({ kind: "request", events: sourced(requests), mayBeStored: false, stillOwned }).catch(
+          () => {
+            this.requests = [...requests, ...this.requests];
+          },
+        );
       }
     });
   }

@@ -1,8 +1,9 @@
 import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
-import { attemptEventCodec } from "../../schemas/index.ts";
-import type { EventBatch, EventConsumer, EventPublisher } from "../contracts.ts";
+import type { Codec } from "../../schemas/codec.ts";
+import { attemptEventCodec, requestEventCodec } from "../../schemas/index.ts";
+import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../contracts.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { eventsTopic } from "./topics.ts";
@@ -12,8 +13,16 @@ export function createKafkaEventPublisher(
   config: GatewayConfig["kafka"],
 ): EventPublisher {
   return {
-    publish: (event) =>
-      producer.send(eventsTopic(config), toKafkaMessage(attemptEventCodec, event.requestId, event)),
+    publishAttempt: (event) =>
+      producer.send(
+        eventsTopic(config, "attempt"),
+        toKafkaMessage(attemptEventCodec, event.requestId, event),
+      ),
+    publishRequest: (event) =>
+      producer.send(
+        eventsTopic(config, "request"),
+        toKafkaMessage(requestEventCodec, event.requestId, event),
+      ),
   };
 }
 
@@ -26,8 +35,8 @@ export function createKafkaEventPublisher(
  */
 export class KafkaEventConsumer implements EventConsumer {
   private readonly consumer: Consumer;
-  /** Partitions handed a batch since the last group join: their later batches are new to the store. */
-  private readonly seen = new Set<number>();
+  /** Partitions (topic/partition) handed a batch since the last group join: their later batches are new to the store. */
+  private readonly seen = new Set<string>();
 
   constructor(
     kafka: Kafka,
@@ -48,11 +57,15 @@ export class KafkaEventConsumer implements EventConsumer {
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.seen.clear());
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: eventsTopic(this.config), fromBeginning: true });
+    const attemptsTopic = eventsTopic(this.config, "attempt");
+    await this.consumer.subscribe({
+      topics: [attemptsTopic, eventsTopic(this.config, "request")],
+      fromBeginning: true,
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.config.eventPartitions,
+      partitionsConsumedConcurrently: this.config.eventPartitions * 2,
       eachBatch: async ({
         batch,
         resolveOffset,
@@ -64,20 +77,28 @@ export class KafkaEventConsumer implements EventConsumer {
         const first = batch.messages[0];
         const last = batch.messages.at(-1);
         if (!first || !last) return;
-        const events: EventBatch["events"] = [];
-        for (const message of batch.messages) {
-          try {
-            events.push({
-              offset: Number(message.offset),
-              event: fromKafkaMessage(attemptEventCodec, message),
-            });
-          } catch (error) {
-            this.log.error({ err: error, offset: message.offset }, "undecodable event skipped");
+        const decoded = <T>(codec: Codec<T, unknown>) => {
+          const events: Array<Sourced<T>> = [];
+          for (const message of batch.messages) {
+            try {
+              events.push({ offset: Number(message.offset), event: fromKafkaMessage(codec, message) });
+            } catch (error) {
+              this.log.error(
+                { err: error, topic: batch.topic, offset: message.offset },
+                "undecodable event skipped",
+              );
+            }
           }
-        }
-        const mayBeStored = !this.seen.has(batch.partition);
+          return events;
+        };
+        const events =
+          batch.topic === attemptsTopic
+            ? { kind: "attempt" as const, events: decoded(attemptEventCodec) }
+            : { kind: "request" as const, events: decoded(requestEventCodec) };
+        const partitionKey = `${batch.topic}/${batch.partition}`;
+        const mayBeStored = !this.seen.has(partitionKey);
         await handle({
-          events,
+          ...events,
           source: {
             topic: batch.topic,
             partition: batch.partition,
@@ -95,7 +116,7 @@ export class KafkaEventConsumer implements EventConsumer {
             }
           },
         });
-        this.seen.add(batch.partition);
+        this.seen.add(partitionKey);
         resolveOffset(last.offset);
         await commitOffsetsIfNecessary({
           topics: [

@@ -6,9 +6,13 @@ export function requestTopic(config: GatewayConfig["kafka"], priority: Priority)
   return `${config.topicPrefix}requests.${priority}`;
 }
 
-/** Attempt events, read by the analytics sink. */
-export function eventsTopic(config: GatewayConfig["kafka"]): string {
-  return `${config.topicPrefix}events`;
+/** The analytics events of each kind, read by the sink. */
+export function eventsTopic(config: GatewayConfig["kafka"], kind: "attempt" | "request"): string {
+  return `${config.topicPrefix}${kind}-events`;
+}
+
+function isEventsTopic(config: GatewayConfig["kafka"], topic: string): boolean {
+  return topic === eventsTopic(config, "attempt") || topic === eventsTopic(config, "request");
 }
 
 export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): Priority | undefined {
@@ -20,14 +24,15 @@ export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"])
   const existing = new Set(await admin.listTopics());
   const missing = [
     ...priorities.map((priority) => requestTopic(config, priority)),
-    eventsTopic(config),
+    eventsTopic(config, "attempt"),
+    eventsTopic(config, "request"),
   ].filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((topic) => ({
       topic,
-      numPartitions: topic === eventsTopic(config) ? config.eventPartitions : config.partitions,
+      numPartitions: isEventsTopic(config, topic) ? config.eventPartitions : config.partitions,
       replicationFactor: config.replicationFactor,
     })),
   });

@@ -5,6 +5,7 @@ import { validateBody } from "../apis/validate.ts";
 import type { Keyring } from "../auth.ts";
 import type { AnswerCache } from "../cache/answer-cache.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { type AnalyticsReader, analyticsAdminRoutes } from "./admin-analytics.ts";
 
 const purgeBody = T.Object(
   {
@@ -19,11 +20,13 @@ const purgeBody = T.Object(
 /**
  * The admin API, for keys with `admin: true`; answers and errors in OpenAI's shape.
  * POST /admin/cache/purge {keyId?, model?}: drops the cached answers of a tenant, a model, or both.
+ * /admin/analytics/…: SQL and named reports over ClickHouse (admin-analytics.ts).
  */
-export const adminRoutes: FastifyPluginAsync<{ keyring: Keyring; cache: AnswerCache }> = async (
-  app,
-  options,
-) => {
+export const adminRoutes: FastifyPluginAsync<{
+  keyring: Keyring;
+  cache: AnswerCache;
+  analytics: AnalyticsReader | undefined;
+}> = async (app, options) => {
   app.setErrorHandler((error, _request, reply) => {
     const gatewayError = asGatewayError(error);
     return reply.code(statusOf(gatewayError, "openai")).send(errorBody(gatewayError, "openai"));
@@ -32,6 +35,7 @@ export const adminRoutes: FastifyPluginAsync<{ keyring: Keyring; cache: AnswerCa
     if (!options.keyring.authenticate(request.headers).admin)
       throw new GatewayError("permission", "this gateway key may not call the admin API");
   });
+  await app.register(analyticsAdminRoutes, { reader: options.analytics });
   app.post("/admin/cache/purge", async (request) => {
     const scope = validateBody(purgeBody, request.body ?? {});
     if (scope.keyId === undefined && scope.model === undefined)

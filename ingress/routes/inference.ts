@@ -45,6 +45,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           request.caller,
           readSteering(request.headers),
           options.services,
+          { requestBytes: Number(request.headers["content-length"] ?? 0) },
         );
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
         if (call.cacheSimilarity !== undefined)
@@ -63,7 +64,10 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         let first = await events.next();
         while (!first.done && !answerBegins(first.value)) first = await events.next();
         if (first.done) throw new GatewayError("internal", "the answer ended before it began");
-        if (first.value.kind === "failed") throw failureToError(first.value);
+        if (first.value.kind === "failed") {
+          await events.return?.(); // ends the request's recording
+          throw failureToError(first.value);
+        }
         reply.hijack();
         reply.raw.writeHead(200, {
           ...sseHeaders,
@@ -83,6 +87,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           if (api.streamEnd && !failed) await writeFrame(reply.raw, api.streamEnd);
         } finally {
           reply.raw.end();
+          await events.return?.();
         }
       });
     });

@@ -40,8 +40,9 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
 
     socket.on("message", (raw) => {
       let message: ClientMessage;
+      const text = raw.toString();
       try {
-        message = JSON.parse(raw.toString()) as ClientMessage;
+        message = JSON.parse(text) as ClientMessage;
       } catch {
         send(socket, {
           type: "error",
@@ -83,7 +84,16 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
         send(socket, { type: "error", id: message.id, ...errorFields(problem, api.shape) });
         return;
       }
-      void serve(socket, api, message, caller, running, options.services, request.headers);
+      void serve(
+        socket,
+        api,
+        message,
+        caller,
+        running,
+        options.services,
+        request.headers,
+        Buffer.byteLength(text),
+      );
     });
 
     socket.on("close", () => {
@@ -101,6 +111,7 @@ async function serve(
   running: Map<string, PendingRequest>,
   services: CallServices,
   headers: HeaderValues,
+  requestBytes: number,
 ): Promise<void> {
   const id = message.id;
   let cancelled = false;
@@ -111,9 +122,7 @@ async function serve(
       caller,
       readSteering(headers, message.priority),
       services,
-      {
-        forceStream: true,
-      },
+      { forceStream: true, requestBytes },
     );
     running.set(id, {
       id: call.pending.id,

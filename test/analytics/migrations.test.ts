@@ -39,6 +39,9 @@ describe("analytics migrations", () => {
     });
     expect(await tables.json()).toEqual([
       { name: "attempts", engine: "ReplacingMergeTree" },
+      { name: "requests", engine: "ReplacingMergeTree" },
+      { name: "requests_per_minute", engine: "AggregatingMergeTree" },
+      { name: "requests_per_minute_mv", engine: "MaterializedView" },
       { name: "schema_migrations", engine: "ReplacingMergeTree" },
     ]);
   });

@@ -78,7 +78,7 @@ describe("the analytics sink on Kafka", () => {
 
   const publish = async (marker: string, count: number) => {
     await Promise.all(
-      Array.from({ length: count }, (_, index) => bus.events.publish(attemptEvent(marker, index))),
+      Array.from({ length: count }, (_, index) => bus.events.publishAttempt(attemptEvent(marker, index))),
     );
   };
 
@@ -88,7 +88,7 @@ describe("the analytics sink on Kafka", () => {
     await admin.connect();
     try {
       await eventually(async () => {
-        const topic = eventsTopic(config.kafka);
+        const topic = eventsTopic(config.kafka, "attempt");
         const ends = await admin.fetchTopicOffsets(topic);
         const [committed] = await admin.fetchOffsets({
           groupId: `${config.kafka.topicPrefix}analytics`,
@@ -109,7 +109,7 @@ describe("the analytics sink on Kafka", () => {
     await admin.connect();
     await admin.resetOffsets({
       groupId: `${config.kafka.topicPrefix}analytics`,
-      topic: eventsTopic(config.kafka),
+      topic: eventsTopic(config.kafka, "attempt"),
       earliest: true,
     });
     await admin.disconnect();
@@ -184,7 +184,9 @@ describe("the analytics sink on Kafka", () => {
     const publishing = (async () => {
       for (let sent = 0; sent < total; sent += 100) {
         await Promise.all(
-          Array.from({ length: 100 }, (_, index) => bus.events.publish(attemptEvent(marker, sent + index))),
+          Array.from({ length: 100 }, (_, index) =>
+            bus.events.publishAttempt(attemptEvent(marker, sent + index)),
+          ),
         );
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -1,0 +1,88 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { Type as T } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import { type QueryLimits, readOnlyQuery } from "../../analytics/read-only-query.ts";
+import { reports } from "../../analytics/reports/index.ts";
+import { GatewayError } from "../../schemas/errors.ts";
+import { validateBody } from "../apis/validate.ts";
+
+/** What the admin analytics API reads with; absent where this process cannot reach ClickHouse. */
+export interface AnalyticsReader {
+  client: ClickHouseClient;
+  limits: QueryLimits;
+}
+
+const queryBody = T.Object(
+  {
+    sql: T.String({
+      minLength: 1,
+      description: "one SELECT; {name:Type} placeholders are bound from params",
+    }),
+    params: T.Optional(T.Record(T.String(), T.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+const dayMs = 24 * 60 * 60_000;
+
+/**
+ * SQL over the analytics tables for admin keys (registered inside the admin API, which checks the
+ * key): POST /admin/analytics/query runs one read-only statement; GET /admin/analytics/reports
+ * lists the named reports and GET /admin/analytics/reports/:name runs one over [from, to)
+ * (ISO times; default the last 24 hours). Answers: {columns, rows, elapsedMs}.
+ */
+export const analyticsAdminRoutes: FastifyPluginAsync<{ reader: AnalyticsReader | undefined }> = async (
+  app,
+  { reader },
+) => {
+  const run = async (sql: string, params: Record<string, unknown>) => {
+    if (!reader)
+      throw new GatewayError(
+        "overloaded",
+        "this gateway process has no ClickHouse to query (set clickhouse.url)",
+      );
+    try {
+      return await readOnlyQuery(reader.client, sql, params, reader.limits);
+    } catch (error) {
+      // ClickHouse's own words: what was refused or wrong in the SQL (an admin's query, not a secret).
+      throw new GatewayError("invalid_request", `the query failed: ${(error as Error).message.trim()}`);
+    }
+  };
+
+  app.post("/admin/analytics/query", async (request) => {
+    const { sql, params } = validateBody(queryBody, request.body ?? {});
+    return run(sql, params ?? {});
+  });
+
+  app.get("/admin/analytics/reports", async () => ({
+    reports: [...reports.values()].map(({ name, description }) => ({ name, description })),
+  }));
+
+  app.get<{ Params: { name: string }; Querystring: { from?: string; to?: string } }>(
+    "/admin/analytics/reports/:name",
+    async (request) => {
+      const report = reports.get(request.params.name);
+      if (!report)
+        throw new GatewayError(
+          "not_found",
+          `no report is named ${request.params.name}; GET /admin/analytics/reports lists them`,
+        );
+      const to = timeParam(request.query.to, "to", Date.now());
+      const from = timeParam(request.query.from, "from", to - dayMs);
+      return {
+        report: report.name,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        ...(await run(report.sql, { from: from / 1000, to: to / 1000 })),
+      };
+    },
+  );
+};
+
+function timeParam(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new GatewayError("invalid_request", `${name} must be an ISO date or time`, { param: name });
+  return ms;
+}
