@@ -190,6 +190,8 @@ async function serve(
         const reason = callSignal.aborted ? callSignal.reason : error;
         if (!signal.aborted) record.fail(toFailure(reason));
         throw reason;
+      } finally {
+        record.ended();
       }
     },
   );
