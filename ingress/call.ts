@@ -1,6 +1,5 @@
 import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
-import type { Metrics } from "../runtime/metrics.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
@@ -14,12 +13,13 @@ import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
 import type { CachedAnswer } from "./cache/store.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
+import type { IngressMetrics } from "./metrics.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
   routes: RouteTable;
   cache: AnswerCache;
-  metrics: Metrics;
+  metrics: IngressMetrics;
   defaultPriority: Priority;
 }
 
