@@ -13,7 +13,7 @@ import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
 import type { CachedAnswer } from "./cache/store.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
-import type { IngressMetrics } from "./metrics.ts";
+import type { IngressMetrics, RequestObservation } from "./metrics.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
@@ -36,7 +36,7 @@ export interface StartedCall {
 /**
  * Everything between a received body and a published request, the same for HTTP and WebSocket:
  * validate, translate, check the model, choose the priority, publish. Throws a GatewayError
- * (nothing is published) when any step refuses.
+ * (nothing is published) when any step refuses. `observation` learns the labels of its metrics.
  */
 export async function startCall(
   api: InboundApi<unknown>,
@@ -44,6 +44,7 @@ export async function startCall(
   caller: Caller,
   steering: CallSteering,
   services: CallServices,
+  observation: RequestObservation,
   options: { forceStream?: boolean } = {},
 ): Promise<StartedCall> {
   const receivedAtMs = Date.now();
@@ -75,6 +76,7 @@ export async function startCall(
     chat: parsed.chat ?? null,
     embeddings: parsed.embeddings ?? null,
   };
+  observation.accepted(parsed.model, envelope.priority);
   const answer = {
     id: id.replaceAll("-", ""),
     model: parsed.model,
@@ -95,7 +97,7 @@ export async function startCall(
     services.dispatcher.record(
       cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
     );
-    services.metrics.cacheRequests.inc({ model: parsed.model, status });
+    observation.cache(status);
     return {
       parsed,
       pending: services.cache.replay(id, kept),
@@ -149,7 +151,7 @@ export async function startCall(
   } else {
     lead?.settle(undefined);
   }
-  if (cacheStatus) services.metrics.cacheRequests.inc({ model: parsed.model, status: cacheStatus });
+  if (cacheStatus) observation.cache(cacheStatus);
   return { parsed, pending, answer, cacheStatus };
 }
 
