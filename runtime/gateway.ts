@@ -91,6 +91,7 @@ export async function startGateway(
         routing: config.routing,
         routes,
         providers: createProviders(config.providers),
+        metrics,
         log,
       });
       const running = worker;
