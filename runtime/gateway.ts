@@ -92,6 +92,7 @@ export async function startGateway(
         routes,
         providers: createProviders(config.providers),
         metrics,
+        requestLag: bus.requestLag,
         log,
       });
       const running = worker;

@@ -1,6 +1,8 @@
 import { Gauge, type Registry } from "prom-client";
 import type { BreakerState } from "../bus/contracts.ts";
-import { priorities } from "../schemas/request-envelope.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { withTimeout } from "../runtime/with-timeout.ts";
+import { type Priority, priorities } from "../schemas/request-envelope.ts";
 import type { CachedBreakerStore } from "./routing/breaker-cache.ts";
 import type { PriorityScheduler } from "./scheduler.ts";
 
@@ -9,14 +11,19 @@ export interface WorkerState {
   scheduler: Pick<PriorityScheduler, "load">;
   /** Undefined when circuit breakers are off. */
   breakers: CachedBreakerStore | undefined;
+  /** The requests in each priority's Kafka topic the workers have not committed; undefined on the in-process bus. */
+  requestLag: (() => Promise<Record<Priority, number>>) | undefined;
 }
 
 const breakerValues: Record<BreakerState["state"], number> = { closed: 0, half_open: 1, open: 2 };
 
-/** Adds the worker's gauges to the registry: its queues and slots, the breakers it last saw. */
-export function gaugeWorkerState(registry: Registry, state: WorkerState): void {
+/** A scrape waits no longer than this for Kafka: Prometheus gives up on a scrape after 10 s by default. */
+const lagTimeoutMs = 2_000;
+
+/** Adds the worker's gauges to the registry: its queues and slots, the breakers it last saw, the Kafka lag. */
+export function gaugeWorkerState(registry: Registry, state: WorkerState, log: Logger): void {
   const registers = [registry];
-  const { scheduler, breakers } = state;
+  const { scheduler, breakers, requestLag } = state;
   new Gauge({
     name: "gateway_worker_queued_requests",
     help: "Requests waiting in this worker's queue of a priority.",
@@ -44,6 +51,24 @@ export function gaugeWorkerState(registry: Registry, state: WorkerState): void {
       collect() {
         for (const [deployment, seen] of breakers.lastSeen())
           this.set({ deployment }, breakerValues[seen.state]);
+      },
+    });
+  }
+  if (requestLag) {
+    new Gauge({
+      name: "gateway_kafka_request_lag",
+      help: "Requests in a priority's Kafka topic the workers have not committed: waiting in Kafka, queued or running.",
+      labelNames: ["priority"],
+      registers,
+      async collect() {
+        try {
+          const lag = await withTimeout(requestLag(), lagTimeoutMs);
+          for (const priority of priorities) this.set({ priority }, lag[priority]);
+        } catch (error) {
+          // No value rather than an old one; the scrape itself must not fail.
+          this.reset();
+          log.warn({ err: error }, "Kafka consumer lag not read");
+        }
       },
     });
   }

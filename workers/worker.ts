@@ -13,7 +13,7 @@ import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
 import { RetryBudget } from "./routing/retry-budget.ts";
 import { PriorityScheduler } from "./scheduler.ts";
-import { gaugeWorkerState } from "./state-gauges.ts";
+import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
 
 export interface WorkerOptions {
   bus: Bus;
@@ -23,6 +23,7 @@ export interface WorkerOptions {
   providers: Map<string, Provider>;
   /** The process's metrics registry; the worker adds its own. */
   metrics: Registry;
+  requestLag: WorkerState["requestLag"];
   log: Logger;
 }
 
@@ -64,7 +65,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     (delivery) => runAttempt(delivery, context),
     (priority) => consumer.resume(priority),
   );
-  gaugeWorkerState(options.metrics, { scheduler, breakers });
+  gaugeWorkerState(options.metrics, { scheduler, breakers, requestLag: options.requestLag }, log);
 
   await bus.cancels.onCancel((requestId) => running.get(requestId)?.abort(new Cancelled()));
   await consumer.start(scheduler);
