@@ -49,10 +49,9 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     if (!(await bus.claims.claim(envelope.id, attempt, claimTtlMs))) return;
-    context.metrics.queueWait.observe(
-      { priority: envelope.priority },
-      (Date.now() - envelope.receivedAtMs) / 1000,
-    );
+    // The ingress's clock against this one: machines a little apart must not make a negative wait.
+    const waitedMs = Math.max(0, Date.now() - envelope.receivedAtMs);
+    context.metrics.queueWait.observe({ priority: envelope.priority }, waitedMs / 1000);
 
     const records: AttemptRecord[] = [];
     const abort = new AbortController();

@@ -88,10 +88,11 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         try {
           for (let next: IteratorResult<ReplyEvent> = first; !next.done; next = await events.next()) {
             request.observation.sending(next.value);
-            // The status went out with the first content; the metrics count the one the stream ended with.
-            if (next.value.kind === "failed")
+            if (next.value.kind === "failed") {
+              failed = true;
+              // The status went out with the first content; the metrics count the one the stream ended with.
               request.observation.end(statusOf(failureToError(next.value), api.shape));
-            failed ||= next.value.kind === "failed";
+            }
             for (const frame of renderer.render(next.value)) await writeFrame(reply.raw, frame);
           }
           if (api.streamEnd && !failed) await writeFrame(reply.raw, api.streamEnd);
