@@ -2,10 +2,12 @@ import { Partitioners } from "kafkajs";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { connectRedis } from "../runtime/redis.ts";
+import type { Priority } from "../schemas/request-envelope.ts";
 import type { Bus } from "./contracts.ts";
 import { createInProcessBus } from "./in-process/bus.ts";
 import { createKafka } from "./kafka/client.ts";
 import { CoalescingProducer } from "./kafka/coalescing-producer.ts";
+import { requestLag } from "./kafka/consumer-lag.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./kafka/events.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
 import { ensureTopics } from "./kafka/topics.ts";
@@ -21,6 +23,8 @@ const eventLingerMs = 100;
 export interface ConnectedBus extends Bus {
   /** Health checks of what the bus runs on. */
   readonly checks: Array<{ name: string; check(): Promise<void> }>;
+  /** On Kafka: the requests of each priority the workers have not committed (bus/kafka/consumer-lag.ts). */
+  readonly requestLag?: () => Promise<Record<Priority, number>>;
 }
 
 /**
@@ -79,6 +83,7 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
       { name: "kafka", check: async () => void (await admin.describeCluster()) },
       { name: "redis", check: async () => void (await redis.ping()) },
     ],
+    requestLag: () => requestLag(admin, config.kafka),
     async close() {
       await Promise.all([requestsOut.flush(), eventsOut.flush()]);
       await cancels.close();

@@ -1,5 +1,6 @@
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Registry } from "prom-client";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
@@ -32,7 +33,9 @@ export interface IngressOptions {
   config: GatewayConfig["server"];
   log: Logger;
   checks: readonly DependencyCheck[];
-  /** The inference APIs; absent in a process that only runs workers (it still answers health checks). */
+  /** The process's metrics, served at GET /metrics by every role. */
+  metrics: Registry;
+  /** The inference APIs; absent in a process that only runs workers (it still answers health checks and metrics). */
   inference?: { keyring: Keyring; routes: RouteTable; services: CallServices; analytics?: AnalyticsReader };
 }
 
@@ -63,13 +66,13 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   // Every API here takes JSON; any other body type is refused with a 415 rather than parsed as text.
   app.removeContentTypeParser("text/plain");
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
+  await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
     const { keyring, routes, services, analytics } = options.inference;
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics });
-    await app.register(metricsRoutes, { metrics: services.metrics });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
   }
   app.setNotFoundHandler((request, reply) => {

@@ -1,6 +1,5 @@
 import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
-import type { Metrics } from "../runtime/metrics.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
@@ -15,13 +14,14 @@ import type { CachedAnswer } from "./cache/store.ts";
 import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 import { asGatewayError, statusOf } from "./errors.ts";
+import type { IngressMetrics, RequestObservation } from "./metrics.ts";
 import { type RequestFacts, recordingRequest, rejectedRequest } from "./request-record.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
   routes: RouteTable;
   cache: AnswerCache;
-  metrics: Metrics;
+  metrics: IngressMetrics;
   defaultPriority: Priority;
 }
 
@@ -38,7 +38,7 @@ export interface StartedCall {
 /**
  * Everything between a received body and a published request, the same for HTTP and WebSocket:
  * validate, translate, check the model, choose the priority, publish. Throws a GatewayError
- * (nothing is published) when any step refuses.
+ * (nothing is published) when any step refuses. `observation` learns the labels of its metrics.
  */
 export async function startCall(
   api: InboundApi<unknown>,
@@ -46,6 +46,7 @@ export async function startCall(
   caller: Caller,
   steering: CallSteering,
   services: CallServices,
+  observation: RequestObservation,
   options: CallOptions = {},
 ): Promise<StartedCall> {
   const facts: RequestFacts = {
@@ -64,7 +65,7 @@ export async function startCall(
     requestBytes: options.requestBytes ?? 0,
   };
   try {
-    return await answerCall(api, body, caller, steering, services, options, facts);
+    return await answerCall(api, body, caller, steering, services, observation, options, facts);
   } catch (error) {
     services.dispatcher.recordRequest(
       rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)),
@@ -86,6 +87,7 @@ async function answerCall(
   caller: Caller,
   steering: CallSteering,
   services: CallServices,
+  observation: RequestObservation,
   options: CallOptions,
   facts: RequestFacts,
 ): Promise<StartedCall> {
@@ -119,6 +121,7 @@ async function answerCall(
     chat: parsed.chat ?? null,
     embeddings: parsed.embeddings ?? null,
   };
+  observation.accepted(parsed.model, envelope.priority);
   const answer = {
     id: id.replaceAll("-", ""),
     model: parsed.model,
@@ -139,7 +142,7 @@ async function answerCall(
     services.dispatcher.recordAttempt(
       cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
     );
-    services.metrics.cacheRequests.inc({ model: parsed.model, status });
+    observation.cache(status);
     return {
       parsed,
       pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, (event) =>
@@ -195,7 +198,7 @@ async function answerCall(
   } else {
     lead?.settle(undefined);
   }
-  if (cacheStatus) services.metrics.cacheRequests.inc({ model: parsed.model, status: cacheStatus });
+  if (cacheStatus) observation.cache(cacheStatus);
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
   pending = recordingRequest(pending, facts, cacheStatus ?? "", false, (event) =>

@@ -10,7 +10,7 @@ import type { RequestEventInput } from "../schemas/request-event.ts";
 import { EventQueue } from "./event-queue.ts";
 
 /** Events that carry part of the answer: once one reached the client, another attempt cannot take over. */
-const contentKinds = new Set<ReplyEvent["kind"]>(["text_delta", "tool_call_delta", "embedding"]);
+export const contentKinds = new Set<ReplyEvent["kind"]>(["text_delta", "tool_call_delta", "embedding"]);
 
 /** A request in flight from this ingress: its reply events, in order, from one attempt only. */
 export interface PendingRequest extends AsyncIterable<ReplyEvent> {

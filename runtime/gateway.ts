@@ -12,6 +12,7 @@ import { createKeyring } from "../ingress/auth.ts";
 import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
 import { connectAnswerCache } from "../ingress/cache/connect.ts";
 import { Dispatcher } from "../ingress/dispatcher.ts";
+import { createIngressMetrics } from "../ingress/metrics.ts";
 import type { AnalyticsReader } from "../ingress/routes/admin-analytics.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
@@ -19,7 +20,7 @@ import { createProviders } from "../workers/providers/instances.ts";
 import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetricsRegistry } from "./metrics.ts";
 
 /**
  * `all` runs every part in one process (the embedded default); the others split them across
@@ -51,6 +52,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const closers: Array<() => Promise<void>> = [];
   const checks: DependencyCheck[] = [];
+  const metrics = createMetricsRegistry();
   const closeAll = async () => {
     for (const close of closers.reverse()) {
       await close().catch((error: Error) => log.error({ err: error }, "error while stopping"));
@@ -91,6 +93,8 @@ export async function startGateway(
         routing: config.routing,
         routes,
         providers: createProviders(config.providers),
+        metrics,
+        requestLag: bus.requestLag,
         log,
       });
       const running = worker;
@@ -130,6 +134,7 @@ export async function startGateway(
       config: config.server,
       log,
       checks,
+      metrics,
       inference: dispatcher &&
         cache && {
           keyring: createKeyring(config.auth.keys, generated?.hashes),
@@ -139,7 +144,7 @@ export async function startGateway(
             dispatcher,
             routes,
             cache,
-            metrics: createMetrics(),
+            metrics: createIngressMetrics(metrics),
             defaultPriority: config.ingress.defaultPriority,
           },
         },

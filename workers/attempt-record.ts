@@ -15,6 +15,7 @@ export class AttemptRecord {
   firstTokenAtMs: number | null = null;
   usage: Usage | undefined;
   private readonly startedAtMs = Date.now();
+  private endedAtMs: number | undefined;
   private outputPieces = 0;
   private failure: Failure | undefined;
 
@@ -39,6 +40,11 @@ export class AttemptRecord {
     }
   }
 
+  /** The call is over. Until then (and for a request that failed before any call) it ends when it is recorded. */
+  ended(): void {
+    this.endedAtMs ??= Date.now();
+  }
+
   fail(failure: Failure): void {
     this.outcome = "failed";
     this.failure = failure;
@@ -54,7 +60,7 @@ export class AttemptRecord {
       receivedAtMs: envelope.receivedAtMs,
       startedAtMs: this.startedAtMs,
       firstTokenAtMs: this.firstTokenAtMs,
-      finishedAtMs: Date.now(),
+      finishedAtMs: this.endedAtMs ?? Date.now(),
       priority: envelope.priority,
       inboundApi: envelope.inboundApi,
       stream: envelope.stream,

@@ -6,6 +6,7 @@ import { GatewayError } from "../schemas/errors.ts";
 import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { AttemptRecord } from "./attempt-record.ts";
+import { countCalls, type WorkerMetrics } from "./metrics.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
 import { ReplyStream } from "./reply-stream.ts";
 import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "./request-size.ts";
@@ -20,6 +21,7 @@ export interface AttemptContext {
   providers: Map<string, Provider>;
   failover: FailoverServices;
   heartbeatMs: number;
+  metrics: WorkerMetrics;
   log: Logger;
   /** Abort controllers of running attempts by request id, so cancels and shutdown can reach them. */
   running: Map<string, AbortController>;
@@ -47,6 +49,9 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     if (!(await bus.claims.claim(envelope.id, attempt, claimTtlMs))) return;
+    // The ingress's clock against this one: machines a little apart must not make a negative wait.
+    const waitedMs = Math.max(0, Date.now() - envelope.receivedAtMs);
+    context.metrics.queueWait.observe({ priority: envelope.priority }, waitedMs / 1000);
 
     const records: AttemptRecord[] = [];
     const abort = new AbortController();
@@ -90,10 +95,12 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       .close()
       .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered"));
     await bus.claims.finish(envelope.id, finishedMemoryMs);
+    const events = records.map((record) => record.event());
+    countCalls(context.metrics, events);
     await Promise.all(
-      records.map((record) =>
+      events.map((event) =>
         bus.events
-          .publishAttempt(record.event())
+          .publishAttempt(event)
           .catch((error: Error) => requestLog.error({ err: error }, "attempt event lost")),
       ),
     );
@@ -187,6 +194,8 @@ async function serve(
         const reason = callSignal.aborted ? callSignal.reason : error;
         if (!signal.aborted) record.fail(toFailure(reason));
         throw reason;
+      } finally {
+        record.ended();
       }
     },
   );

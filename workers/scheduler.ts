@@ -67,6 +67,11 @@ export class PriorityScheduler implements DeliverySink {
     return this.total;
   }
 
+  /** A priority's requests waiting in this worker's queue and running in its slots. */
+  load(priority: Priority): { queued: number; running: number } {
+    return { queued: this.queues[priority].length, running: this.running[priority] };
+  }
+
   /** Starts nothing more; queued requests stay unsettled, so the bus hands them to another worker. */
   stopAccepting(): void {
     this.accepting = false;

@@ -1,16 +1,19 @@
 import { randomUUID } from "node:crypto";
+import type { Registry } from "prom-client";
 import type { Bus, RequestConsumer } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { Cancelled, runAttempt } from "./attempt.ts";
+import { createWorkerMetrics } from "./metrics.ts";
 import type { Provider } from "./providers/provider.ts";
 import { cacheBreakerStates } from "./routing/breaker-cache.ts";
 import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
 import { RetryBudget } from "./routing/retry-budget.ts";
 import { PriorityScheduler } from "./scheduler.ts";
+import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
 
 export interface WorkerOptions {
   bus: Bus;
@@ -18,6 +21,9 @@ export interface WorkerOptions {
   routing: GatewayConfig["routing"];
   routes: RouteTable;
   providers: Map<string, Provider>;
+  /** The process's metrics registry; the worker adds its own. */
+  metrics: Registry;
+  requestLag: WorkerState["requestLag"];
   log: Logger;
 }
 
@@ -34,13 +40,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { bus, config, log } = options;
   const id = `worker-${randomUUID().slice(0, 8)}`;
   const running = new Map<string, AbortController>();
+  const breakers = options.routing.circuitBreakers ? cacheBreakerStates(bus.breakers) : undefined;
   const context = {
     workerId: id,
     bus,
     routes: options.routes,
     providers: options.providers,
     failover: {
-      breakers: options.routing.circuitBreakers ? cacheBreakerStates(bus.breakers) : noBreakers,
+      breakers: breakers ?? noBreakers,
       quotas: bus.quotas,
       latency: new LatencyTracker(),
       budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
@@ -48,6 +55,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       affinityMinTokens: options.routing.promptCacheAffinityMinTokens,
     },
     heartbeatMs: config.heartbeatMs,
+    metrics: createWorkerMetrics(options.metrics),
     log,
     running,
   };
@@ -57,6 +65,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     (delivery) => runAttempt(delivery, context),
     (priority) => consumer.resume(priority),
   );
+  gaugeWorkerState(options.metrics, { scheduler, breakers, requestLag: options.requestLag }, log);
 
   await bus.cancels.onCancel((requestId) => running.get(requestId)?.abort(new Cancelled()));
   await consumer.start(scheduler);

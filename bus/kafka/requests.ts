@@ -31,6 +31,11 @@ export function createKafkaRequestPublisher(
 
 const commitIntervalMs = 200;
 
+/** The consumer group every worker joins: each request goes to one of them. */
+export function workerGroup(config: GatewayConfig["kafka"]): string {
+  return `${config.topicPrefix}workers`;
+}
+
 /**
  * A worker's Kafka consumer over the three priority topics. The consume loop only decodes and
  * hands each request to the worker's scheduler, so it returns at once and keeps heartbeating
@@ -52,7 +57,7 @@ export class KafkaRequestConsumer implements RequestConsumer {
     private readonly log: Logger,
   ) {
     this.consumer = kafka.consumer({
-      groupId: `${config.topicPrefix}workers`,
+      groupId: workerGroup(config),
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
       // A fetch returns as soon as one message is there; this only bounds an idle poll.

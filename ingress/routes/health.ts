@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
+import { withTimeout } from "../../runtime/with-timeout.ts";
 
 export interface DependencyCheck {
   readonly name: string;
@@ -37,11 +38,3 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, optio
     };
   });
 };
-
-function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -7,6 +7,7 @@ import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
 import { gatewayHeaders, readSteering } from "../call-headers.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
 
 /** Says what the answer cache did: hit, miss, refresh, bypass or unavailable. */
@@ -21,6 +22,7 @@ export interface InferenceOptions {
 declare module "fastify" {
   interface FastifyRequest {
     caller: Caller;
+    observation: RequestObservation;
   }
 }
 
@@ -31,11 +33,18 @@ declare module "fastify" {
  */
 export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app, options) => {
   app.decorateRequest("caller", undefined as unknown as Caller);
+  app.decorateRequest("observation", undefined as unknown as RequestObservation);
 
   for (const api of options.apis) {
     app.register(async (scope) => {
       scope.setErrorHandler((error, request, reply) => sendError(reply, asGatewayError(error), api, request));
-      scope.addHook("onRequest", async (request) => {
+      scope.addHook("onRequest", async (request, reply) => {
+        const observation = new RequestObservation(options.services.metrics, api.name);
+        request.observation = observation;
+        // Counted once the response is over, refused requests too, with the status the client got.
+        reply.raw.once("close", () =>
+          observation.end(reply.raw.writableFinished ? reply.raw.statusCode : clientClosedStatus),
+        );
         request.caller = options.keyring.authenticate(request.headers);
       });
       scope.post(api.path, async (request, reply) => {
@@ -45,6 +54,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           request.caller,
           readSteering(request.headers),
           options.services,
+          request.observation,
           { requestBytes: Number(request.headers["content-length"] ?? 0) },
         );
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
@@ -81,7 +91,12 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         let failed = false;
         try {
           for (let next: IteratorResult<ReplyEvent> = first; !next.done; next = await events.next()) {
-            failed ||= next.value.kind === "failed";
+            request.observation.sending(next.value);
+            if (next.value.kind === "failed") {
+              failed = true;
+              // The status went out with the first content; the metrics count the one the stream ended with.
+              request.observation.end(statusOf(failureToError(next.value), api.shape));
+            }
             for (const frame of renderer.render(next.value)) await writeFrame(reply.raw, frame);
           }
           if (api.streamEnd && !failed) await writeFrame(reply.raw, api.streamEnd);

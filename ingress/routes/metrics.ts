@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { Metrics } from "../../runtime/metrics.ts";
+import type { Registry } from "prom-client";
 
 /** GET /metrics in Prometheus's text format, unauthenticated like the health checks: scrape it from inside. */
-export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics }> = async (app, options) => {
+export const metricsRoutes: FastifyPluginAsync<{ registry: Registry }> = async (app, options) => {
   app.get("/metrics", async (_request, reply) => {
-    reply.header("content-type", options.metrics.registry.contentType);
-    return options.metrics.registry.metrics();
+    reply.header("content-type", options.registry.contentType);
+    return options.registry.metrics();
   });
 };

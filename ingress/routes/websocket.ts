@@ -9,6 +9,7 @@ import { type CallServices, startCall } from "../call.ts";
 import { type HeaderValues, readSteering } from "../call-headers.ts";
 import type { PendingRequest } from "../dispatcher.ts";
 import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 
 export interface WebSocketOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
@@ -115,6 +116,9 @@ async function serve(
 ): Promise<void> {
   const id = message.id;
   let cancelled = false;
+  const observation = new RequestObservation(services.metrics, api.name);
+  /** The HTTP status of what the client was told, for the metrics. */
+  let status = 200;
   try {
     const call = await startCall(
       api,
@@ -122,6 +126,7 @@ async function serve(
       caller,
       readSteering(headers, message.priority),
       services,
+      observation,
       { forceStream: true, requestBytes },
     );
     running.set(id, {
@@ -147,9 +152,12 @@ async function serve(
     let usage: Usage | undefined;
     for await (const event of call.pending) {
       if (event.kind === "failed") {
-        send(socket, { type: "error", id, ...errorFields(failureToError(event), api.shape) });
+        const fields = errorFields(failureToError(event), api.shape);
+        status = fields.status;
+        send(socket, { type: "error", id, ...fields });
         return;
       }
+      observation.sending(event);
       if (event.kind === "usage") usage = event.usage ?? undefined;
       for (const frame of renderer.render(event)) {
         if ("keepAlive" in frame) continue; // the socket has its own pings
@@ -163,9 +171,12 @@ async function serve(
         : { type: "done", id, usage: usage ? usageFields(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
-    send(socket, { type: "error", id, ...errorFields(asGatewayError(error), api.shape) });
+    const fields = errorFields(asGatewayError(error), api.shape);
+    status = fields.status;
+    send(socket, { type: "error", id, ...fields });
   } finally {
     running.delete(id);
+    observation.end(cancelled ? clientClosedStatus : status);
   }
 }
 

@@ -1,9 +1,11 @@
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { buildIngress } from "../../ingress/app.ts";
 
 const server = { host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, shutdownGraceMs: 1000 };
 const log = pino({ level: "silent" });
+const metrics = new Registry();
 
 describe("health endpoints", () => {
   it("reports each dependency, and not ready while one fails", async () => {
@@ -11,6 +13,7 @@ describe("health endpoints", () => {
     const ingress = await buildIngress({
       config: server,
       log,
+      metrics,
       checks: [
         { name: "clickhouse", check: async () => {} },
         {
@@ -38,7 +41,7 @@ describe("health endpoints", () => {
   });
 
   it("stops being ready once draining, while staying alive", async () => {
-    const ingress = await buildIngress({ config: server, log, checks: [] });
+    const ingress = await buildIngress({ config: server, log, metrics, checks: [] });
     ingress.stopAcceptingWork();
     const ready = await ingress.app.inject("/readyz");
     expect(ready.statusCode).toBe(503);
@@ -51,6 +54,7 @@ describe("health endpoints", () => {
     const ingress = await buildIngress({
       config: server,
       log,
+      metrics,
       checks: [{ name: "kafka", check: () => new Promise(() => {}) }],
     });
     const ready = await ingress.app.inject("/readyz");
