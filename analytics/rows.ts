@@ -75,6 +75,8 @@ export function requestRow(event: RequestEvent, sourcePartition: number, sourceO
     priced: event.priced,
     cost_saved: usdOfNano(event.costSavedNanoUsd),
     request_bytes: event.requestBytes,
+    prompt: event.prompt ?? "",
+    completion: event.completion ?? "",
     source_partition: sourcePartition,
     source_offset: sourceOffset,
   };

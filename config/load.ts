@@ -79,6 +79,15 @@ function checkAcrossSections(config: GatewayConfig): string[] {
     provider.options = options as Record<string, unknown>;
   });
   problems.push(...checkRoutes(config.models, providerNames));
+  config.analytics.content.redact.forEach((pattern, index) => {
+    try {
+      new RegExp(pattern, "g");
+    } catch (error) {
+      problems.push(
+        `analytics.content.redact.${index}: not a regular expression: ${(error as Error).message}`,
+      );
+    }
+  });
   if (config.kafka.brokers.length > 0 && !config.redis.url) {
     problems.push("redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)");
   }

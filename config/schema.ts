@@ -255,6 +255,36 @@ export const ConfigSchema = T.Object(
             description: "How the sink batches events into ClickHouse.",
           },
         ),
+        content: T.Object(
+          {
+            store: T.Boolean({
+              default: false,
+              description:
+                "Store prompts and completions with each request (off: they never leave the ingress).",
+            }),
+            redact: T.Array(T.String({ minLength: 1 }), {
+              default: [],
+              description:
+                "Regular expressions whose matches are replaced by [REDACTED] before content is stored.",
+            }),
+          },
+          {
+            default: {},
+            additionalProperties: false,
+            description: "Prompt and completion text in analytics.",
+          },
+        ),
+        retentionDays: T.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            "Days the requests and attempts rows are kept (0: for ever); ClickHouse drops older ones.",
+        }),
+        rollupRetentionDays: T.Integer({
+          minimum: 0,
+          default: 0,
+          description: "Days the per-minute rollups are kept (0: for ever); usually longer than the rows.",
+        }),
         query: T.Object(
           {
             maxExecutionSeconds: T.Integer({

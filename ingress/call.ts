@@ -23,6 +23,8 @@ export interface CallServices {
   cache: AnswerCache;
   metrics: IngressMetrics;
   defaultPriority: Priority;
+  /** Set when the operator stores prompts and completions (analytics.content): redacts them first. */
+  storedContent?: (text: string) => string;
 }
 
 export interface StartedCall {
@@ -94,7 +96,13 @@ async function answerCall(
   const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
-  Object.assign(facts, { stream: parsed.stream, user: parsed.user ?? null, modelRequested: parsed.model });
+  Object.assign(facts, {
+    stream: parsed.stream,
+    user: parsed.user ?? null,
+    modelRequested: parsed.model,
+    prompt:
+      services.storedContent?.(JSON.stringify(parsed.chat?.messages ?? parsed.embeddings?.input)) ?? null,
+  });
   const route = services.routes.resolve(parsed.model);
   if (!route) {
     throw new GatewayError(
@@ -145,8 +153,13 @@ async function answerCall(
     observation.cache(status);
     return {
       parsed,
-      pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, (event) =>
-        services.dispatcher.recordRequest(event),
+      pending: recordingRequest(
+        services.cache.replay(id, kept),
+        facts,
+        status,
+        true,
+        (event) => services.dispatcher.recordRequest(event),
+        services.storedContent,
       ),
       answer,
       cacheStatus: status,
@@ -201,8 +214,13 @@ async function answerCall(
   if (cacheStatus) observation.cache(cacheStatus);
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
-  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, (event) =>
-    services.dispatcher.recordRequest(event),
+  pending = recordingRequest(
+    pending,
+    facts,
+    cacheStatus ?? "",
+    false,
+    (event) => services.dispatcher.recordRequest(event),
+    services.storedContent,
   );
   return { parsed, pending, answer, cacheStatus };
 }

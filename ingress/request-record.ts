@@ -18,6 +18,7 @@ export type RequestFacts = Pick<
   | "tags"
   | "modelRequested"
   | "requestBytes"
+  | "prompt"
 >;
 
 /** Events that carry part of the answer: the first one is the caller's first token. */
@@ -34,6 +35,8 @@ export function recordingRequest(
   cache: string,
   kept: boolean,
   publish: (event: RequestEventInput) => void,
+  /** Set when the operator stores content: the answer's text is kept, redacted by it. */
+  redact?: (text: string) => string,
 ): PendingRequest {
   return {
     id: pending.id,
@@ -42,6 +45,7 @@ export function recordingRequest(
       const seen: Partial<RequestEventInput> = { outcome: "cancelled", status: 499, errorCode: "cancelled" };
       let usage: Usage | null = null;
       let costNanoUsd: number | null = null;
+      const completion: string[] = [];
       try {
         for await (const event of pending) {
           // A kept answer names the provider that once made it; this request called none.
@@ -51,6 +55,9 @@ export function recordingRequest(
           }
           if (contentKinds.has(event.kind)) {
             seen.firstTokenAtMs ??= Date.now();
+            if (redact && event.text) completion.push(event.text);
+            if (redact && event.toolCall)
+              completion.push(event.toolCall.name ?? "", event.toolCall.argumentsDelta);
           } else if (event.kind === "usage") {
             usage = event.usage;
             costNanoUsd = event.costNanoUsd;
@@ -76,6 +83,7 @@ export function recordingRequest(
           costNanoUsd: kept ? 0 : (costNanoUsd ?? 0),
           priced: costNanoUsd !== null,
           costSavedNanoUsd: kept ? (costNanoUsd ?? 0) : 0,
+          completion: redact ? redact(completion.join("")) : null,
         });
       }
     },

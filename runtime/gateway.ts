@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createClient } from "@clickhouse/client";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
 import { runMigrations } from "../analytics/migrations/run.ts";
+import { applyRetention } from "../analytics/retention.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBus } from "../bus/connect.ts";
 import { loadPrices } from "../config/pricing/price-table.ts";
@@ -13,6 +14,7 @@ import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
 import { connectAnswerCache } from "../ingress/cache/connect.ts";
 import { Dispatcher } from "../ingress/dispatcher.ts";
 import { createIngressMetrics } from "../ingress/metrics.ts";
+import { createRedactor } from "../ingress/redact.ts";
 import type { AnalyticsReader } from "../ingress/routes/admin-analytics.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
@@ -69,6 +71,7 @@ export async function startGateway(
       closers.push(() => connection.close());
       checks.push({ name: "clickhouse", check: () => connection.ping() });
       await runMigrations(connection.client, log);
+      await applyRetention(connection.client, config.analytics, log);
     }
 
     const bus = await connectBus(config, log);
@@ -146,6 +149,9 @@ export async function startGateway(
             cache,
             metrics: createIngressMetrics(metrics),
             defaultPriority: config.ingress.defaultPriority,
+            storedContent: config.analytics.content.store
+              ? createRedactor(config.analytics.content.redact)
+              : undefined,
           },
         },
     });

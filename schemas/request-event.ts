@@ -68,6 +68,13 @@ export const requestEventSchema = {
       doc: "a cache hit: what the kept answer cost to make",
     },
     { name: "requestBytes", type: "int", default: 0 },
+    {
+      name: "prompt",
+      type: nullable("string"),
+      default: null,
+      doc: "the messages, only when the operator stores content (analytics.content), already redacted",
+    },
+    { name: "completion", type: nullable("string"), default: null, doc: "the answer's text, as `prompt`" },
   ],
 } as const;
 

@@ -4,6 +4,7 @@ import { attemptCache } from "./0003-attempt-cache.ts";
 import { attemptCost } from "./0004-attempt-cost.ts";
 import { attemptSource } from "./0005-attempt-source.ts";
 import { requests } from "./0006-requests.ts";
+import { requestContent } from "./0007-request-content.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   attemptCost,
   attemptSource,
   requests,
+  requestContent,
 ];

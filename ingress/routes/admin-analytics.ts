@@ -23,6 +23,19 @@ const queryBody = T.Object(
   { additionalProperties: false },
 );
 
+const redactBody = T.Object(
+  {
+    requestId: T.Optional(
+      T.String({
+        pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description: "one request",
+      }),
+    ),
+    keyId: T.Optional(T.String({ pattern: "^[0-9a-f]{12}$", description: "every request of a gateway key" })),
+  },
+  { additionalProperties: false },
+);
+
 const dayMs = 24 * 60 * 60_000;
 
 /**
@@ -52,6 +65,23 @@ export const analyticsAdminRoutes: FastifyPluginAsync<{ reader: AnalyticsReader 
   app.post("/admin/analytics/query", async (request) => {
     const { sql, params } = validateBody(queryBody, request.body ?? {});
     return run(sql, params ?? {});
+  });
+
+  // Stored prompts and completions erased after the fact (a user's request to be forgotten).
+  app.post("/admin/analytics/redact", async (request) => {
+    const scope = validateBody(redactBody, request.body ?? {});
+    if ((scope.requestId === undefined) === (scope.keyId === undefined))
+      throw new GatewayError("invalid_request", "name either a requestId or a keyId");
+    if (!reader)
+      throw new GatewayError("overloaded", "this gateway process has no ClickHouse (set clickhouse.url)");
+    const where = scope.requestId ? "request_id = {id:UUID}" : "key_id = {id:String}";
+    await reader.client.command({
+      query: `ALTER TABLE requests UPDATE prompt = '[REDACTED]', completion = '[REDACTED]'
+              WHERE ${where} AND (prompt != '' OR completion != '')`,
+      query_params: { id: scope.requestId ?? scope.keyId },
+      clickhouse_settings: { mutations_sync: "1" },
+    });
+    return { redacted: true };
   });
 
   app.get("/admin/analytics/reports", async () => ({
