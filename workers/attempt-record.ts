@@ -3,8 +3,9 @@ import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { ChatPart } from "./providers/provider.ts";
-import { charactersPerToken } from "./request-size.ts";
+import { promptJsonOf } from "./request-size.ts";
 import type { Candidate } from "./routing/plan.ts";
+import { countTokens } from "./token-count.ts";
 
 /**
  * What one call to a deployment did, gathered as it runs, for its analytics event: a request
@@ -16,7 +17,8 @@ export class AttemptRecord {
   usage: Usage | undefined;
   private readonly startedAtMs = Date.now();
   private endedAtMs: number | undefined;
-  private outputPieces = 0;
+  /** The answer's text as it streamed, to count it when the provider reports no usage. */
+  private readonly output: string[] = [];
   private failure: Failure | undefined;
 
   constructor(
@@ -34,7 +36,9 @@ export class AttemptRecord {
   observe(part: ChatPart): void {
     if (part.type === "text-delta" || part.type === "tool-call-delta" || part.type === "reasoning-delta") {
       this.firstTokenAtMs ??= Date.now();
-      this.outputPieces++;
+      this.output.push(
+        part.type === "tool-call-delta" ? `${part.name ?? ""}${part.argumentsDelta}` : (part.text ?? ""),
+      );
     } else if (part.type === "usage") {
       this.usage = part.usage;
     }
@@ -53,6 +57,7 @@ export class AttemptRecord {
   event(): AttemptEventInput {
     const { envelope, candidate } = this;
     const request = envelope.chat ?? envelope.embeddings;
+    const used = this.usageOf();
     return {
       requestId: envelope.id,
       attempt: this.attempt,
@@ -76,34 +81,31 @@ export class AttemptRecord {
       outcome: this.outcome,
       errorCode: this.failure?.code ?? (this.outcome === "cancelled" ? "cancelled" : null),
       status: this.failure?.status ?? (this.outcome === "cancelled" ? 499 : 200),
-      ...this.usageOf(),
-      ...this.cost(),
+      ...used,
+      ...this.cost(used.usage),
     };
   }
 
   /** What the call cost at its deployment's price (the usage so far; estimated when the provider said nothing). */
-  cost(): { costNanoUsd: number; priced: boolean } {
+  cost(usage = this.usageOf().usage): { costNanoUsd: number; priced: boolean } {
     const price = this.candidate?.deployment.price;
     if (!price) return { costNanoUsd: 0, priced: false };
-    return { costNanoUsd: costNanoUsd(this.usageOf().usage, price), priced: true };
+    return { costNanoUsd: costNanoUsd(usage, price), priced: true };
   }
 
   /**
    * The provider's usage; none from a call that failed before answering (providers do not bill
-   * those); otherwise, when the provider said nothing (a stream cut short), an estimate: one
-   * token per streamed piece and the prompt at four characters a token, flagged as estimated.
+   * those); otherwise, when the provider said nothing (a stream cut short, a cancelled call), the
+   * prompt and the text streamed so far counted with the tokenizer, flagged as estimated.
    */
   private usageOf(): { usage: Usage; usageEstimated: boolean } {
     if (this.usage) return { usage: this.usage, usageEstimated: false };
     if (this.outcome === "failed" && !this.contentSent) return { usage: zeroUsage, usageEstimated: false };
-    const promptCharacters = JSON.stringify(
-      this.envelope.chat?.messages ?? this.envelope.embeddings?.input ?? [],
-    ).length;
     return {
       usage: {
         ...zeroUsage,
-        inputTokens: Math.ceil(promptCharacters / charactersPerToken),
-        outputTokens: this.outputPieces,
+        inputTokens: countTokens(promptJsonOf(this.envelope)),
+        outputTokens: countTokens(this.output.join("")),
       },
       usageEstimated: true,
     };

@@ -14,6 +14,7 @@ import { LatencyTracker } from "./routing/latency.ts";
 import { RetryBudget } from "./routing/retry-budget.ts";
 import { PriorityScheduler } from "./scheduler.ts";
 import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
+import { loadTokenizer } from "./token-count.ts";
 
 export interface WorkerOptions {
   bus: Bus;
@@ -39,6 +40,8 @@ export interface RunningWorker {
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { bus, config, log } = options;
   const id = `worker-${randomUUID().slice(0, 8)}`;
+  // Before taking work: loading it blocks for a moment, better at start than mid-stream.
+  await loadTokenizer();
   const running = new Map<string, AbortController>();
   const breakers = options.routing.circuitBreakers ? cacheBreakerStates(bus.breakers) : undefined;
   const context = {
