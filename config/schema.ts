@@ -307,6 +307,22 @@ export const ConfigSchema = T.Object(
       },
       "Events into ClickHouse (docs/analytics.md).",
     ),
+    tracing: section(
+      {
+        endpoint: T.String({
+          default: "",
+          description: "OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. Empty: no tracing.",
+        }),
+        sampleRatio: T.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description: "Share of new traces recorded; a caller's traceparent keeps its own decision.",
+        }),
+        serviceName: T.String({ default: "ai-gateway", description: "service.name of the spans." }),
+      },
+      "OpenTelemetry traces: ingress → bus → worker → provider (docs/analytics.md).",
+    ),
     kafka: section(
       {
         brokers: list(

@@ -1,7 +1,10 @@
+import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { RouteTable } from "../config/routes.ts";
 import { uuidv7 } from "../runtime/ids.ts";
+import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
+import type { RequestEventInput } from "../schemas/request-event.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
@@ -16,6 +19,7 @@ import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 import { asGatewayError, statusOf } from "./errors.ts";
 import type { IngressMetrics, RequestObservation } from "./metrics.ts";
 import { type RequestFacts, recordingRequest, rejectedRequest } from "./request-record.ts";
+import { endRequestSpan } from "./request-span.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
@@ -25,6 +29,7 @@ export interface CallServices {
   defaultPriority: Priority;
   /** Set when the operator stores prompts and completions (analytics.content): redacts them first. */
   storedContent?: (text: string) => string;
+  tracer: Tracer;
 }
 
 export interface StartedCall {
@@ -66,12 +71,30 @@ export async function startCall(
       typeof (body as { model?: unknown })?.model === "string" ? (body as { model: string }).model : "",
     requestBytes: options.requestBytes ?? 0,
   };
+  const span = services.tracer.startSpan(
+    "gateway.request",
+    { kind: SpanKind.SERVER, attributes: { "gateway.api": api.wire } },
+    extractContext(options.traceHeaders ?? {}),
+  );
+  const finished = (event: RequestEventInput) => {
+    services.dispatcher.recordRequest(event);
+    endRequestSpan(span, event);
+  };
   try {
-    return await answerCall(api, body, caller, steering, services, observation, options, facts);
-  } catch (error) {
-    services.dispatcher.recordRequest(
-      rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)),
+    return await answerCall(
+      api,
+      body,
+      caller,
+      steering,
+      services,
+      observation,
+      options,
+      facts,
+      span,
+      finished,
     );
+  } catch (error) {
+    finished(rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)));
     throw error;
   }
 }
@@ -81,6 +104,8 @@ export interface CallOptions {
   forceStream?: boolean;
   /** The size of the request as it arrived, for analytics. */
   requestBytes?: number;
+  /** The caller's headers: a traceparent there makes the request's span part of the caller's trace. */
+  traceHeaders?: Record<string, unknown>;
 }
 
 async function answerCall(
@@ -92,6 +117,8 @@ async function answerCall(
   observation: RequestObservation,
   options: CallOptions,
   facts: RequestFacts,
+  span: Span,
+  finished: (event: RequestEventInput) => void,
 ): Promise<StartedCall> {
   const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
@@ -128,6 +155,7 @@ async function answerCall(
     routing: steering.routing,
     chat: parsed.chat ?? null,
     embeddings: parsed.embeddings ?? null,
+    traceContext: injectContext(span),
   };
   observation.accepted(parsed.model, envelope.priority);
   const answer = {
@@ -158,7 +186,7 @@ async function answerCall(
         facts,
         status,
         true,
-        (event) => services.dispatcher.recordRequest(event),
+        finished,
         services.storedContent,
       ),
       answer,
@@ -214,14 +242,7 @@ async function answerCall(
   if (cacheStatus) observation.cache(cacheStatus);
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
-  pending = recordingRequest(
-    pending,
-    facts,
-    cacheStatus ?? "",
-    false,
-    (event) => services.dispatcher.recordRequest(event),
-    services.storedContent,
-  );
+  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, finished, services.storedContent);
   return { parsed, pending, answer, cacheStatus };
 }
 

@@ -23,6 +23,7 @@ import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
+import { startTracing } from "./tracing.ts";
 
 /**
  * `all` runs every part in one process (the embedded default); the others split them across
@@ -62,6 +63,9 @@ export async function startGateway(
   };
   const servesInference = role === "all" || role === "ingress";
   const runsSink = role === "all" || role === "sink";
+  // Closed last (closers run in reverse): the spans of the shutdown itself are flushed too.
+  const tracing = startTracing(config.tracing, role);
+  closers.push(() => tracing.shutdown());
 
   try {
     let clickhouse: ClickHouseConnection | undefined;
@@ -98,6 +102,7 @@ export async function startGateway(
         providers: createProviders(config.providers),
         metrics,
         requestLag: bus.requestLag,
+        tracer: tracing.tracer,
         log,
       });
       const running = worker;
@@ -149,6 +154,7 @@ export async function startGateway(
             cache,
             metrics: createIngressMetrics(metrics),
             defaultPriority: config.ingress.defaultPriority,
+            tracer: tracing.tracer,
             storedContent: config.analytics.content.store
               ? createRedactor(config.analytics.content.redact)
               : undefined,

@@ -5,7 +5,7 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
 import { requestEventSchema } from "./request-event.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
-export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 2);
+export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 3);
 export const replyEventCodec = createCodec(replyEventSchema, 4);
 
 export const attemptEventCodec = createCodec(attemptEventSchema, 4);

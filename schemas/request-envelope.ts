@@ -62,6 +62,12 @@ export const requestEnvelopeSchema = {
     },
     { name: "chat", type: ["null", chatRequestSchema], default: null },
     { name: "embeddings", type: ["null", embeddingsRequestSchema], default: null },
+    {
+      name: "traceContext",
+      type: { type: "map", values: "string" },
+      default: {},
+      doc: "W3C trace context (traceparent, tracestate) of the ingress's span, so the worker's spans join its trace (v3)",
+    },
   ],
 } as const;
 

@@ -1,3 +1,4 @@
+import type { Span } from "@opentelemetry/api";
 import { costNanoUsd } from "../config/pricing/cost.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
@@ -15,6 +16,8 @@ export class AttemptRecord {
   outcome: AttemptEventInput["outcome"] = "failed";
   firstTokenAtMs: number | null = null;
   usage: Usage | undefined;
+  /** The call's trace span, when it reached a deployment. */
+  span: Span | undefined;
   private readonly startedAtMs = Date.now();
   private endedAtMs: number | undefined;
   /** The answer's text as it streamed, to count it when the provider reports no usage. */

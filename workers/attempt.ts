@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Bus, Delivery } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { extractContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { AttemptRecord } from "./attempt-record.ts";
+import { endCallSpan, startCallSpan } from "./call-span.ts";
 import { countCalls, type WorkerMetrics } from "./metrics.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
 import { ReplyStream } from "./reply-stream.ts";
@@ -22,6 +25,7 @@ export interface AttemptContext {
   failover: FailoverServices;
   heartbeatMs: number;
   metrics: WorkerMetrics;
+  tracer: Tracer;
   log: Logger;
   /** Abort controllers of running attempts by request id, so cancels and shutdown can reach them. */
   running: Map<string, AbortController>;
@@ -54,6 +58,15 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     context.metrics.queueWait.observe({ priority: envelope.priority }, waitedMs / 1000);
 
     const records: AttemptRecord[] = [];
+    // The ingress's span crossed the bus in the envelope: this work joins the caller's trace.
+    const span = context.tracer.startSpan(
+      "gateway.worker",
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { "gateway.request_id": envelope.id, "gateway.priority": envelope.priority },
+      },
+      extractContext(envelope.traceContext),
+    );
     const abort = new AbortController();
     context.running.set(envelope.id, abort);
     const deadline = setTimeout(
@@ -71,7 +84,7 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       },
     );
     try {
-      await serve(envelope, replies, abort.signal, attempt, records, context);
+      await serve(envelope, replies, abort.signal, attempt, records, context, span);
     } catch (error) {
       const reason = abort.signal.aborted ? abort.signal.reason : error;
       // A request that failed before any call (no route, every breaker open) is recorded too.
@@ -97,6 +110,10 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     await bus.claims.finish(envelope.id, finishedMemoryMs);
     const events = records.map((record) => record.event());
     countCalls(context.metrics, events);
+    records.forEach((record, index) => {
+      if (record.span && events[index]) endCallSpan(record.span, events[index]);
+    });
+    span.end();
     await Promise.all(
       events.map((event) =>
         bus.events
@@ -118,6 +135,7 @@ async function serve(
   attempt: string,
   records: AttemptRecord[],
   context: AttemptContext,
+  span: Span,
 ): Promise<void> {
   const request = envelope.chat ?? envelope.embeddings;
   if (!request)
@@ -157,6 +175,7 @@ async function serve(
       // Config validation guarantees every deployment's provider exists.
       const provider = context.providers.get(deployment.provider) as Provider;
       const record = new AttemptRecord(envelope, `${attempt}.${records.length}`, context.workerId, candidate);
+      record.span = startCallSpan(context.tracer, span, candidate);
       records.push(record);
       const started = { workerId: context.workerId, provider: deployment.provider, model: deployment.model };
       replies.announce(started);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import type { Bus, RequestConsumer } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
@@ -25,6 +26,7 @@ export interface WorkerOptions {
   /** The process's metrics registry; the worker adds its own. */
   metrics: Registry;
   requestLag: WorkerState["requestLag"];
+  tracer: Tracer;
   log: Logger;
 }
 
@@ -59,6 +61,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     },
     heartbeatMs: config.heartbeatMs,
     metrics: createWorkerMetrics(options.metrics),
+    tracer: options.tracer,
     log,
     running,
   };

@@ -55,7 +55,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           readSteering(request.headers),
           options.services,
           request.observation,
-          { requestBytes: Number(request.headers["content-length"] ?? 0) },
+          { requestBytes: Number(request.headers["content-length"] ?? 0), traceHeaders: request.headers },
         );
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
         if (call.cacheSimilarity !== undefined)

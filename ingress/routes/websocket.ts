@@ -127,7 +127,7 @@ async function serve(
       readSteering(headers, message.priority),
       services,
       observation,
-      { forceStream: true, requestBytes },
+      { forceStream: true, requestBytes, traceHeaders: headers },
     );
     running.set(id, {
       id: call.pending.id,
