@@ -75,6 +75,7 @@ export function requestRow(event: RequestEvent, sourcePartition: number, sourceO
     priced: event.priced,
     cost_saved: usdOfNano(event.costSavedNanoUsd),
     request_bytes: event.requestBytes,
+    response_bytes: event.responseBytes,
     prompt: event.prompt ?? "",
     completion: event.completion ?? "",
     source_partition: sourcePartition,

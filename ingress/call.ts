@@ -76,10 +76,14 @@ export async function startCall(
     { kind: SpanKind.SERVER, attributes: { "gateway.api": api.wire } },
     extractContext(options.traceHeaders ?? {}),
   );
-  const finished = (event: RequestEventInput) => {
-    services.dispatcher.recordRequest(event);
-    endRequestSpan(span, event);
-  };
+  // Recorded once the last bytes have been handed to the socket (the route writes after the
+  // events end), so the event can say how much the caller was sent.
+  const finished = (event: RequestEventInput) =>
+    setImmediate(() => {
+      const recorded = { ...event, responseBytes: options.responseBytes?.() ?? 0 };
+      services.dispatcher.recordRequest(recorded);
+      endRequestSpan(span, recorded);
+    });
   try {
     return await answerCall(
       api,
@@ -104,6 +108,8 @@ export interface CallOptions {
   forceStream?: boolean;
   /** The size of the request as it arrived, for analytics. */
   requestBytes?: number;
+  /** What the caller has been sent so far, in bytes: read once the answer is out. */
+  responseBytes?: () => number;
   /** The caller's headers: a traceparent there makes the request's span part of the caller's trace. */
   traceHeaders?: Record<string, unknown>;
 }

@@ -69,6 +69,12 @@ export const requestEventSchema = {
     },
     { name: "requestBytes", type: "int", default: 0 },
     {
+      name: "responseBytes",
+      type: "int",
+      default: 0,
+      doc: "what the caller was sent, headers included over HTTP",
+    },
+    {
       name: "prompt",
       type: nullable("string"),
       default: null,

@@ -5,6 +5,8 @@ import { attemptCost } from "./0004-attempt-cost.ts";
 import { attemptSource } from "./0005-attempt-source.ts";
 import { requests } from "./0006-requests.ts";
 import { requestContent } from "./0007-request-content.ts";
+import { outputSpeed } from "./0008-output-speed.ts";
+import { responseBytes } from "./0009-response-bytes.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -16,4 +18,6 @@ export const migrations: readonly Migration[] = [
   attemptSource,
   requests,
   requestContent,
+  outputSpeed,
+  responseBytes,
 ];

@@ -55,7 +55,15 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           readSteering(request.headers),
           options.services,
           request.observation,
-          { requestBytes: Number(request.headers["content-length"] ?? 0), traceHeaders: request.headers },
+          {
+            requestBytes: Number(request.headers["content-length"] ?? 0),
+            // One request at a time on an HTTP/1.1 connection: what its socket wrote since this one began.
+            responseBytes: (
+              (socket, before) => () =>
+                socket.bytesWritten - before
+            )(request.raw.socket, request.raw.socket.bytesWritten),
+            traceHeaders: request.headers,
+          },
         );
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
         if (call.cacheSimilarity !== undefined)

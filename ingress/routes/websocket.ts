@@ -116,6 +116,10 @@ async function serve(
 ): Promise<void> {
   const id = message.id;
   let cancelled = false;
+  let sent = 0;
+  const reply = (answer: Record<string, unknown>) => {
+    sent += send(socket, answer);
+  };
   const observation = new RequestObservation(services.metrics, api.name);
   /** The HTTP status of what the client was told, for the metrics. */
   let status = 200;
@@ -127,7 +131,7 @@ async function serve(
       readSteering(headers, message.priority),
       services,
       observation,
-      { forceStream: true, requestBytes, traceHeaders: headers },
+      { forceStream: true, requestBytes, responseBytes: () => sent, traceHeaders: headers },
     );
     running.set(id, {
       id: call.pending.id,
@@ -139,8 +143,8 @@ async function serve(
     });
     if (!call.parsed.stream) {
       const completion = await collect(call.pending);
-      send(socket, { type: "response", id, data: api.respond(completion, call.answer) });
-      send(socket, {
+      reply({ type: "response", id, data: api.respond(completion, call.answer) });
+      reply({
         type: "done",
         id,
         usage: usageFields(completion.usage),
@@ -154,18 +158,17 @@ async function serve(
       if (event.kind === "failed") {
         const fields = errorFields(failureToError(event), api.shape);
         status = fields.status;
-        send(socket, { type: "error", id, ...fields });
+        reply({ type: "error", id, ...fields });
         return;
       }
       observation.sending(event);
       if (event.kind === "usage") usage = event.usage ?? undefined;
       for (const frame of renderer.render(event)) {
         if ("keepAlive" in frame) continue; // the socket has its own pings
-        send(socket, { type: "chunk", id, ...(frame.event && { event: frame.event }), data: frame.data });
+        reply({ type: "chunk", id, ...(frame.event && { event: frame.event }), data: frame.data });
       }
     }
-    send(
-      socket,
+    reply(
       cancelled
         ? { type: "cancelled", id }
         : { type: "done", id, usage: usage ? usageFields(usage) : null, ...cacheField(call.cacheStatus) },
@@ -173,7 +176,7 @@ async function serve(
   } catch (error) {
     const fields = errorFields(asGatewayError(error), api.shape);
     status = fields.status;
-    send(socket, { type: "error", id, ...fields });
+    reply({ type: "error", id, ...fields });
   } finally {
     running.delete(id);
     observation.end(cancelled ? clientClosedStatus : status);
@@ -199,6 +202,10 @@ function usageFields(usage: Usage) {
   };
 }
 
-function send(socket: WebSocket, message: Record<string, unknown>): void {
-  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+/** Sends one message if the socket is open; returns the bytes sent. */
+function send(socket: WebSocket, message: Record<string, unknown>): number {
+  if (socket.readyState !== socket.OPEN) return 0;
+  const text = JSON.stringify(message);
+  socket.send(text);
+  return Buffer.byteLength(text);
 }
