@@ -85,18 +85,11 @@ export async function startCall(
       endRequestSpan(span, recorded);
     });
   try {
-    return await answerCall(
-      api,
-      body,
-      caller,
-      steering,
-      services,
-      observation,
-      options,
+    return await answerCall([api, body, caller, steering, services, observation, options], {
       facts,
       span,
       finished,
-    );
+    });
   } catch (error) {
     finished(rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)));
     throw error;
@@ -114,17 +107,16 @@ export interface CallOptions {
   traceHeaders?: Record<string, unknown>;
 }
 
+/** The request's analytics record and trace span, begun by startCall, ended when the caller has its answer. */
+interface Recording {
+  facts: RequestFacts;
+  span: Span;
+  finished: (event: RequestEventInput) => void;
+}
+
 async function answerCall(
-  api: InboundApi<unknown>,
-  body: unknown,
-  caller: Caller,
-  steering: CallSteering,
-  services: CallServices,
-  observation: RequestObservation,
-  options: CallOptions,
-  facts: RequestFacts,
-  span: Span,
-  finished: (event: RequestEventInput) => void,
+  [api, body, caller, steering, services, observation, options = {}]: Parameters<typeof startCall>,
+  { facts, span, finished }: Recording,
 ): Promise<StartedCall> {
   const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
