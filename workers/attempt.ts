@@ -3,7 +3,7 @@ import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Bus, Delivery } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { extractContext } from "../runtime/tracing.ts";
+import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
@@ -184,6 +184,7 @@ async function serve(
         signal: callSignal,
         stream: envelope.stream,
         inboundApi: envelope.inboundApi,
+        traceHeaders: record.span?.isRecording() ? injectContext(record.span) : undefined,
       };
       try {
         if (envelope.chat) {

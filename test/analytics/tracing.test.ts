@@ -73,6 +73,8 @@ describe.each(busKinds)("OpenTelemetry traces on the %s bus", (bus) => {
       "gateway.outcome": "completed",
     });
     const usage = answer.usage as OpenAI.CompletionUsage;
+    // The provider was called with the call span's context: a self-hosted server joins the trace.
+    expect(emulator.requests.at(-1)?.headers.traceparent).toBe(`00-${callerTrace}-${call?.spanId}-01`);
     expect(call?.attributes).toMatchObject({
       "gen_ai.request.model": "traced-model",
       "gateway.deployment": "p/traced-model",

@@ -35,6 +35,8 @@ export interface CallOptions {
   stream: boolean;
   /** The API the caller spoke: `extraJson` holds that API's unmodelled options. */
   inboundApi: InboundApi;
+  /** W3C trace context of the call's span (traceparent): sent along, so a self-hosted server can join the trace. */
+  traceHeaders?: Record<string, string>;
 }
 
 export interface EmbeddingsResult {

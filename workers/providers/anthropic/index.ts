@@ -31,9 +31,9 @@ export const anthropicProvider = defineProviderType({
     const http = connect(options.baseUrl, options);
     const headers = { "x-api-key": options.apiKey, "anthropic-version": options.version };
     return {
-      async *chat(request, { model, signal, stream, inboundApi }): AsyncIterable<ChatPart> {
+      async *chat(request, { model, signal, stream, inboundApi, traceHeaders }): AsyncIterable<ChatPart> {
         const body = toAnthropicBody(request, model, stream, inboundApi, options.defaultMaxTokens);
-        const response = await http.post("/v1/messages", body, headers, signal);
+        const response = await http.post("/v1/messages", body, { ...headers, ...traceHeaders }, signal);
         if (response.status >= 400) throw await providerHttpError("anthropic", response);
         if (!stream) {
           const message = (await response.body.json()) as AnthropicMessage;

@@ -29,13 +29,13 @@ export const geminiProvider = defineProviderType({
     const headers = { "x-goog-api-key": options.apiKey };
     const path = (model: string, method: string) => `/models/${encodeURIComponent(model)}:${method}`;
     return {
-      async *chat(request, { model, signal, stream }): AsyncIterable<ChatPart> {
+      async *chat(request, { model, signal, stream, traceHeaders }): AsyncIterable<ChatPart> {
         const body = toGeminiBody(request);
         const mapper = new GeminiMapper(request.toolChoice?.parallel === false);
         const response = await http.post(
           path(model, stream ? "streamGenerateContent?alt=sse" : "generateContent"),
           body,
-          headers,
+          { ...headers, ...traceHeaders },
           signal,
         );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
@@ -67,7 +67,7 @@ export const geminiProvider = defineProviderType({
         }
       },
 
-      async embed(request, { model, signal }) {
+      async embed(request, { model, signal, traceHeaders }) {
         const body = {
           requests: request.input.map((text) => ({
             model: `models/${model}`,
@@ -75,7 +75,12 @@ export const geminiProvider = defineProviderType({
             ...(request.dimensions !== null && { outputDimensionality: request.dimensions }),
           })),
         };
-        const response = await http.post(path(model, "batchEmbedContents"), body, headers, signal);
+        const response = await http.post(
+          path(model, "batchEmbedContents"),
+          body,
+          { ...headers, ...traceHeaders },
+          signal,
+        );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
         const result = (await response.body.json()) as { embeddings: Array<{ values: number[] }> };
         // Gemini reports no token count for embeddings: estimated at four characters a token.

@@ -27,9 +27,14 @@ export interface OpenAIStyleService {
 export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider {
   const { http, headers, name } = service;
   return {
-    async *chat(request, { model, signal, stream, inboundApi }): AsyncIterable<ChatPart> {
+    async *chat(request, { model, signal, stream, inboundApi, traceHeaders }): AsyncIterable<ChatPart> {
       const body = toOpenAIChatBody(request, model, stream, inboundApi, service.dialect);
-      const response = await http.post(service.chatPath(model), body, headers, signal);
+      const response = await http.post(
+        service.chatPath(model),
+        body,
+        { ...headers, ...traceHeaders },
+        signal,
+      );
       if (response.status >= 400) throw await providerHttpError(name, response);
       if (!stream) {
         const completion = (await response.body.json()) as OpenAIChatCompletion;
@@ -61,13 +66,18 @@ export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider
       }
     },
 
-    async embed(request, { model, signal }) {
+    async embed(request, { model, signal, traceHeaders }) {
       const body = {
         ...(service.dialect.sendModel && { model }),
         input: request.input,
         ...(request.dimensions !== null && { dimensions: request.dimensions }),
       };
-      const response = await http.post(service.embeddingsPath(model), body, headers, signal);
+      const response = await http.post(
+        service.embeddingsPath(model),
+        body,
+        { ...headers, ...traceHeaders },
+        signal,
+      );
       if (response.status >= 400) throw await providerHttpError(name, response);
       const result = (await response.body.json()) as {
         model?: string;
