@@ -1,7 +1,7 @@
 import { GatewayError } from "../schemas/errors.ts";
-import type { ReplyEvent, Usage } from "../schemas/reply-event.ts";
+import type { Usage } from "../schemas/reply-event.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import type { PendingRequest } from "./dispatcher.ts";
+import { contentKinds, type PendingRequest } from "./dispatcher.ts";
 
 /** What the ingress knows of a request from its arrival, for its analytics events. */
 export type RequestFacts = Pick<
@@ -20,9 +20,6 @@ export type RequestFacts = Pick<
   | "requestBytes"
   | "prompt"
 >;
-
-/** Events that carry part of the answer: the first one is the caller's first token. */
-const contentKinds = new Set<ReplyEvent["kind"]>(["text_delta", "tool_call_delta", "embedding"]);
 
 /**
  * The request's events, unchanged, and its `finished` event published once the caller has its

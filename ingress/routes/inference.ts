@@ -48,6 +48,9 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         request.caller = options.keyring.authenticate(request.headers);
       });
       scope.post(api.path, async (request, reply) => {
+        // One request at a time on an HTTP/1.1 connection: what its socket writes from here is this answer.
+        const socket = request.raw.socket;
+        const bytesBefore = socket.bytesWritten;
         const call = await startCall(
           api,
           request.body,
@@ -57,11 +60,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           request.observation,
           {
             requestBytes: Number(request.headers["content-length"] ?? 0),
-            // One request at a time on an HTTP/1.1 connection: what its socket wrote since this one began.
-            responseBytes: (
-              (socket, before) => () =>
-                socket.bytesWritten - before
-            )(request.raw.socket, request.raw.socket.bytesWritten),
+            responseBytes: () => socket.bytesWritten - bytesBefore,
             traceHeaders: request.headers,
           },
         );
