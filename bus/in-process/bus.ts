@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
+import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import type { Codec } from "../../schemas/codec.ts";
 import {
   attemptEventCodec,
   replyEventCodec,
@@ -8,7 +9,7 @@ import {
 } from "../../schemas/index.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
-import type { RequestEvent, RequestEventInput } from "../../schemas/request-event.ts";
+import type { RequestEventInput } from "../../schemas/request-event.ts";
 import {
   type BreakerSettings,
   type Bus,
@@ -23,6 +24,7 @@ import {
   type ReplySender,
   type RequestConsumer,
   type RequestPublisher,
+  type Sourced,
 } from "../contracts.ts";
 import { createInProcessBreakers } from "./breakers.ts";
 import { createInProcessQuotas } from "./quotas.ts";
@@ -158,22 +160,19 @@ class InProcessClaims implements ClaimStore {
  * bus is for one machine trying the gateway.
  */
 class InProcessEvents implements EventPublisher, EventConsumer {
-  private attempts: AttemptEvent[] = [];
-  private requests: RequestEvent[] = [];
+  private readonly attempts = new WaitingEvents(attemptEventCodec, () => this.flush());
+  private readonly requests = new WaitingEvents(requestEventCodec, () => this.flush());
   private handle: ((batch: EventBatch) => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
-  // Through Avro and back, as on Kafka: what the sink gets is what a reader of the schema would.
   async publishAttempt(event: AttemptEventInput): Promise<void> {
-    this.attempts.push(attemptEventCodec.decode(attemptEventCodec.encode(event)));
-    if (this.attempts.length >= eventBatchSize) this.flush();
+    this.attempts.add(event);
   }
 
   async publishRequest(event: RequestEventInput): Promise<void> {
-    this.requests.push(requestEventCodec.decode(requestEventCodec.encode(event)));
-    if (this.requests.length >= eventBatchSize) this.flush();
+    this.requests.add(event);
   }
 
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
@@ -193,27 +192,45 @@ class InProcessEvents implements EventPublisher, EventConsumer {
     this.flushing = this.flushing.then(async () => {
       const handle = this.handle;
       if (!handle) return;
-      const attempts = this.attempts;
-      const requests = this.requests;
-      this.attempts = [];
-      this.requests = [];
-      const stillOwned = async () => !this.closed;
-      const sourced = <T>(events: T[]) => events.map((event) => ({ offset: 0, event }));
-      if (attempts.length > 0) {
-        await handle({ kind: "attempt", events: sourced(attempts), mayBeStored: false, stillOwned }).catch(
-          () => {
-            this.attempts = [...attempts, ...this.attempts];
-          },
+      const attempts = this.attempts.take();
+      const requests = this.requests.take();
+      const batch = { mayBeStored: false, stillOwned: async () => !this.closed };
+      if (attempts.length > 0)
+        await handle({ ...batch, kind: "attempt", events: attempts }).catch(() =>
+          this.attempts.giveBack(attempts),
         );
-      }
-      if (requests.length > 0) {
-        await handle({ kind: "request", events: sourced(requests), mayBeStored: false, stillOwned }).catch(
-          () => {
-            this.requests = [...requests, ...this.requests];
-          },
+      if (requests.length > 0)
+        await handle({ ...batch, kind: "request", events: requests }).catch(() =>
+          this.requests.giveBack(requests),
         );
-      }
     });
+  }
+}
+
+/** Events of one kind waiting for the sink, in the order they were published. */
+class WaitingEvents<T, Input> {
+  private events: T[] = [];
+
+  constructor(
+    private readonly codec: Codec<T, Input>,
+    private readonly full: () => void,
+  ) {}
+
+  /** Through Avro and back, as on Kafka: what the sink gets is what a reader of the schema would. */
+  add(input: Input): void {
+    this.events.push(this.codec.decode(this.codec.encode(input)));
+    if (this.events.length >= eventBatchSize) this.full();
+  }
+
+  take(): Array<Sourced<T>> {
+    const taken = this.events;
+    this.events = [];
+    return taken.map((event) => ({ offset: 0, event }));
+  }
+
+  /** A batch the sink gave up on goes back to the front. */
+  giveBack(batch: Array<Sourced<T>>): void {
+    this.events = [...batch.map(({ event }) => event), ...this.events];
   }
 }
 
