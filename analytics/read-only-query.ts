@@ -1,10 +1,8 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import type { GatewayConfig } from "../config/schema.ts";
 
 /** Limits of a query an admin sends: ClickHouse enforces them, and readonly keeps them from being lifted. */
-export interface QueryLimits {
-  maxExecutionSeconds: number;
-  maxResultRows: number;
-}
+export type QueryLimits = GatewayConfig["analytics"]["query"];
 
 export interface QueryResult {
   rows: Record<string, unknown>[];

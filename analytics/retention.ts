@@ -1,11 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
-
-/** How long rows are kept, in days; 0 keeps them for ever. */
-export interface Retention {
-  retentionDays: number;
-  rollupRetentionDays: number;
-}
 
 /**
  * Sets each table's TTL to the configured retention (config, not a migration: operators change
@@ -14,7 +9,7 @@ export interface Retention {
  */
 export async function applyRetention(
   client: ClickHouseClient,
-  retention: Retention,
+  retention: Pick<GatewayConfig["analytics"], "retentionDays" | "rollupRetentionDays">,
   log: Logger,
 ): Promise<void> {
   const tables = [

@@ -1,12 +1,4 @@
-import {
-  type Context,
-  context,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  type Tracer,
-  trace,
-} from "@opentelemetry/api";
+import { type Context, context, ROOT_CONTEXT, type Span, type Tracer, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -16,12 +8,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-
-export interface TracingConfig {
-  endpoint: string;
-  sampleRatio: number;
-  serviceName: string;
-}
+import type { GatewayConfig } from "../config/schema.ts";
 
 /** The spans of one gateway process; a no-op tracer when no endpoint is configured. */
 export interface Tracing {
@@ -35,7 +22,7 @@ export interface Tracing {
  * (no async-hooks context manager on the hot path). A request keeps the sampling decision of its
  * caller's trace, else `sampleRatio` decides.
  */
-export function startTracing(config: TracingConfig, role: string): Tracing {
+export function startTracing(config: GatewayConfig["tracing"], role: string): Tracing {
   if (!config.endpoint) return { tracer: trace.getTracer("ai-gateway"), shutdown: async () => {} };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ "service.name": config.serviceName, "gateway.role": role }),
@@ -72,6 +59,3 @@ export function injectContext(span: Span): Record<string, string> {
   propagator.inject(trace.setSpan(context.active(), span), carrier, setter);
   return carrier;
 }
-
-export type { Span };
-export { SpanKind };
