@@ -307,6 +307,48 @@ export const ConfigSchema = T.Object(
       },
       "Events into ClickHouse (docs/analytics.md).",
     ),
+    batches: section(
+      {
+        directory: T.String({
+          default: "./data/batches",
+          description:
+            "Where files and batch jobs are kept without Redis (one process). With redis.url set they live in Redis.",
+        }),
+        maxFileBytes: T.Integer({
+          minimum: 1024,
+          default: 200 * 1024 * 1024,
+          description: "Largest file accepted by POST /v1/files (OpenAI's limit is 200 MB).",
+        }),
+        maxLines: T.Integer({
+          minimum: 1,
+          default: 50_000,
+          description: "Most requests (lines) in one batch, as OpenAI.",
+        }),
+        completionWindows: T.Array(T.String({ pattern: "^[1-9][0-9]*[smh]$" }), {
+          default: ["24h"],
+          description:
+            "The completion_window values a batch may ask for (e.g. 24h, 30m); a batch not done within it expires.",
+        }),
+        tickMs: T.Integer({
+          minimum: 10,
+          default: 500,
+          description: "How often a coordinator looks for batches to take over, feed, expire or finalize.",
+        }),
+        leaseMs: T.Integer({
+          minimum: 1000,
+          default: 10_000,
+          description:
+            "A coordinator that stops renewing its lease on a batch for this long loses it to another.",
+        }),
+        cancelGraceMs: T.Integer({
+          minimum: 0,
+          default: 600_000,
+          description:
+            "A cancelled batch waits this long at most for the lines already running before it is cancelled for good.",
+        }),
+      },
+      "Batch jobs: the OpenAI Files and Batch APIs and Anthropic's Message Batches (docs/batches.md).",
+    ),
     tracing: section(
       {
         endpoint: T.String({

@@ -71,6 +71,12 @@ export const attemptEventSchema = {
       default: 0,
       doc: "a cache hit: what the kept answer cost when a provider made it, paid again without the cache (v4)",
     },
+    {
+      name: "batchId",
+      type: nullable("string"),
+      default: null,
+      doc: "the batch job the request is a line of (v5)",
+    },
   ],
 } as const;
 

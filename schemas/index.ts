@@ -1,14 +1,22 @@
 import { attemptEventSchema } from "./attempt-event.ts";
+import { batchLineResultSchema } from "./batch-line-result.ts";
 import { createCodec } from "./codec.ts";
 import { replyEventSchema } from "./reply-event.ts";
 import { requestEnvelopeSchema } from "./request-envelope.ts";
 import { requestEventSchema } from "./request-event.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
-export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 3);
+export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 4);
 export const replyEventCodec = createCodec(replyEventSchema, 4);
 
-export const attemptEventCodec = createCodec(attemptEventSchema, 4);
-export const requestEventCodec = createCodec(requestEventSchema, 1);
+export const attemptEventCodec = createCodec(attemptEventSchema, 5);
+export const requestEventCodec = createCodec(requestEventSchema, 2);
+export const batchLineResultCodec = createCodec(batchLineResultSchema, 1);
 
-export const codecs = [requestEnvelopeCodec, replyEventCodec, attemptEventCodec, requestEventCodec] as const;
+export const codecs = [
+  requestEnvelopeCodec,
+  replyEventCodec,
+  attemptEventCodec,
+  requestEventCodec,
+  batchLineResultCodec,
+] as const;

@@ -68,6 +68,20 @@ export const requestEnvelopeSchema = {
       default: {},
       doc: "W3C trace context (traceparent, tracestate) of the ingress's span, so the worker's spans join its trace (v3)",
     },
+    {
+      name: "batch",
+      type: nullable({
+        type: "record",
+        name: "BatchLine",
+        doc: "a line of a batch job: its answer goes to the batch results, not to a waiting client",
+        fields: [
+          { name: "batchId", type: "string" },
+          { name: "line", type: "int", doc: "the line's index in the input file, from 0" },
+        ],
+      }),
+      default: null,
+      doc: "(v4)",
+    },
   ],
 } as const;
 

@@ -81,6 +81,12 @@ export const requestEventSchema = {
       doc: "the messages, only when the operator stores content (analytics.content), already redacted",
     },
     { name: "completion", type: nullable("string"), default: null, doc: "the answer's text, as `prompt`" },
+    {
+      name: "batchId",
+      type: nullable("string"),
+      default: null,
+      doc: "the batch job the request is a line of (v2)",
+    },
   ],
 } as const;
 
