@@ -15,7 +15,11 @@ export const batchLineResultSchema = {
   fields: [
     { name: "envelope", type: requestEnvelopeSchema },
     { name: "attempt", type: "string", doc: "the attempt whose events these are" },
-    { name: "events", type: { type: "array", items: replyEventSchema }, doc: "in order, ending in completed or failed" },
+    {
+      name: "events",
+      type: { type: "array", items: replyEventSchema },
+      doc: "in order, ending in completed or failed",
+    },
   ],
 } as const;
 
