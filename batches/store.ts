@@ -1,4 +1,5 @@
 import type { Completion } from "../ingress/apis/completion.ts";
+import type { Usage } from "../schemas/reply-event.ts";
 
 /**
  * Where batch jobs live between processes and across restarts: the uploaded files, the batch
@@ -66,6 +67,12 @@ export interface StoredFile {
 }
 
 export const finalStatuses = ["completed", "failed", "expired", "cancelled"] as const;
+export const isFinalStatus = (status: BatchStatus): boolean =>
+  (finalStatuses as readonly string[]).includes(status);
+
+/** Now, in the Unix seconds of the APIs' timestamps. */
+export const unixSeconds = (nowMs = Date.now()): number => Math.floor(nowMs / 1000);
+
 export type BatchStatus =
   | "validating"
   | "in_progress"
@@ -113,6 +120,8 @@ export interface BatchRecord {
   expiredAt: number | null;
   cancellingAt: number | null;
   cancelledAt: number | null;
+  /** The tokens of every line that was answered, summed once the batch is done. */
+  usage?: Usage;
 }
 
 /** How a line ended. */

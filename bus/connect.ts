@@ -5,6 +5,7 @@ import { connectRedis } from "../runtime/redis.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { Bus } from "./contracts.ts";
 import { createInProcessBus } from "./in-process/bus.ts";
+import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./kafka/batch-results.ts";
 import { createKafka } from "./kafka/client.ts";
 import { CoalescingProducer } from "./kafka/coalescing-producer.ts";
 import { requestLag } from "./kafka/consumer-lag.ts";
@@ -79,6 +80,10 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
         config.analytics.sink,
         log.child({ component: "analytics-consumer" }),
       ),
+    batchResults: createKafkaBatchResultPublisher(requestsOut, config.kafka),
+    createBatchResultConsumer: () =>
+      new KafkaBatchResultConsumer(kafka, config.kafka, log.child({ component: "batch-results" })),
+    retainsRequests: true,
     checks: [
       { name: "kafka", check: async () => void (await admin.describeCluster()) },
       { name: "redis", check: async () => void (await redis.ping()) },

@@ -1,4 +1,5 @@
 import type { AttemptEvent, AttemptEventInput } from "../schemas/attempt-event.ts";
+import type { BatchLineResult, BatchLineResultInput } from "../schemas/batch-line-result.ts";
 import type { ReplyEvent, ReplyEventInput } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelope, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
 import type { RequestEvent, RequestEventInput } from "../schemas/request-event.ts";
@@ -55,9 +56,13 @@ export interface ReplyReceiver {
 /** How long a cancellation is remembered for requests not yet started. */
 export const cancelMemoryMs = 10 * 60_000;
 
-/** Ingress → workers: cancellation of requests whose client went away. */
+/** Ingress → workers: cancellation of requests whose client went away, and of batch jobs. */
 export interface CancelChannel {
-  cancel(requestId: string): Promise<void>;
+  /**
+   * Cancels a request, or every line of a batch job (by its batch id), remembered `memoryMs`
+   * (default `cancelMemoryMs`) for workers that dequeue them later.
+   */
+  cancel(id: string, memoryMs?: number): Promise<void>;
   /** Called on every worker with each cancelled request id. */
   onCancel(handler: (requestId: string) => void): Promise<void>;
   close(): Promise<void>;
@@ -69,13 +74,18 @@ export interface CancelChannel {
  * rebalance or a crash) runs again only when its previous runner is gone and did not finish.
  */
 export interface ClaimStore {
-  /** True if this attempt now owns the request; false if a live attempt holds it, it finished, or it was cancelled. */
-  claim(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
+  /**
+   * `claimed`: this attempt now owns the request. `taken`: a live attempt holds it or it finished.
+   * `cancelled`: the request, or the batch job `batchId` it is a line of, was cancelled.
+   */
+  claim(requestId: string, attempt: string, ttlMs: number, batchId?: string): Promise<ClaimResult>;
   /** Extends a live claim; false if it was lost. */
   renew(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
   /** The request is finished for good; later deliveries of it are skipped. */
   finish(requestId: string, keepMs: number): Promise<void>;
 }
+
+export type ClaimResult = "claimed" | "taken" | "cancelled";
 
 /**
  * Circuit breakers of provider deployments, shared by every worker process. A deployment that
@@ -168,6 +178,24 @@ export interface EventConsumer {
   close(): Promise<void>;
 }
 
+/**
+ * Workers → batch coordinators: each finished line of a batch job. Durable on Kafka (a topic), so
+ * a result outlives the coordinator that was to store it; in process, a queue in memory.
+ */
+export interface BatchResultPublisher {
+  publish(result: BatchLineResultInput): Promise<void>;
+}
+
+/**
+ * A coordinator's side: results are acknowledged (Kafka: offsets committed) only once `handle`
+ * resolves, i.e. once they are stored; if it throws they are offered again. A result may thus
+ * come twice: storing must be idempotent.
+ */
+export interface BatchResultConsumer {
+  start(handle: (results: BatchLineResult[]) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Everything a process needs from the bus, whichever implementation backs it. */
 export interface Bus {
   readonly kind: "kafka" | "in-process";
@@ -181,5 +209,12 @@ export interface Bus {
   readonly quotas: QuotaStore;
   readonly events: EventPublisher;
   createEventConsumer(): EventConsumer;
+  readonly batchResults: BatchResultPublisher;
+  createBatchResultConsumer(): BatchResultConsumer;
+  /**
+   * Whether published requests outlive every gateway process (Kafka). In process they die with
+   * it, so a restarted coordinator publishes again the lines that have no result yet.
+   */
+  readonly retainsRequests: boolean;
   close(): Promise<void>;
 }

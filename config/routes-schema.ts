@@ -146,6 +146,11 @@ export const routeSchema = T.Object(
       description:
         "Under `weighted`, a tenant's requests sharing a long prompt prefix lead with one deployment.",
     }),
+    batchDiscount: T.Boolean({
+      default: false,
+      description:
+        "Its deployments bill batch-priority calls at their price's batch discount (e.g. a provider's flex tier or your contract).",
+    }),
     firstTokenTimeoutMs: T.Optional(
       T.Integer({ minimum: 1, description: "Give up a deployment that sends no first token in this time." }),
     ),

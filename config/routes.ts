@@ -13,6 +13,8 @@ export interface Deployment {
   quality: number;
   /** What it costs, per million tokens; undefined: not priced (calls are recorded at cost 0, unpriced). */
   price: Price | undefined;
+  /** Batch-priority calls are billed at the price's batch discount (the route says so). */
+  batchDiscount: boolean;
   limits: DeploymentLimits;
 }
 
@@ -132,6 +134,7 @@ function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route 
         weight: deployment.weight,
         quality: deployment.quality,
         price: deployment.price ?? priceOf(deployment.provider, model),
+        batchDiscount: entry.batchDiscount,
         limits: deployment.limits,
       };
     }),

@@ -19,6 +19,7 @@ export type RequestFacts = Pick<
   | "modelRequested"
   | "requestBytes"
   | "prompt"
+  | "batchId"
 >;
 
 /**

@@ -86,14 +86,16 @@ export class AttemptRecord {
       status: this.failure?.status ?? (this.outcome === "cancelled" ? 499 : 200),
       ...used,
       ...this.cost(used.usage),
+      batchId: envelope.batch?.batchId ?? null,
     };
   }
 
   /** What the call cost at its deployment's price (the usage so far; estimated when the provider said nothing). */
   cost(usage = this.usageOf().usage): { costNanoUsd: number; priced: boolean } {
-    const price = this.candidate?.deployment.price;
-    if (!price) return { costNanoUsd: 0, priced: false };
-    return { costNanoUsd: costNanoUsd(usage, price), priced: true };
+    const deployment = this.candidate?.deployment;
+    if (!deployment?.price) return { costNanoUsd: 0, priced: false };
+    const batch = deployment.batchDiscount && this.envelope.priority === "batch";
+    return { costNanoUsd: costNanoUsd(usage, deployment.price, { batch }), priced: true };
   }
 
   /**

@@ -8,6 +8,7 @@ import { GatewayError } from "../schemas/errors.ts";
 import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { AttemptRecord } from "./attempt-record.ts";
+import { BatchLineReplies, cancelledLine } from "./batch-line.ts";
 import { endCallSpan, startCallSpan } from "./call-span.ts";
 import { countCalls, type WorkerMetrics } from "./metrics.ts";
 import type { ChatPart, Provider } from "./providers/provider.ts";
@@ -52,7 +53,13 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     if (Date.now() > envelope.deadlineMs) return;
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
-    if (!(await bus.claims.claim(envelope.id, attempt, claimTtlMs))) return;
+    const batch = envelope.batch ?? undefined;
+    const claim = await bus.claims.claim(envelope.id, attempt, claimTtlMs, batch?.batchId);
+    if (claim === "cancelled" && batch) {
+      // Its coordinator counts every line, so a line it will never run still reports.
+      await bus.batchResults.publish({ envelope, attempt, events: cancelledLine(envelope, attempt) });
+    }
+    if (claim !== "claimed") return;
     // The ingress's clock against this one: machines a little apart must not make a negative wait.
     const waitedMs = Math.max(0, Date.now() - envelope.receivedAtMs);
     context.metrics.queueWait.observe({ priority: envelope.priority }, waitedMs / 1000);
@@ -73,8 +80,9 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       () => abort.abort(new GatewayError("timeout", "the request took longer than its deadline")),
       envelope.deadlineMs - Date.now(),
     );
+    const batchReplies = batch && new BatchLineReplies();
     const replies = new ReplyStream(
-      bus.replies,
+      batchReplies ?? bus.replies,
       envelope.replyTo,
       envelope.id,
       attempt,
@@ -107,7 +115,12 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     await replies
       .close()
       .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered"));
-    await bus.claims.finish(envelope.id, finishedMemoryMs);
+    if (batchReplies) {
+      // Published before the line is marked finished: a crash in between runs it again rather than losing it.
+      await bus.batchResults.publish({ envelope, attempt, events: batchReplies.events });
+    }
+    // A batch line may be published twice (a coordinator restarted mid-feed): remembered until its batch expires.
+    await bus.claims.finish(envelope.id, Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now()));
     const events = records.map((record) => record.event());
     countCalls(context.metrics, events);
     records.forEach((record, index) => {

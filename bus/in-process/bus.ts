@@ -1,8 +1,10 @@
 import { EventEmitter } from "node:events";
 import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import type { BatchLineResult, BatchLineResultInput } from "../../schemas/batch-line-result.ts";
 import type { Codec } from "../../schemas/codec.ts";
 import {
   attemptEventCodec,
+  batchLineResultCodec,
   replyEventCodec,
   requestEnvelopeCodec,
   requestEventCodec,
@@ -11,9 +13,12 @@ import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { type Priority, priorities, type RequestEnvelopeInput } from "../../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../../schemas/request-event.ts";
 import {
+  type BatchResultConsumer,
+  type BatchResultPublisher,
   type BreakerSettings,
   type Bus,
   type CancelChannel,
+  type ClaimResult,
   type ClaimStore,
   cancelMemoryMs,
   type DeliverySink,
@@ -37,6 +42,7 @@ export function createInProcessBus(breakers: BreakerSettings, leaseLimitMs: numb
   const requests = new InProcessRequestQueue();
   const events = new InProcessEvents();
   const cancels = new InProcessCancels();
+  const batchResults = new InProcessBatchResults();
   const replyHandlers = new Map<string, (event: ReplyEvent) => void>();
   let receivers = 0;
 
@@ -69,9 +75,12 @@ export function createInProcessBus(breakers: BreakerSettings, leaseLimitMs: numb
     quotas: createInProcessQuotas(leaseLimitMs),
     events,
     createEventConsumer: () => events,
+    batchResults,
+    createBatchResultConsumer: () => batchResults,
+    retainsRequests: false,
     async close() {
       replyHandlers.clear();
-      await events.close();
+      await Promise.all([events.close(), batchResults.close()]);
     },
   };
 }
@@ -118,26 +127,24 @@ class InProcessCancels implements CancelChannel {
   private readonly events = new EventEmitter();
   private readonly cancelled = new Map<string, number>();
 
-  async cancel(requestId: string): Promise<void> {
+  async cancel(id: string, memoryMs = cancelMemoryMs): Promise<void> {
     this.forgetExpired();
-    this.cancelled.set(requestId, Date.now() + cancelMemoryMs);
-    this.events.emit("cancel", requestId);
+    this.cancelled.set(id, Date.now() + memoryMs);
+    this.events.emit("cancel", id);
   }
   async onCancel(handler: (requestId: string) => void): Promise<void> {
     this.events.on("cancel", handler);
   }
-  has(requestId: string): boolean {
-    return this.cancelled.has(requestId);
+  has(id: string): boolean {
+    const until = this.cancelled.get(id);
+    return until !== undefined && until > Date.now();
   }
   async close(): Promise<void> {
     this.events.removeAllListeners();
   }
   private forgetExpired(): void {
     const now = Date.now();
-    for (const [id, until] of this.cancelled) {
-      if (until > now) break; // insertion order is expiry order
-      this.cancelled.delete(id);
-    }
+    for (const [id, until] of this.cancelled) if (until <= now) this.cancelled.delete(id);
   }
 }
 
@@ -145,14 +152,61 @@ class InProcessCancels implements CancelChannel {
 class InProcessClaims implements ClaimStore {
   constructor(private readonly cancels: InProcessCancels) {}
 
-  async claim(requestId: string): Promise<boolean> {
-    return !this.cancels.has(requestId);
+  async claim(requestId: string, _attempt: string, _ttlMs: number, batchId?: string): Promise<ClaimResult> {
+    const cancelled = this.cancels.has(requestId) || (batchId !== undefined && this.cancels.has(batchId));
+    return cancelled ? "cancelled" : "claimed";
   }
   async renew(): Promise<boolean> {
     return true;
   }
   async finish(): Promise<void> {}
 }
+
+/**
+ * Batch results wait in memory for the coordinator, which takes them in order, one handful at a
+ * time; those it fails to store are offered again a moment later.
+ */
+class InProcessBatchResults implements BatchResultPublisher, BatchResultConsumer {
+  private waiting: BatchLineResult[] = [];
+  private handle: ((results: BatchLineResult[]) => Promise<void>) | undefined;
+  private delivering: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  async publish(result: BatchLineResultInput): Promise<void> {
+    this.waiting.push(batchLineResultCodec.decode(batchLineResultCodec.encode(result)));
+    this.deliver();
+  }
+
+  async start(handle: (results: BatchLineResult[]) => Promise<void>): Promise<void> {
+    this.handle = handle;
+    this.deliver();
+  }
+
+  async close(): Promise<void> {
+    this.handle = undefined;
+    clearTimeout(this.retry);
+    await this.delivering;
+  }
+
+  private deliver(): void {
+    if (this.delivering || !this.handle || this.waiting.length === 0) return;
+    const handle = this.handle;
+    const taken = this.waiting.splice(0, batchResultsPerHandle);
+    this.delivering = handle(taken).then(
+      () => {
+        this.delivering = undefined;
+        this.deliver();
+      },
+      () => {
+        this.waiting = [...taken, ...this.waiting];
+        this.delivering = undefined;
+        this.retry = setTimeout(() => this.deliver(), 1000);
+      },
+    );
+  }
+}
+
+const batchResultsPerHandle = 100;
 
 /**
  * Events wait in memory and go to the sink in batches; a batch the sink gives up on (the process

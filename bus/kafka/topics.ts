@@ -11,6 +11,11 @@ export function eventsTopic(config: GatewayConfig["kafka"], kind: "attempt" | "r
   return `${config.topicPrefix}${kind}-events`;
 }
 
+/** Finished lines of batch jobs, read by the batch coordinators. */
+export function batchResultsTopic(config: GatewayConfig["kafka"]): string {
+  return `${config.topicPrefix}batch-results`;
+}
+
 function isEventsTopic(config: GatewayConfig["kafka"], topic: string): boolean {
   return topic === eventsTopic(config, "attempt") || topic === eventsTopic(config, "request");
 }
@@ -26,6 +31,7 @@ export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"])
     ...priorities.map((priority) => requestTopic(config, priority)),
     eventsTopic(config, "attempt"),
     eventsTopic(config, "request"),
+    batchResultsTopic(config),
   ].filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
   await admin.createTopics({

@@ -13,12 +13,8 @@ export function createRedisCancels(redis: Redis, keyPrefix: string): CancelChann
   const channel = `${keyPrefix}cancel`;
   let subscriber: Redis | undefined;
   return {
-    async cancel(requestId) {
-      await redis
-        .multi()
-        .set(cancelledKey(requestId), "1", "PX", cancelMemoryMs)
-        .publish(channel, requestId)
-        .exec();
+    async cancel(id, memoryMs = cancelMemoryMs) {
+      await redis.multi().set(cancelledKey(id), "1", "PX", memoryMs).publish(channel, id).exec();
     },
     async onCancel(handler) {
       if (!subscriber) {

@@ -1,0 +1,82 @@
+import type { Consumer, Kafka } from "kafkajs";
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { BatchLineResult } from "../../schemas/batch-line-result.ts";
+import { batchLineResultCodec } from "../../schemas/index.ts";
+import type { BatchResultConsumer, BatchResultPublisher } from "../contracts.ts";
+import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
+import type { CoalescingProducer } from "./coalescing-producer.ts";
+import { batchResultsTopic } from "./topics.ts";
+
+export function createKafkaBatchResultPublisher(
+  producer: CoalescingProducer,
+  config: GatewayConfig["kafka"],
+): BatchResultPublisher {
+  return {
+    // Keyed by batch: one batch's results stay in order on one partition.
+    publish: (result) =>
+      producer.send(
+        batchResultsTopic(config),
+        toKafkaMessage(batchLineResultCodec, result.envelope.batch?.batchId ?? result.envelope.id, result),
+      ),
+  };
+}
+
+/**
+ * The coordinators' consumer group: each partition's results go to one coordinator, which
+ * commits them only once it stored them. A coordinator that dies leaves its uncommitted results
+ * to the next owner of the partition.
+ */
+export class KafkaBatchResultConsumer implements BatchResultConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: GatewayConfig["kafka"],
+    private readonly log: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: `${config.topicPrefix}batch-coordinators`,
+      sessionTimeout: config.sessionTimeoutMs,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async start(handle: (results: BatchLineResult[]) => Promise<void>): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [batchResultsTopic(this.config)], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 2,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+        const last = batch.messages.at(-1);
+        if (!last) return;
+        const results: BatchLineResult[] = [];
+        for (const message of batch.messages) {
+          try {
+            results.push(fromKafkaMessage(batchLineResultCodec, message));
+          } catch (error) {
+            this.log.error({ err: error, offset: message.offset }, "undecodable batch result skipped");
+          }
+        }
+        await handle(results);
+        resolveOffset(last.offset);
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic: batch.topic,
+              partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+            },
+          ],
+        });
+        await heartbeat();
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
