@@ -80,6 +80,10 @@ export type BatchStatus =
   | "cancelling"
   | (typeof finalStatuses)[number];
 
+export function isFinal(status: BatchStatus): boolean {
+  return (finalStatuses as readonly BatchStatus[]).includes(status);
+}
+
 export interface BatchError {
   code: string;
   message: string;
@@ -140,3 +144,7 @@ export interface LineResult {
 }
 
 export type ResultCounts = Record<LineOutcome, number>;
+
+export function noCounts(): ResultCounts {
+  return { succeeded: 0, failed: 0, cancelled: 0 };
+}
