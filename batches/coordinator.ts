@@ -9,13 +9,13 @@ import type { CachedAnswer } from "../ingress/cache/store.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { BatchLineResult } from "../schemas/batch-line-result.ts";
 import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
-import type { RequestEnvelopeInput } from "../schemas/request-envelope.ts";
+import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { Ending } from "./formats/format.ts";
 import { formats } from "./formats/index.ts";
 import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
 import { lineFacts, pendingOf, recordedLine } from "./line-result.ts";
-import { type BatchRecord, type BatchStore, isFinalStatus, type ResultCounts, unixSeconds } from "./store.ts";
+import { type BatchRecord, type BatchStore, isFinal, type ResultCounts, unixSeconds } from "./store.ts";
 
 export interface CoordinatorOptions {
   id: string;
@@ -102,7 +102,7 @@ export class BatchCoordinator {
   private async advance(id: string, takenOver: boolean): Promise<void> {
     const { store, bus, config } = this.options;
     let batch = await store.getBatch(id);
-    if (!batch || isFinalStatus(batch.status)) return;
+    if (!batch || isFinal(batch.status)) return;
     if (batch.status === "finalizing") return this.finalize(batch, "completed");
     if (unixSeconds() >= batch.expiresAt) return this.finalize(batch, "expired");
     if (batch.status === "cancelling") {
@@ -161,9 +161,9 @@ export class BatchCoordinator {
     await bus.requests.publish(lineEnvelope(batch, line, cacheStatus));
   }
 
-  private async answerFromCache(envelope: RequestEnvelopeInput, kept: CachedAnswer): Promise<void> {
+  private async answerFromCache(envelope: RequestEnvelope, kept: CachedAnswer): Promise<void> {
     const { bus, store } = this.options;
-    const line = envelope.batch as NonNullable<RequestEnvelopeInput["batch"]>;
+    const line = envelope.batch as NonNullable<RequestEnvelope["batch"]>;
     const facts = lineFacts(envelope, this.options.id);
     const { result, event } = await recordedLine(
       this.options.cache?.replay(envelope.id, kept) ?? pendingOf(envelope.id, []),
@@ -186,7 +186,7 @@ export class BatchCoordinator {
     ]);
   }
 
-  private cacheKeyOf(envelope: RequestEnvelopeInput): string {
+  private cacheKeyOf(envelope: RequestEnvelope): string {
     return cacheKey(envelope.caller.keyId, envelope.inboundApi, {
       chat: envelope.chat ?? null,
       embeddings: envelope.embeddings ?? null,
@@ -229,7 +229,7 @@ export class BatchCoordinator {
   private async isFinished(batchId: string): Promise<boolean> {
     if (this.finalBatches.has(batchId)) return true;
     const batch = await this.options.store.getBatch(batchId);
-    if (batch && !isFinalStatus(batch.status)) return false;
+    if (batch && !isFinal(batch.status)) return false;
     this.finalBatches.add(batchId);
     return true;
   }
@@ -270,7 +270,7 @@ export class BatchCoordinator {
     const errorFileId = await this.writeResultFile(batch, "error", files.error);
     const endedAt = unixSeconds();
     await store.updateBatch(batch.id, (current) =>
-      isFinalStatus(current.status)
+      isFinal(current.status)
         ? undefined
         : {
             ...current,

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { uuidv7 } from "../runtime/ids.ts";
-import type { RequestEnvelopeInput } from "../schemas/request-envelope.ts";
+import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { InputLine } from "./input.ts";
 import type { BatchRecord } from "./store.ts";
 
@@ -15,11 +15,7 @@ export function lineRequestId(batch: Pick<BatchRecord, "id" | "createdAt">, inde
 }
 
 /** What a batch line is published as: a request at batch priority whose answer goes to the batch. */
-export function lineEnvelope(
-  batch: BatchRecord,
-  line: InputLine,
-  cache: string | null,
-): RequestEnvelopeInput {
+export function lineEnvelope(batch: BatchRecord, line: InputLine, cache: string | null): RequestEnvelope {
   const { parsed } = line;
   return {
     id: lineRequestId(batch, line.index),

@@ -67,9 +67,6 @@ export interface StoredFile {
 }
 
 export const finalStatuses = ["completed", "failed", "expired", "cancelled"] as const;
-export const isFinalStatus = (status: BatchStatus): boolean =>
-  (finalStatuses as readonly string[]).includes(status);
-
 /** Now, in the Unix seconds of the APIs' timestamps. */
 export const unixSeconds = (nowMs = Date.now()): number => Math.floor(nowMs / 1000);
 

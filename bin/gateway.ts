@@ -7,11 +7,11 @@ import { createLogger } from "../runtime/logger.ts";
 const usage = `usage: ai-gateway <command>
 
 commands:
-  start [--role all|ingress|worker|sink]
+  start [--role all|ingress|worker|sink|batch]
            start the gateway (configuration: GATEWAY_CONFIG, default ./gateway.yaml).
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
-           sink = attempt events into ClickHouse.
+           sink = events into ClickHouse, batch = the coordinator of batch jobs.
 `;
 
 async function main(argv: string[]): Promise<number> {

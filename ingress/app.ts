@@ -1,6 +1,7 @@
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Registry } from "prom-client";
+import type { BatchServices } from "../batches/service.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
@@ -15,6 +16,7 @@ import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AnalyticsReader } from "./routes/admin-analytics.ts";
+import { batchRoutes } from "./routes/batches.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
@@ -36,7 +38,13 @@ export interface IngressOptions {
   /** The process's metrics, served at GET /metrics by every role. */
   metrics: Registry;
   /** The inference APIs; absent in a process that only runs workers (it still answers health checks and metrics). */
-  inference?: { keyring: Keyring; routes: RouteTable; services: CallServices; analytics?: AnalyticsReader };
+  inference?: {
+    keyring: Keyring;
+    routes: RouteTable;
+    services: CallServices;
+    analytics?: AnalyticsReader;
+    batches: BatchServices;
+  };
 }
 
 export interface Ingress {
@@ -68,12 +76,13 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
-    const { keyring, routes, services, analytics } = options.inference;
+    const { keyring, routes, services, analytics, batches } = options.inference;
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
+    await app.register(batchRoutes, { keyring, services: batches });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createClient } from "@clickhouse/client";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
 import { runMigrations } from "../analytics/migrations/run.ts";
 import { applyRetention } from "../analytics/retention.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
+import { connectBatchStore } from "../batches/connect.ts";
+import { BatchCoordinator } from "../batches/coordinator.ts";
+import type { BatchStore } from "../batches/store.ts";
 import { connectBus } from "../bus/connect.ts";
 import { loadPrices } from "../config/pricing/price-table.ts";
 import { createRouteTable } from "../config/routes.ts";
@@ -27,9 +31,10 @@ import { startTracing } from "./tracing.ts";
 
 /**
  * `all` runs every part in one process (the embedded default); the others split them across
- * processes: `ingress` (HTTP/WebSocket edge), `worker` (provider calls), `sink` (events → ClickHouse).
+ * processes: `ingress` (HTTP/WebSocket edge), `worker` (provider calls), `sink` (events → ClickHouse),
+ * `batch` (the coordinator of batch jobs: feeds their lines to the workers, stores their results).
  */
-export const roles = ["all", "ingress", "worker", "sink"] as const;
+export const roles = ["all", "ingress", "worker", "sink", "batch"] as const;
 export type Role = (typeof roles)[number];
 
 export interface RunningGateway {
@@ -63,6 +68,7 @@ export async function startGateway(
   };
   const servesInference = role === "all" || role === "ingress";
   const runsSink = role === "all" || role === "sink";
+  const coordinatesBatches = role === "all" || role === "batch";
   // Closed last (closers run in reverse): the spans of the shutdown itself are flushed too.
   const tracing = startTracing(config.tracing, role);
   closers.push(() => tracing.shutdown());
@@ -109,17 +115,42 @@ export async function startGateway(
       closers.push(() => running.stop(config.server.shutdownGraceMs));
     }
 
-    let dispatcher: Dispatcher | undefined;
+    let batchStore: BatchStore | undefined;
+    if (servesInference || coordinatesBatches) {
+      const connected = await connectBatchStore(config);
+      closers.push(() => connected.close());
+      batchStore = connected.store;
+    }
+    // The coordinator uses the answer cache as the ingress does: lines of cached routes read and fill it.
     let cache: AnswerCache | undefined;
+    if (servesInference || coordinatesBatches) {
+      const answers = await connectAnswerCache(config, log);
+      closers.push(() => answers.close());
+      cache = answers.cache;
+    }
+    let coordinator: BatchCoordinator | undefined;
+    if (coordinatesBatches && batchStore) {
+      const running = new BatchCoordinator({
+        id: `coordinator-${randomUUID().slice(0, 8)}`,
+        bus,
+        store: batchStore,
+        routes,
+        cache,
+        config: config.batches,
+        log: log.child({ component: "batches" }),
+      });
+      await running.start();
+      closers.push(() => running.stop());
+      coordinator = running;
+    }
+
+    let dispatcher: Dispatcher | undefined;
     let generated: ReturnType<typeof loadOrCreateGatewayKey> | undefined;
     if (servesInference) {
       const receiver = await bus.createReplyReceiver();
       closers.push(() => receiver.close());
       dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
       await dispatcher.start();
-      const answers = await connectAnswerCache(config, log);
-      closers.push(() => answers.close());
-      cache = answers.cache;
       if (config.auth.keys.length === 0) generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
     }
 
@@ -138,13 +169,22 @@ export async function startGateway(
       analyticsReader = { client, limits: config.analytics.query };
     }
 
+    const batches = batchStore && {
+      store: batchStore,
+      routes,
+      cancels: bus.cancels,
+      config: config.batches,
+      changed: () => void coordinator?.tick(),
+    };
     const ingress = await buildIngress({
       config: config.server,
       log,
       checks,
       metrics,
       inference: dispatcher &&
-        cache && {
+        cache &&
+        batches && {
+          batches,
           keyring: createKeyring(config.auth.keys, generated?.hashes),
           routes,
           analytics: analyticsReader,

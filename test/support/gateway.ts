@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { inject } from "vitest";
@@ -38,6 +40,8 @@ export function testSettings(
         ? { brokers: services.kafka.brokers, topicPrefix: `test-${namespace}.`, partitions: 4 }
         : {},
     redis: bus === "kafka" ? { url: services.redis.url, keyPrefix: `test-${namespace}:` } : {},
+    // Files and batches on disk (without Redis): a directory of this gateway's own.
+    batches: { directory: join(tmpdir(), `gateway-batches-${namespace}`) },
     clickhouse: {
       url: services.clickhouse.url,
       username: services.clickhouse.username,

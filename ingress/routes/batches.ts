@@ -1,0 +1,88 @@
+import multipart from "@fastify/multipart";
+import { Type as T } from "@sinclair/typebox";
+import type { FastifyPluginAsync } from "fastify";
+import {
+  type BatchServices,
+  batchObject,
+  cancelBatch,
+  createBatch,
+  ownBatch,
+} from "../../batches/service.ts";
+import { validateBody } from "../apis/validate.ts";
+import type { Caller, Keyring } from "../auth.ts";
+import { readSteering } from "../call-headers.ts";
+import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { fileRoutes } from "./files.ts";
+import { listPage, pageQuery } from "./list-page.ts";
+
+export interface BatchRoutesOptions {
+  keyring: Keyring;
+  services: BatchServices;
+}
+
+const metadata = T.Union([
+  T.Null(),
+  T.Record(T.String({ maxLength: 64 }), T.String({ maxLength: 512 }), { maxProperties: 16 }),
+]);
+
+const createBody = T.Object({
+  input_file_id: T.String({ minLength: 1 }),
+  endpoint: T.Union([T.Literal("/v1/chat/completions"), T.Literal("/v1/embeddings")], {
+    description: 'expected "/v1/chat/completions" or "/v1/embeddings"',
+  }),
+  completion_window: T.String({ minLength: 1 }),
+  metadata: T.Optional(metadata),
+});
+
+/**
+ * OpenAI's Batch API (POST /v1/batches, GET /v1/batches[/:id], POST /v1/batches/:id/cancel) and
+ * the Files API it reads from (files.ts). Answers and errors in OpenAI's shape; a key sees only
+ * its own batches. x-gateway-tags on the create call tag every line's events.
+ */
+export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, options) => {
+  const { services, keyring } = options;
+  await app.register(multipart);
+  app.decorateRequest("caller", undefined as unknown as Caller);
+  app.setErrorHandler((error, _request, reply) => {
+    const gatewayError = asGatewayError(error);
+    return reply.code(statusOf(gatewayError, "openai")).send(errorBody(gatewayError, "openai"));
+  });
+  app.addHook("onRequest", async (request) => {
+    request.caller = keyring.authenticate(request.headers);
+  });
+  await app.register(fileRoutes, options);
+
+  app.post("/v1/batches", async (request) => {
+    const body = validateBody(createBody, request.body);
+    const batch = await createBatch(services, {
+      api: "openai",
+      caller: request.caller,
+      tags: readSteering(request.headers).tags,
+      endpoint: body.endpoint,
+      inputFileId: body.input_file_id,
+      completionWindow: body.completion_window,
+      metadata: body.metadata ?? null,
+    });
+    return batchObject(services, batch);
+  });
+
+  app.get("/v1/batches", async (request) => {
+    const query = pageQuery(request.query, 100);
+    const batches = await services.store.listBatches(request.caller.keyId, {
+      ...query,
+      limit: query.limit + 1,
+    });
+    return listPage(
+      (await Promise.all(batches.map((batch) => batchObject(services, batch)))) as Array<{ id: string }>,
+      query.limit,
+    );
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/batches/:id", async (request) =>
+    batchObject(services, await ownBatch(services, request.caller, request.params.id)),
+  );
+
+  app.post<{ Params: { id: string } }>("/v1/batches/:id/cancel", async (request) =>
+    batchObject(services, await cancelBatch(services, request.caller, request.params.id)),
+  );
+};
