@@ -137,6 +137,8 @@ export class BatchCoordinator {
     while (fed < lines.length) {
       const batch = await store.getBatch(from.id);
       if (this.stopped || !batch || batch.status !== "in_progress" || !this.owned.has(from.id)) return;
+      // `from` may be older than a feed that ended meanwhile: never publish again what the record says was.
+      fed = Math.max(fed, batch.fed);
       const chunk = lines.slice(fed, fed + feedChunk).filter((line) => !answered.has(line.index));
       await Promise.all(chunk.map((line) => this.publishLine(batch, line)));
       fed = Math.min(lines.length, fed + feedChunk);
@@ -221,6 +223,8 @@ export class BatchCoordinator {
       envelope.cache ?? "",
       false,
     );
+    // Cut by the end of its batch's window: the batch's expiry reports it, as a line that did not run in time.
+    if (result.error?.code === "timeout" && Date.now() >= envelope.deadlineMs) return;
     if ((await store.putResult(line.batchId, line.line, result)) && event)
       await bus.events.publishRequest(event);
   }

@@ -33,6 +33,8 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
         { name: "embed", provider: "p", model: "embedding-model" },
       ],
       batches: { completionWindows: ["24h", "3s"], tickMs: 100 },
+      // Eight batch lines at a time (share 0.5), so that slow lines keep a batch running a while.
+      workers: { concurrency: 16 },
     });
     gateway = await startTestGateway(config);
     openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
@@ -101,7 +103,7 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
     expect(calls).toHaveLength(1000);
     expect(batch.usage?.input_tokens).toBeGreaterThan(0);
     expect(await openai.batches.list().then((page) => page.data.map((item) => item.id))).toContain(batch.id);
-  });
+  }, 120_000);
 
   it("refuses a malformed input file, naming each line at fault", async () => {
     const content = jsonl([
@@ -193,5 +195,67 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
     ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     expect(await openai.files.delete(file.id)).toEqual({ id: file.id, object: "file", deleted: true });
     await expect(openai.files.retrieve(file.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  /** Every input line is in exactly one of the two files. */
+  const reportedOnce = async (batch: OpenAI.Batch, total: number) => {
+    const output = await resultLines(batch.output_file_id);
+    const errors = await resultLines(batch.error_file_id);
+    const ids = [...output, ...errors].map((line) => line.custom_id).sort();
+    expect(ids).toEqual(Array.from({ length: total }, (_, index) => `slow-${index}`).sort());
+    return { output, errors };
+  };
+  const callsFor = (marker: string) =>
+    emulator.requests.filter((request) => JSON.stringify(request.body).includes(marker)).length;
+
+  it("cancels midway: no line starts after the cancel, the running ones finish and are reported", async () => {
+    const marker = `cancel-${bus}`;
+    const lines = Array.from({ length: 100 }, (_, index) =>
+      chatLine(`slow-${index}`, `${marker} ${index} [emulator:latency=100]`),
+    );
+    const created = await openai.batches.create({
+      input_file_id: (await upload(jsonl(lines))).id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    await eventually(async () => {
+      const progress = await openai.batches.retrieve(created.id);
+      expect(progress.request_counts?.completed).toBeGreaterThanOrEqual(10);
+    }, 30_000);
+    const cancelling = await openai.batches.cancel(created.id);
+    expect(["cancelling", "cancelled"]).toContain(cancelling.status);
+    const batch = await finished(created.id);
+    expect(batch.status).toBe("cancelled");
+    expect(batch.cancelled_at).toBeGreaterThan(0);
+    const { output, errors } = await reportedOnce(batch, 100);
+    expect(output.length).toBe(batch.request_counts?.completed);
+    expect(output.length).toBeLessThan(100);
+    expect(errors.every((line) => line.error.code === "batch_cancelled")).toBe(true);
+    // Every call the provider got is in the output: nothing ran unreported, nothing runs after.
+    expect(callsFor(marker)).toBe(output.length);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(callsFor(marker)).toBe(output.length);
+    await expect(openai.batches.cancel(batch.id)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("expires at the end of its completion window: lines not done are reported as expired", async () => {
+    const marker = `expire-${bus}`;
+    const lines = Array.from({ length: 60 }, (_, index) =>
+      chatLine(`slow-${index}`, `${marker} ${index} [emulator:latency=600]`),
+    );
+    const created = await openai.batches.create({
+      input_file_id: (await upload(jsonl(lines))).id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "3s" as "24h",
+    });
+    expect(created.expires_at).toBe(created.created_at + 3);
+    const batch = await finished(created.id);
+    expect(batch.status).toBe("expired");
+    expect(batch.expired_at).toBeGreaterThanOrEqual(created.created_at + 3);
+    const { output, errors } = await reportedOnce(batch, 60);
+    expect(output.length).toBe(batch.request_counts?.completed);
+    expect(output.length).toBeGreaterThan(0);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((line) => line.error.code === "batch_expired" && line.response === null)).toBe(true);
   });
 });
