@@ -7,6 +7,7 @@ import { requests } from "./0006-requests.ts";
 import { requestContent } from "./0007-request-content.ts";
 import { outputSpeed } from "./0008-output-speed.ts";
 import { responseBytes } from "./0009-response-bytes.ts";
+import { batchId } from "./0010-batch-id.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   requestContent,
   outputSpeed,
   responseBytes,
+  batchId,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { batchId } from "../../analytics/migrations/0010-batch-id.ts";
 import { migrations } from "../../analytics/migrations/registry.ts";
 import { runMigrations } from "../../analytics/migrations/run.ts";
 
@@ -44,5 +45,42 @@ describe("analytics migrations", () => {
       { name: "requests_per_minute_mv", engine: "MaterializedView" },
       { name: "schema_migrations", engine: "ReplacingMergeTree" },
     ]);
+  });
+
+  it("0010 gives attempts and requests a batch_id, '' by default, with a bloom filter; run again, it changes nothing", async () => {
+    const schema = async () => {
+      const columns = await client.query({
+        query: `SELECT table, name, type, default_kind, default_expression FROM system.columns
+                WHERE database = {database:String} AND name = 'batch_id' ORDER BY table`,
+        query_params: { database },
+        format: "JSONEachRow",
+      });
+      const indexes = await client.query({
+        query: `SELECT table, name, type, expr FROM system.data_skipping_indices
+                WHERE database = {database:String} AND name = 'batch_id_bloom' ORDER BY table`,
+        query_params: { database },
+        format: "JSONEachRow",
+      });
+      return { columns: await columns.json(), indexes: await indexes.json() };
+    };
+    const expected = {
+      columns: ["attempts", "requests"].map((table) => ({
+        table,
+        name: "batch_id",
+        type: "String",
+        default_kind: "DEFAULT",
+        default_expression: "''",
+      })),
+      indexes: ["attempts", "requests"].map((table) => ({
+        table,
+        name: "batch_id_bloom",
+        type: "bloom_filter",
+        expr: "batch_id",
+      })),
+    };
+    expect(await schema()).toEqual(expected);
+    // A step interrupted halfway runs again from its first statement: each must be a no-op the second time.
+    for (const statement of batchId.statements) await client.command({ query: statement });
+    expect(await schema()).toEqual(expected);
   });
 });

@@ -1,8 +1,12 @@
+import { randomUUID } from "node:crypto";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestRow } from "../../analytics/rows.ts";
 import { usdOfNano } from "../../config/pricing/cost.ts";
 import { hashKey } from "../../ingress/auth.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
+import { requestEventCodec } from "../../schemas/index.ts";
+import type { RequestEventInput } from "../../schemas/request-event.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { eventually } from "../support/eventually.ts";
@@ -135,9 +139,13 @@ describe.each(busKinds)("analytics reports on the %s bus", (bus) => {
     await Promise.all([openaiUp?.close(), openaiDown?.close(), anthropicUp?.close()]);
   });
 
-  const report = async (name: string): Promise<ReportAnswer> => {
+  const report = async (
+    name: string,
+    range: { from: number; to?: number } = { from: Date.now() - 3_600_000 },
+  ): Promise<ReportAnswer> => {
+    const to = range.to === undefined ? "" : `&to=${new Date(range.to).toISOString()}`;
     const response = await fetch(
-      `${gateway.url}/admin/analytics/reports/${name}?from=${new Date(Date.now() - 3_600_000).toISOString()}`,
+      `${gateway.url}/admin/analytics/reports/${name}?from=${new Date(range.from).toISOString()}${to}`,
       { headers: { authorization: `Bearer ${adminKey}` } },
     );
     if (response.status !== 200)
@@ -165,6 +173,7 @@ describe.each(busKinds)("analytics reports on the %s bus", (bus) => {
       "errors-by-provider",
       "failover-paths",
       "latency-by-provider",
+      "spend-by-batch",
       "spend-by-key",
       "spend-by-provider",
     ]);
@@ -258,6 +267,118 @@ describe.each(busKinds)("analytics reports on the %s bus", (bus) => {
         ["bad", "gpt-e", 2, usdOfNano(0)],
       ]),
     );
+  });
+
+  it("spend by batch: each batch's lines once, succeeded and failed, tokens, cost and finish times, over [from, to)", async () => {
+    // Batch lines as the coordinator records them, written with the sink's own row mapping. Three
+    // hours back: outside the window of the scripted traffic's reports above.
+    const base = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
+    const from = base;
+    const to = base + 600_000;
+    const batchA = `batch_${randomUUID().replaceAll("-", "")}`;
+    const batchB = `batch_${randomUUID().replaceAll("-", "")}`;
+    // A key of its own, so the scripted traffic's counts per key stay as they are.
+    const batchKeyId = keyIdOf("batch-report-key-0123456789");
+    const line = (
+      batchId: string | null,
+      receivedAtMs: number,
+      finishedAfterMs: number,
+      outcome: "completed" | "failed",
+      tokens: [number, number],
+      costNanoUsd: number,
+    ): RequestEventInput => ({
+      requestId: randomUUID(),
+      stage: "finished",
+      ingressId: "coordinator",
+      receivedAtMs,
+      finishedAtMs: receivedAtMs + finishedAfterMs,
+      priority: "batch",
+      inboundApi: "openai-chat",
+      stream: false,
+      keyId: batchKeyId,
+      modelRequested: "gpt",
+      outcome,
+      status: outcome === "completed" ? 200 : 502,
+      usage: { inputTokens: tokens[0], outputTokens: tokens[1] },
+      costNanoUsd,
+      priced: true,
+      batchId,
+    });
+    const a1 = line(batchA, base, 1_000, "completed", [100, 20], 1_000);
+    const a2 = line(batchA, base + 1_000, 4_000, "completed", [200, 30], 2_500);
+    const a3 = line(batchA, base + 2_000, 500, "failed", [0, 0], 300);
+    const b1 = line(batchB, base + 3_000, 2_000, "completed", [50, 10], 700);
+    const received: RequestEventInput = {
+      ...a1,
+      stage: "received",
+      finishedAtMs: null,
+      outcome: "unknown",
+      status: 0,
+      usage: null,
+      costNanoUsd: 0,
+    };
+    // Two inserts, as two sink batches: a1's received row, then its finished row replacing it; a2
+    // stored again (as if by a replay), which only FINAL makes one.
+    const inserts: RequestEventInput[][] = [
+      [
+        received,
+        a2,
+        a3,
+        b1,
+        line(null, base + 1_000, 1_000, "completed", [1_000, 1_000], 99_999), // no batch's
+        line(batchA, base - 60_000, 1_000, "completed", [7, 7], 7_777), // received before `from`
+        line(batchB, to, 1_000, "completed", [7, 7], 7_777), // received at `to`: excluded
+      ],
+      [a1, a2],
+    ];
+    let offset = 0;
+    for (const events of inserts)
+      await gateway.clickhouse?.client.insert({
+        table: "requests",
+        values: events.map((event) =>
+          // A partition no sink reads, so no sink mistakes these offsets for its own.
+          requestRow(requestEventCodec.decode(requestEventCodec.encode(event)), 999, offset++),
+        ),
+        format: "JSONEachRow",
+      });
+
+    const { rows } = await report("spend-by-batch", { from, to });
+    const at = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+    expect(
+      rows.map((row) => ({
+        ...row,
+        requests: Number(row.requests),
+        succeeded: Number(row.succeeded),
+        failed: Number(row.failed),
+        input_tokens: Number(row.input_tokens),
+        output_tokens: Number(row.output_tokens),
+      })),
+    ).toEqual([
+      {
+        batch_id: batchA,
+        key_id: batchKeyId,
+        requests: 3,
+        succeeded: 2,
+        failed: 1,
+        input_tokens: 300,
+        output_tokens: 50,
+        cost_usd: usdOfNano(1_000 + 2_500 + 300),
+        first_finished_at: at(base + 1_000),
+        last_finished_at: at(base + 5_000),
+      },
+      {
+        batch_id: batchB,
+        key_id: batchKeyId,
+        requests: 1,
+        succeeded: 1,
+        failed: 0,
+        input_tokens: 50,
+        output_tokens: 10,
+        cost_usd: usdOfNano(700),
+        first_finished_at: at(base + 5_000),
+        last_finished_at: at(base + 5_000),
+      },
+    ]);
   });
 
   it("runs an admin's own SQL read-only, with limits ClickHouse enforces", async () => {

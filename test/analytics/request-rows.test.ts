@@ -1,8 +1,13 @@
+import { randomUUID } from "node:crypto";
 import OpenAI from "openai";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { type ConnectedBus, connectBus } from "../../bus/connect.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import type { RequestEventInput } from "../../schemas/request-event.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { eventually } from "../support/eventually.ts";
 import { queryAnalytics, requestIdOf, startTestGateway, testConfig, testKey } from "../support/gateway.ts";
@@ -120,5 +125,94 @@ describe("request rows in analytics", () => {
       request: Buffer.byteLength(message),
       response: received,
     });
+  });
+});
+
+/**
+ * The batch job a request is a line of, as its events carry it (AttemptEvent v5, RequestEvent v2):
+ * published on Kafka and landed by a real sink, so the Avro field and the row mapping are both
+ * crossed; a request of no batch lands with ''.
+ */
+describe("batch ids in analytics rows", () => {
+  let config: GatewayConfig;
+  let bus: ConnectedBus;
+  let sink: RunningGateway;
+
+  beforeAll(async () => {
+    config = testConfig("kafka", { analytics: { sink: { maxWaitMs: 100 } } });
+    bus = await connectBus(config, pino({ level: "silent" }));
+    sink = await startTestGateway(config, "sink");
+  });
+  afterAll(async () => {
+    await sink?.close();
+    await bus?.close();
+  });
+
+  const publish = async (batchId: string | undefined) => {
+    const requestId = randomUUID();
+    const now = Date.now();
+    const request: RequestEventInput = {
+      requestId,
+      stage: "finished",
+      ingressId: "coordinator",
+      receivedAtMs: now - 50,
+      finishedAtMs: now,
+      priority: "batch",
+      inboundApi: "openai-chat",
+      stream: false,
+      keyId: "batch-rows",
+      modelRequested: "m",
+      outcome: "completed",
+      status: 200,
+      ...(batchId === undefined ? {} : { batchId }),
+    };
+    const attempt: AttemptEventInput = {
+      requestId,
+      attempt: "w:1.0",
+      workerId: "w",
+      receivedAtMs: now - 50,
+      startedAtMs: now - 40,
+      finishedAtMs: now,
+      priority: "batch",
+      inboundApi: "openai-chat",
+      stream: false,
+      keyId: "batch-rows",
+      modelRequested: "m",
+      outcome: "completed",
+      status: 200,
+      usage: { inputTokens: 1, outputTokens: 1 },
+      usageEstimated: false,
+      ...(batchId === undefined ? {} : { batchId }),
+    };
+    await Promise.all([
+      bus.events.publishRequest({ ...request, stage: "received", finishedAtMs: null, outcome: "unknown" }),
+      bus.events.publishRequest(request),
+      bus.events.publishAttempt(attempt),
+    ]);
+    return requestId;
+  };
+
+  it("lands with its batch's id in requests and attempts, and with '' when it is no batch's", async () => {
+    const batchId = `batch_${randomUUID().replaceAll("-", "")}`;
+    const inBatch = await publish(batchId);
+    const alone = await publish(undefined);
+    await eventually(async () => {
+      const rows = await queryAnalytics<{ source: string; request_id: string; batch_id: string }>(
+        config,
+        `SELECT 'attempt' AS source, request_id, batch_id FROM attempts WHERE request_id IN {ids:Array(UUID)}
+         UNION ALL
+         SELECT toString(stage), request_id, batch_id FROM requests FINAL WHERE request_id IN {ids:Array(UUID)}`,
+        { ids: [inBatch, alone] },
+      );
+      const sorted = rows
+        .map((row) => `${row.request_id === inBatch ? "batch line" : "alone"} ${row.source} ${row.batch_id}`)
+        .sort();
+      expect(sorted).toEqual([
+        "alone attempt ",
+        "alone finished ",
+        `batch line attempt ${batchId}`,
+        `batch line finished ${batchId}`,
+      ]);
+    }, 20_000);
   });
 });
