@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, startTestGateway, testConfig, testKey } from "../support/gateway.ts";
+import {
+  busKinds,
+  queryAnalytics,
+  requestIdOf,
+  startTestGateway,
+  testConfig,
+  testKey,
+} from "../support/gateway.ts";
 
 const otherKey = "batch-key-0123456789";
 
@@ -23,13 +30,16 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
   let emulator: OpenAIEmulator;
   let gateway: RunningGateway;
   let openai: OpenAI;
+  let config: ReturnType<typeof testConfig>;
 
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: "key" });
-    const config = testConfig(bus, {
+    config = testConfig(bus, {
       providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+      // The route says its provider bills batch-priority calls at half price (e.g. a flex tier).
+      pricing: { prices: { p: { "chat-model": { input: 2, output: 8, batchDiscount: 0.5 } } } },
       models: [
-        { name: "chat", provider: "p", model: "chat-model" },
+        { name: "chat", provider: "p", model: "chat-model", batchDiscount: true },
         { name: "embed", provider: "p", model: "embedding-model" },
       ],
       batches: { completionWindows: ["24h", "3s"], tickMs: 100 },
@@ -103,6 +113,31 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
     expect(calls).toHaveLength(1000);
     expect(batch.usage?.input_tokens).toBeGreaterThan(0);
     expect(await openai.batches.list().then((page) => page.data.map((item) => item.id))).toContain(batch.id);
+
+    // Analytics: every line's call and request carry the batch id; the lines are priced at the
+    // batch discount — half of what the same call costs interactively.
+    const interactive = await openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: prompts[0] as string }],
+    });
+    await eventually(async () => {
+      const [lines] = await queryAnalytics<{ calls: number; requests: number; first: string }>(
+        config,
+        `SELECT
+           (SELECT count() FROM attempts WHERE batch_id = {id:String}) AS calls,
+           (SELECT count() FROM requests FINAL WHERE batch_id = {id:String} AND stage = 'finished') AS requests,
+           (SELECT toString(any(cost)) FROM attempts WHERE batch_id = {id:String} AND request_id = {line:UUID}) AS first`,
+        { id: batch.id, line: output[0].response.request_id },
+      );
+      expect(lines).toMatchObject({ calls: 1000, requests: 1000 });
+      const [single] = await queryAnalytics<{ cost: string }>(
+        config,
+        "SELECT toString(cost) AS cost FROM attempts WHERE request_id = {id:UUID}",
+        { id: requestIdOf(interactive.id) },
+      );
+      expect(Number(single?.cost)).toBeGreaterThan(0);
+      expect(Number(lines?.first)).toBeCloseTo(Number(single?.cost) / 2, 9);
+    }, 30_000);
   }, 120_000);
 
   it("refuses a malformed input file, naming each line at fault", async () => {
