@@ -153,10 +153,15 @@ export async function createBatch(services: BatchServices, request: NewBatch): P
   return batch;
 }
 
-/** A caller's own batch. */
-export async function ownBatch(services: BatchServices, caller: Caller, id: string): Promise<BatchRecord> {
+/** A caller's own batch, made through the batch API `api`. */
+export async function ownBatch(
+  services: BatchServices,
+  caller: Caller,
+  id: string,
+  api: BatchRecord["api"],
+): Promise<BatchRecord> {
   const batch = await services.store.getBatch(id);
-  if (!batch || batch.keyId !== caller.keyId)
+  if (!batch || batch.keyId !== caller.keyId || batch.api !== api)
     throw new GatewayError("not_found", `no batch with id ${id}`, { param: "batch_id" });
   return batch;
 }
@@ -166,8 +171,13 @@ export async function ownBatch(services: BatchServices, caller: Caller, id: stri
  * cancel is remembered until the batch would have expired); lines already running finish and
  * are reported.
  */
-export async function cancelBatch(services: BatchServices, caller: Caller, id: string): Promise<BatchRecord> {
-  await ownBatch(services, caller, id);
+export async function cancelBatch(
+  services: BatchServices,
+  caller: Caller,
+  id: string,
+  api: BatchRecord["api"],
+): Promise<BatchRecord> {
+  await ownBatch(services, caller, id, api);
   const batch = await services.store.updateBatch(id, (current) =>
     current.status === "in_progress" || current.status === "validating"
       ? { ...current, status: "cancelling", cancellingAt: unixSeconds() }
@@ -186,8 +196,12 @@ export async function cancelBatch(services: BatchServices, caller: Caller, id: s
   return batch;
 }
 
-/** The batch as its API shows it, with its progress. */
-export async function batchObject(services: BatchServices, batch: BatchRecord): Promise<unknown> {
+/** The batch as its API shows it, with its progress; `baseUrl`: how its caller reaches this gateway. */
+export async function batchObject(
+  services: BatchServices,
+  batch: BatchRecord,
+  baseUrl = "",
+): Promise<unknown> {
   const counts = await services.store.counts(batch.id);
-  return formats[batch.api].batchObject(batch, counts, progressOf(batch, counts));
+  return formats[batch.api].batchObject(batch, counts, progressOf(batch, counts), baseUrl);
 }

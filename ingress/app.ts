@@ -19,6 +19,7 @@ import type { AnalyticsReader } from "./routes/admin-analytics.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
+import { messageBatchRoutes } from "./routes/message-batches.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { webSocketRoutes } from "./routes/websocket.ts";
@@ -83,6 +84,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
     await app.register(batchRoutes, { keyring, services: batches });
+    await app.register(messageBatchRoutes, { keyring, services: batches });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

@@ -19,8 +19,8 @@ export interface BatchFormat {
     result: LineResult | undefined,
     ending: Ending,
   ): { file: ResultFile; json: unknown };
-  /** The batch as the API shows it. */
-  batchObject(batch: BatchRecord, counts: ResultCounts, progress: Progress): unknown;
+  /** The batch as the API shows it; `baseUrl` (how the caller reaches this gateway) makes its links. */
+  batchObject(batch: BatchRecord, counts: ResultCounts, progress: Progress, baseUrl: string): unknown;
 }
 
 /** How far a batch is, for callers watching it (an extension of both APIs' batch objects). */

@@ -79,10 +79,10 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, o
   });
 
   app.get<{ Params: { id: string } }>("/v1/batches/:id", async (request) =>
-    batchObject(services, await ownBatch(services, request.caller, request.params.id)),
+    batchObject(services, await ownBatch(services, request.caller, request.params.id, "openai")),
   );
 
   app.post<{ Params: { id: string } }>("/v1/batches/:id/cancel", async (request) =>
-    batchObject(services, await cancelBatch(services, request.caller, request.params.id)),
+    batchObject(services, await cancelBatch(services, request.caller, request.params.id, "openai")),
   );
 };

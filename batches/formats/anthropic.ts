@@ -1,0 +1,70 @@
+import { errorBody } from "../../ingress/errors.ts";
+import { GatewayError } from "../../schemas/errors.ts";
+import { type BatchRecord, isFinal } from "../store.ts";
+import type { BatchFormat } from "./format.ts";
+
+/** Anthropic's timestamps are RFC 3339 strings. */
+const iso = (seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000).toISOString());
+
+/** Anthropic's three processing states over the gateway's batch states. */
+function processingStatus(batch: BatchRecord): "in_progress" | "canceling" | "ended" {
+  if (batch.status === "cancelling") return "canceling";
+  if (isFinal(batch.status)) return "ended";
+  return "in_progress";
+}
+
+/** Anthropic's Message Batches: one results file of `{custom_id, result: {type, …}}` lines. */
+export const anthropicBatchFormat: BatchFormat = {
+  resultLine(_batch, line, result, ending) {
+    const customId = line.customId;
+    if (!result)
+      return {
+        file: "output",
+        json: { custom_id: customId, result: { type: ending === "expired" ? "expired" : "canceled" } },
+      };
+    if (result.outcome === "cancelled")
+      return { file: "output", json: { custom_id: customId, result: { type: "canceled" } } };
+    if (result.outcome === "failed" && result.error) {
+      const { code, message, status } = result.error;
+      const error = new GatewayError(code as GatewayError["code"], message, { status });
+      return {
+        file: "output",
+        json: { custom_id: customId, result: { type: "errored", error: errorBody(error, "anthropic") } },
+      };
+    }
+    const message = line.api.respond(result.completion as NonNullable<typeof result.completion>, {
+      id: result.requestId.replaceAll("-", ""),
+      model: line.parsed.model,
+      createdSeconds: result.answeredAt,
+      options: line.parsed.render,
+    });
+    return { file: "output", json: { custom_id: customId, result: { type: "succeeded", message } } };
+  },
+
+  batchObject(batch, counts, progress, baseUrl) {
+    const status = processingStatus(batch);
+    const done = counts.succeeded + counts.failed + counts.cancelled;
+    // Lines without a result: still to run, or never run once the batch has ended.
+    const left = batch.total - done;
+    const ended = status === "ended";
+    return {
+      id: batch.id,
+      type: "message_batch",
+      processing_status: status,
+      request_counts: {
+        processing: ended ? 0 : left,
+        succeeded: counts.succeeded,
+        errored: counts.failed,
+        canceled: counts.cancelled + (ended && batch.status === "cancelled" ? left : 0),
+        expired: ended && batch.status === "expired" ? left : 0,
+      },
+      created_at: iso(batch.createdAt),
+      expires_at: iso(batch.expiresAt),
+      cancel_initiated_at: iso(batch.cancellingAt),
+      ended_at: iso(batch.completedAt ?? batch.expiredAt ?? batch.cancelledAt ?? batch.failedAt),
+      archived_at: null,
+      results_url: ended && batch.outputFileId ? `${baseUrl}/v1/messages/batches/${batch.id}/results` : null,
+      progress: { done, lines_per_second: progress.linesPerSecond, eta_seconds: progress.etaSeconds },
+    };
+  },
+};
