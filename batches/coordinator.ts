@@ -15,6 +15,7 @@ import { formats } from "./formats/index.ts";
 import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
 import { lineFacts, pendingOf, recordedLine } from "./line-result.ts";
+import type { BatchMetrics } from "./metrics.ts";
 import { type BatchRecord, type BatchStore, isFinal, type ResultCounts, unixSeconds } from "./store.ts";
 
 export interface CoordinatorOptions {
@@ -25,6 +26,7 @@ export interface CoordinatorOptions {
   /** The exact answer cache: lines of cached routes are answered from it and fill it, as requests do. */
   cache: AnswerCache | undefined;
   config: GatewayConfig["batches"];
+  metrics: BatchMetrics;
   log: Logger;
 }
 
@@ -97,12 +99,17 @@ export class BatchCoordinator {
       this.owned.add(id);
       await this.advance(id, takenOver);
     }
+    this.options.metrics.batchesOwned.set(this.owned.size);
   }
 
   private async advance(id: string, takenOver: boolean): Promise<void> {
     const { store, bus, config } = this.options;
     let batch = await store.getBatch(id);
-    if (!batch || isFinal(batch.status)) return;
+    if (!batch || isFinal(batch.status)) {
+      this.owned.delete(id);
+      return;
+    }
+    if (!(await store.getFile(batch.inputFileId))) return this.failMissingInput(batch);
     if (batch.status === "finalizing") return this.finalize(batch, "completed");
     if (unixSeconds() >= batch.expiresAt) return this.finalize(batch, "expired");
     if (batch.status === "cancelling") {
@@ -161,6 +168,7 @@ export class BatchCoordinator {
       cacheStatus = kept === "unavailable" ? "unavailable" : "miss";
     }
     await bus.requests.publish(lineEnvelope(batch, line, cacheStatus));
+    this.options.metrics.linesPublished.inc();
   }
 
   private async answerFromCache(envelope: RequestEnvelope, kept: CachedAnswer): Promise<void> {
@@ -174,6 +182,7 @@ export class BatchCoordinator {
       true,
     );
     if (!(await store.putResult(line.batchId, line.line, result))) return;
+    this.options.metrics.linesStored.inc({ outcome: result.outcome });
     const hit = cacheHitEvent(
       envelope,
       facts.modelRequested,
@@ -225,8 +234,9 @@ export class BatchCoordinator {
     );
     // Cut by the end of its batch's window: the batch's expiry reports it, as a line that did not run in time.
     if (result.error?.code === "timeout" && Date.now() >= envelope.deadlineMs) return;
-    if ((await store.putResult(line.batchId, line.line, result)) && event)
-      await bus.events.publishRequest(event);
+    if (!(await store.putResult(line.batchId, line.line, result))) return;
+    this.options.metrics.linesStored.inc({ outcome: result.outcome });
+    if (event) await bus.events.publishRequest(event);
   }
 
   /** Whether a batch is over (its results are no longer taken); a finished batch stays finished. */
@@ -288,7 +298,33 @@ export class BatchCoordinator {
           },
     );
     this.finalBatches.add(batch.id);
+    this.owned.delete(batch.id);
+    this.options.metrics.batchesFinished.inc({ status: ending });
     this.options.log.info({ batchId: batch.id, ending, lines: lines.length }, "batch finished");
+  }
+
+  /** Its input file was deleted while it ran: nothing more can run or be reported in order. */
+  private async failMissingInput(batch: BatchRecord): Promise<void> {
+    const failedAt = unixSeconds();
+    await this.options.store.updateBatch(batch.id, (current) =>
+      isFinal(current.status)
+        ? undefined
+        : {
+            ...current,
+            status: "failed",
+            failedAt,
+            errors: [
+              {
+                code: "input_file_deleted",
+                message: `the input file ${batch.inputFileId} was deleted while the batch ran`,
+                line: null,
+                param: "input_file_id",
+              },
+            ],
+          },
+    );
+    this.owned.delete(batch.id);
+    this.options.metrics.batchesFinished.inc({ status: "failed" });
   }
 
   /** A result file's id is made from its batch's, so a finalization done again replaces it rather than adding one. */

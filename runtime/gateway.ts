@@ -7,6 +7,7 @@ import { applyRetention } from "../analytics/retention.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBatchStore } from "../batches/connect.ts";
 import { BatchCoordinator } from "../batches/coordinator.ts";
+import { createBatchMetrics } from "../batches/metrics.ts";
 import type { BatchStore } from "../batches/store.ts";
 import { connectBus } from "../bus/connect.ts";
 import { loadPrices } from "../config/pricing/price-table.ts";
@@ -137,6 +138,7 @@ export async function startGateway(
         routes,
         cache,
         config: config.batches,
+        metrics: createBatchMetrics(metrics),
         log: log.child({ component: "batches" }),
       });
       await running.start();

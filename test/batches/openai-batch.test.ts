@@ -293,4 +293,23 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((line) => line.error.code === "batch_expired" && line.response === null)).toBe(true);
   });
+
+  it("fails a batch whose input file is deleted while it runs, saying why", async () => {
+    const lines = Array.from({ length: 40 }, (_, index) =>
+      chatLine(`slow-${index}`, `deleted-${bus} ${index} [emulator:latency=200]`),
+    );
+    const file = await upload(jsonl(lines));
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/chat/completions",
+      completion_window: "24h",
+    });
+    await openai.files.delete(file.id);
+    const batch = await finished(created.id);
+    expect(batch.status).toBe("failed");
+    expect(batch.errors?.data?.[0]).toMatchObject({ code: "input_file_deleted", param: "input_file_id" });
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_batches_finished_total\{status="failed"\} [1-9]/);
+    expect(metrics).toMatch(/gateway_batch_lines_stored_total\{outcome="succeeded"\} [1-9]/);
+  });
 });
