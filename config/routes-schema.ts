@@ -175,6 +175,13 @@ export const routingSchema = T.Object(
       description: "First pause before trying a deployment again; doubles each time, with full jitter.",
     }),
     maxBackoffMs: T.Integer({ minimum: 0, default: 8000, description: "Longest pause between tries." }),
+    batchQuotaShare: T.Number({
+      minimum: 0.01,
+      maximum: 1,
+      default: 0.8,
+      description:
+        "Most of a deployment's quotas (RPM, TPM, concurrency) batch-priority calls may take: the rest stays free for interactive calls.",
+    }),
     retryBudget: T.Number({
       minimum: 0,
       default: 0.2,

@@ -181,7 +181,11 @@ async function serve(
   await serveWithFailover(
     candidates,
     context.failover,
-    { deadlineMs: envelope.deadlineMs, estimatedTokens: promptTokens + outputTokens },
+    {
+      deadlineMs: envelope.deadlineMs,
+      estimatedTokens: promptTokens + outputTokens,
+      batch: envelope.priority === "batch",
+    },
     signal,
     async (candidate, callSignal, progress) => {
       const { deployment } = candidate;

@@ -5,6 +5,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage["headers"];
   body: Record<string, unknown>;
+  /** When its body had arrived (before any latency the prompt asked for). */
+  receivedAtMs: number;
 }
 
 /** What every provider emulator offers a test. */
@@ -58,7 +60,7 @@ export async function startJsonServer(options: {
         return options.badJson(response);
       }
       if (options.record !== false)
-        requests.push({ path: request.url ?? "", headers: request.headers, body });
+        requests.push({ path: request.url ?? "", headers: request.headers, body, receivedAtMs: Date.now() });
       options.handle(request, response, body, injected).catch(() => response.destroy());
     });
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BreakerState, BreakerStore, QuotaStore } from "../../bus/contracts.ts";
+import type { BreakerState, BreakerStore, DeploymentLimits, QuotaStore } from "../../bus/contracts.ts";
 import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
 import type { LatencyTracker } from "./latency.ts";
 import type { Candidate } from "./plan.ts";
@@ -9,6 +9,8 @@ export interface FailoverSettings {
   maxAttempts: number;
   backoffMs: number;
   maxBackoffMs: number;
+  /** Most of a deployment's quotas batch-priority calls may take (routing.batchQuotaShare). */
+  batchQuotaShare: number;
 }
 
 export interface FailoverServices {
@@ -43,6 +45,12 @@ export interface FailoverRequest {
   deadlineMs: number;
   /** Prompt and expected output, for token quotas until the provider says. */
   estimatedTokens: number;
+  /**
+   * A batch line: it takes at most `batchQuotaShare` of a deployment's quotas, leaving the rest
+   * to interactive calls, and when every deployment is at its quota or cooling down it waits for
+   * room as long as its deadline allows, instead of failing with a 429 nobody would retry.
+   */
+  batch: boolean;
 }
 
 /** A call to one deployment; throws a GatewayError when it fails. */
@@ -94,7 +102,8 @@ export async function serveWithFailover(
       if (state.state === "half_open" && !(await breakers.tryProbe(name).catch(() => false))) continue;
       if (calls > 0 && !budget.trySpend()) throw lastError;
       if (pause > 0) await sleep(pause, undefined, { signal });
-      const lease = await takeQuota(candidate, services.quotas, request.estimatedTokens);
+      const share = request.batch ? settings.batchQuotaShare : 1;
+      const lease = await takeQuota(candidate, services.quotas, request.estimatedTokens, share);
       if (!lease.granted) {
         quotaWaitMs = Math.min(quotaWaitMs, lease.retryInMs);
         continue;
@@ -124,7 +133,8 @@ export async function serveWithFailover(
         quotaWaitMs,
         ...states.map((state) => (state.state === "open" ? state.reopensInMs : Number.POSITIVE_INFINITY)),
       );
-      if (!Number.isFinite(soonest) || Date.now() + soonest >= deadlineMs || soonest > settings.maxBackoffMs)
+      const tooLong = !request.batch && soonest > settings.maxBackoffMs;
+      if (!Number.isFinite(soonest) || Date.now() + soonest >= deadlineMs || tooLong)
         throw lastError ?? unavailable(candidates, soonest, Number.isFinite(quotaWaitMs));
       await sleep(soonest, undefined, { signal });
     }
@@ -185,6 +195,22 @@ async function callOnce(
   }
 }
 
+/**
+ * A deployment's limits as a share of them: the counts are the same for every call, so a call
+ * checked against 80 % of the limit cannot push them past 80 %, while a call checked against the
+ * whole limit may use the rest.
+ */
+function sharedLimits(limits: DeploymentLimits, share: number): DeploymentLimits {
+  if (share >= 1) return limits;
+  const part = (limit: number | undefined) =>
+    limit === undefined ? undefined : Math.max(1, Math.floor(limit * share));
+  return {
+    requestsPerMinute: part(limits.requestsPerMinute),
+    tokensPerMinute: part(limits.tokensPerMinute),
+    concurrency: part(limits.concurrency),
+  };
+}
+
 /** Full jitter: a random pause up to base × 2^(tries − 1), capped. */
 function backoff(tries: number, settings: FailoverSettings, random: () => number): number {
   return random() * Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** (tries - 1));
@@ -215,10 +241,16 @@ type Lease =
  * If the quota store cannot be reached, the call goes ahead: quotas protect provider accounts,
  * and the provider still enforces its own.
  */
-async function takeQuota(candidate: Candidate, quotas: QuotaStore, estimatedTokens: number): Promise<Lease> {
-  const { limits, name } = candidate.deployment;
+async function takeQuota(
+  candidate: Candidate,
+  quotas: QuotaStore,
+  estimatedTokens: number,
+  share: number,
+): Promise<Lease> {
+  const { name } = candidate.deployment;
   const used = { tokens: 0 };
   const free = { granted: true as const, used, release: async () => {} };
+  const limits = sharedLimits(candidate.deployment.limits, share);
   if (!limits.concurrency && !limits.requestsPerMinute && !limits.tokensPerMinute) return free;
   const grant = await quotas.acquire(name, limits, estimatedTokens).catch(() => undefined);
   if (!grant) return free;
