@@ -16,7 +16,14 @@ import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
 import { lineFacts, pendingOf, recordedLine } from "./line-result.ts";
 import type { BatchMetrics } from "./metrics.ts";
-import { type BatchRecord, type BatchStore, isFinal, type ResultCounts, unixSeconds } from "./store.ts";
+import {
+  type BatchRecord,
+  type BatchStore,
+  isFinal,
+  noCounts,
+  type ResultCounts,
+  unixSeconds,
+} from "./store.ts";
 
 export interface CoordinatorOptions {
   id: string;
@@ -273,8 +280,10 @@ export class BatchCoordinator {
     const format = formats[batch.api];
     const files = { output: [] as string[], error: [] as string[] };
     const usage: Usage = { ...zeroUsage };
+    const counts = noCounts();
     for (const line of lines) {
       const result = results.get(line.index);
+      if (result) counts[result.outcome]++;
       const { file, json } = format.resultLine(batch, line, result, ending);
       files[file].push(JSON.stringify(json));
       const used = result?.completion?.usage;
@@ -292,6 +301,7 @@ export class BatchCoordinator {
             outputFileId,
             errorFileId,
             usage,
+            counts,
             ...(ending === "completed" && { completedAt: endedAt }),
             ...(ending === "expired" && { expiredAt: endedAt }),
             ...(ending === "cancelled" && { cancelledAt: endedAt }),
@@ -299,6 +309,7 @@ export class BatchCoordinator {
     );
     this.finalBatches.add(batch.id);
     this.owned.delete(batch.id);
+    await store.deleteResults(batch.id);
     this.options.metrics.batchesFinished.inc({ status: ending });
     this.options.log.info({ batchId: batch.id, ending, lines: lines.length }, "batch finished");
   }

@@ -131,6 +131,12 @@ export async function createDiskBatchStore(directory: string): Promise<BatchStor
     async counts(batchId) {
       return { ...(await resultsLog(batchId)).counts };
     },
+    deleteResults(batchId) {
+      return inTurn(`results ${batchId}`, async () => {
+        await rm(path("results", batchId, ".jsonl"), { force: true });
+        logs.delete(batchId);
+      });
+    },
 
     async lease(batchId, owner, ttlMs) {
       const now = Date.now();

@@ -193,6 +193,10 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
       return counts;
     },
 
+    async deleteResults(batchId) {
+      await redis.del(batchKey(batchId, "results"), batchKey(batchId, "counts"));
+    },
+
     async lease(batchId, owner, ttlMs) {
       return (await commands.gatewayBatchLease(batchKey(batchId, "lease"), owner, Math.round(ttlMs))) === 1;
     },

@@ -202,6 +202,6 @@ export async function batchObject(
   batch: BatchRecord,
   baseUrl = "",
 ): Promise<unknown> {
-  const counts = await services.store.counts(batch.id);
+  const counts = batch.counts ?? (await services.store.counts(batch.id));
   return formats[batch.api].batchObject(batch, counts, progressOf(batch, counts), baseUrl);
 }

@@ -36,6 +36,8 @@ export interface BatchStore {
   /** Every stored result of a batch, by line. */
   results(batchId: string): Promise<Map<number, LineResult>>;
   counts(batchId: string): Promise<ResultCounts>;
+  /** Drops a batch's line results, once its result files hold them (its record keeps the counts). */
+  deleteResults(batchId: string): Promise<void>;
 
   /**
    * Takes or renews the lease on a batch for `owner` for `ttlMs`: true while `owner` holds it.
@@ -123,6 +125,8 @@ export interface BatchRecord {
   cancelledAt: number | null;
   /** The tokens of every line that was answered, summed once the batch is done. */
   usage?: Usage;
+  /** How its lines ended, kept once the batch is done (its line results are then dropped). */
+  counts?: ResultCounts;
 }
 
 /** How a line ended. */

@@ -240,6 +240,10 @@ describe.each(kinds)("batch store (%s)", (_kind, create) => {
     expect(await store.counts(batchId)).toEqual({ succeeded: 3, failed: 2, cancelled: 0 });
     expect(await store.results(randomId("batch_"))).toEqual(new Map());
     expect(await store.counts(randomId("batch_"))).toEqual({ succeeded: 0, failed: 0, cancelled: 0 });
+
+    await store.deleteResults(batchId);
+    expect(await store.results(batchId)).toEqual(new Map());
+    expect(await store.counts(batchId)).toEqual({ succeeded: 0, failed: 0, cancelled: 0 });
   });
 
   it("leases a batch to one owner at a time, renews it for its owner, and lets it lapse", async () => {
