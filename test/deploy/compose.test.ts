@@ -24,8 +24,8 @@ describe("docker-compose.yml", () => {
     expect(compose.services.clickhouse?.image).toBe(images.clickhouse);
   });
 
-  it("runs the ingress, a worker pool and the analytics sink from this repository's image, with roles that exist", () => {
-    for (const name of ["ingress", "worker", "sink"]) {
+  it("runs the ingress, a worker pool, the analytics sink and the batch coordinator from this repository's image, with roles that exist", () => {
+    for (const name of ["ingress", "worker", "sink", "batch"]) {
       const service = compose.services[name];
       expect(service?.build).toBe(".");
       const role = service?.command?.[service.command.indexOf("--role") + 1];
