@@ -65,6 +65,7 @@ export class BatchCoordinator {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  private loggedFailureAtMs = 0;
 
   constructor(private readonly options: CoordinatorOptions) {
     this.consumer = options.bus.createBatchResultConsumer();
@@ -87,7 +88,12 @@ export class BatchCoordinator {
   /** Looks at every unfinished batch now (tests and the API call it after a change, not to wait a tick). */
   tick(): Promise<void> {
     this.ticking ??= this.step()
-      .catch((error: Error) => this.options.log.error({ err: error }, "batch coordination failed; retrying"))
+      .catch((error: Error) => {
+        // Once a minute at most: a store that is down would otherwise log every tick.
+        if (Date.now() - this.loggedFailureAtMs < 60_000) return;
+        this.loggedFailureAtMs = Date.now();
+        this.options.log.error({ err: error }, "batch coordination failed; retrying every tick");
+      })
       .finally(() => {
         this.ticking = undefined;
       });

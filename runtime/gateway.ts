@@ -118,7 +118,7 @@ export async function startGateway(
 
     let batchStore: BatchStore | undefined;
     if (servesInference || coordinatesBatches) {
-      const connected = await connectBatchStore(config);
+      const connected = await connectBatchStore(config, log);
       closers.push(() => connected.close());
       batchStore = connected.store;
     }
