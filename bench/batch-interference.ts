@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { createClient } from "@clickhouse/client";
 import { Pool } from "undici";
 import { provisionServices } from "../test/services/provision.ts";
 import { type GatewayProcess, spawnGateway } from "../test/support/processes.ts";
@@ -120,6 +121,16 @@ function cpuOfOurs(labels: Record<string, RegExp>): Record<string, number> {
 
 const machine = "the whole machine";
 
+/** Where interactive and batch attempts spent their time in a phase, from the gateway's attempt events. */
+interface Stage {
+  priority: string;
+  attempts: number;
+  queue_p50: number;
+  queue_p99: number;
+  worker_p50: number;
+  worker_p99: number;
+}
+
 interface BatchView {
   id: string;
   status: string;
@@ -132,6 +143,10 @@ interface PhaseResult {
   kinds: Record<"whole" | "streamed", { client: number[]; added: number[]; serverAdded: number[] }>;
   errors: number;
   cpuCores: Record<string, number>;
+  /** Wall-clock bounds, for the gateway's own attempt events. */
+  from: number;
+  to: number;
+  stages?: Stage[];
   batch?: { doneBefore: number; doneAfter: number; finishedWithin: boolean; seconds: number };
 }
 
@@ -230,20 +245,28 @@ try {
     streamed: { client: [], added: [], serverAdded: [] },
   });
 
-  const interactivePhase = async (name: string): Promise<PhaseResult> => {
-    const kinds = emptyKinds();
-    const cpuBefore = cpuOfOurs(processes);
+  const cpuOver = async (run: () => Promise<unknown>) => {
+    const before = cpuOfOurs(processes);
     const from = performance.now();
-    const { errors } = await openLoop(rate, phaseMs, call(kinds));
+    await run();
     const elapsed = performance.now() - from;
-    const cpuAfter = cpuOfOurs(processes);
-    const cpuCores = Object.fromEntries(
+    const after = cpuOfOurs(processes);
+    return Object.fromEntries(
       [...Object.keys(processes), machine].map((label) => [
         label,
-        ((cpuAfter[label] ?? 0) - (cpuBefore[label] ?? 0)) / elapsed,
+        ((after[label] ?? 0) - (before[label] ?? 0)) / elapsed,
       ]),
     );
-    return { name, kinds, errors, cpuCores };
+  };
+
+  const interactivePhase = async (name: string): Promise<PhaseResult> => {
+    const kinds = emptyKinds();
+    const from = Date.now();
+    let errors = 0;
+    const cpuCores = await cpuOver(async () => {
+      errors = (await openLoop(rate, phaseMs, call(kinds))).errors;
+    });
+    return { name, kinds, errors, cpuCores, from, to: Date.now() };
   };
 
   const headers = { authorization: `Bearer ${gatewayKey}` };
@@ -301,9 +324,12 @@ try {
   };
 
   // Warm-up: connections, JIT, Kafka metadata and consumer assignments, the batch path end to end.
-  await openLoop(rate, quick ? 2_000 : 5_000, call(emptyKinds()));
-  const warm = await submit(quick ? 50 : 200, "warm-up");
+  await openLoop(rate, quick ? 3_000 : 10_000, call(emptyKinds()));
+  const warm = await submit(quick ? 100 : 500, "warm-up");
   await awaitEnd(warm.batch.id, 120_000);
+  await openLoop(rate, quick ? 2_000 : 5_000, call(emptyKinds()));
+  // What the whole setup costs doing nothing (consumers polling, heartbeats, timers).
+  const idle = await cpuOver(() => new Promise((resolve) => setTimeout(resolve, quick ? 3_000 : 5_000)));
 
   const phaseA = await interactivePhase("A: interactive only");
 
@@ -330,7 +356,32 @@ try {
 
   const phaseD = await interactivePhase("D: interactive only, after the batch");
 
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // the sink lands the last events
+  const clickhouse = createClient({ ...services.endpoints.clickhouse, database: namespace });
+  try {
+    for (const phase of [phaseA, phaseB, phaseD]) {
+      const result = await clickhouse.query({
+        query: `SELECT
+            priority,
+            count() AS attempts,
+            quantile(0.5)(toUnixTimestamp64Milli(started_at) - toUnixTimestamp64Milli(received_at)) AS queue_p50,
+            quantile(0.99)(toUnixTimestamp64Milli(started_at) - toUnixTimestamp64Milli(received_at)) AS queue_p99,
+            quantile(0.5)(toUnixTimestamp64Milli(finished_at) - toUnixTimestamp64Milli(started_at)) AS worker_p50,
+            quantile(0.99)(toUnixTimestamp64Milli(finished_at) - toUnixTimestamp64Milli(started_at)) AS worker_p99
+          FROM attempts FINAL
+          WHERE received_at BETWEEN fromUnixTimestamp64Milli({from:Int64}) AND fromUnixTimestamp64Milli({to:Int64})
+          GROUP BY priority ORDER BY priority DESC`,
+        query_params: { from: phase.from, to: phase.to },
+        format: "JSONEachRow",
+      });
+      phase.stages = await result.json<Stage>();
+    }
+  } finally {
+    await clickhouse.close();
+  }
+
   const report = render({
+    idle,
     phases: [phaseA, phaseB, phaseD],
     final,
     batchSeconds,
@@ -348,6 +399,7 @@ try {
 }
 
 function render(result: {
+  idle: Record<string, number>;
   phases: PhaseResult[];
   final: BatchView;
   batchSeconds: number;
@@ -393,17 +445,30 @@ function render(result: {
     `| whole batch, created → ${final.status} | ${result.batchSeconds.toFixed(1)} s (${(final.request_counts.total / result.batchSeconds).toFixed(1)} lines/s) |`,
     `| lines completed / failed | ${final.request_counts.completed} / ${final.request_counts.failed} |`,
     "",
-    "### CPU busy during each interactive phase (cores, all processes of each kind)",
+    "### Inside the gateway (ms, p50 / p99, from its own attempt events in ClickHouse)",
     "",
-    `| process | ${phases.map((phase) => phase.name.split(":")[0]).join(" | ")} |`,
-    `| --- | ${phases.map(() => "---").join(" | ")} |`,
+    "queue: from the ingress receiving a request (a batch line: the coordinator publishing it) to a worker starting it; worker: from start to the answer done, the emulator latency included.",
+    "",
+    "| phase | priority | attempts | queue | worker |",
+    "| --- | --- | --- | --- | --- |",
+    ...phases.flatMap((phase) =>
+      (phase.stages ?? []).map(
+        (stage) =>
+          `| ${phase.name} | ${stage.priority} | ${stage.attempts} | ${Math.round(Number(stage.queue_p50))} / ${Math.round(Number(stage.queue_p99))} | ${Math.round(Number(stage.worker_p50))} / ${Math.round(Number(stage.worker_p99))} |`,
+      ),
+    ),
+    "",
+    "### CPU busy (cores, all processes of each kind): idle, and during each interactive phase",
+    "",
+    `| process | idle | ${phases.map((phase) => phase.name.split(":")[0]).join(" | ")} |`,
+    `| --- | --- | ${phases.map(() => "---").join(" | ")} |`,
     ...Object.keys(processes).map(
       (label) =>
-        `| ${label} | ${phases.map((phase) => (phase.cpuCores[label] ?? 0).toFixed(2)).join(" | ")} |`,
+        `| ${label} | ${(result.idle[label] ?? 0).toFixed(2)} | ${phases.map((phase) => (phase.cpuCores[label] ?? 0).toFixed(2)).join(" | ")} |`,
     ),
-    `| **this benchmark** | ${phases.map((phase) => `**${ours(phase).toFixed(2)}**`).join(" | ")} |`,
-    `| everything else on the machine | ${phases.map((phase) => ((phase.cpuCores[machine] ?? 0) - ours(phase)).toFixed(2)).join(" | ")} |`,
-    `| **the whole machine** (of ${cpus().length}) | ${phases.map((phase) => `**${(phase.cpuCores[machine] ?? 0).toFixed(2)}**`).join(" | ")} |`,
+    `| **this benchmark** | **${ours({ cpuCores: result.idle } as PhaseResult).toFixed(2)}** | ${phases.map((phase) => `**${ours(phase).toFixed(2)}**`).join(" | ")} |`,
+    `| everything else on the machine | ${((result.idle[machine] ?? 0) - ours({ cpuCores: result.idle } as PhaseResult)).toFixed(2)} | ${phases.map((phase) => ((phase.cpuCores[machine] ?? 0) - ours(phase)).toFixed(2)).join(" | ")} |`,
+    `| **the whole machine** (of ${cpus().length}) | **${(result.idle[machine] ?? 0).toFixed(2)}** | ${phases.map((phase) => `**${(phase.cpuCores[machine] ?? 0).toFixed(2)}**`).join(" | ")} |`,
   ].join("\n");
 }
 
