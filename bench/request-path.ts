@@ -241,7 +241,7 @@ async function stageBreakdown(
   }
 }
 
-async function firstJsonLine<T>(child: ChildProcess): Promise<T> {
+export async function firstJsonLine<T>(child: ChildProcess): Promise<T> {
   let text = "";
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
     text += chunk.toString();
