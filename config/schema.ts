@@ -170,6 +170,12 @@ export const ConfigSchema = T.Object(
           (value) => T.Number({ minimum: 0.01, maximum: 1, default: value }),
           "Most of `concurrency` each priority may use, so lower priorities leave room for higher ones.",
         ),
+        batchYieldWaitMs: T.Integer({
+          minimum: 0,
+          default: 100,
+          description:
+            "Batch lines yield capacity while other requests wait longer than this to start (the batch limit halves, then grows back); 0: batch keeps its whole share.",
+        }),
         heartbeatMs: T.Integer({
           minimum: 100,
           default: 1000,

@@ -1,5 +1,6 @@
 import type { Delivery, DeliverySink } from "../bus/contracts.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import { BatchThrottle } from "./batch-throttle.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { estimatedTokens } from "./request-size.ts";
 
@@ -11,7 +12,12 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Most of `concurrency` each priority may use. */
   share: Record<Priority, number>;
+  /** Batch lines yield when another request waited longer than this to start (0: they only keep to their share). */
+  batchYieldWaitMs: number;
 }
+
+/** How often the batch limit may change (see BatchThrottle). */
+const batchThrottleWindowMs = 250;
 
 /**
  * How many times in a row a waiting priority may be passed over for a higher one before it is
@@ -36,6 +42,7 @@ export class PriorityScheduler implements DeliverySink {
   /** Waiting requests a priority may hold: twice what it may run, so that the fair queue has tenants to choose from. */
   private readonly depth: Record<Priority, number>;
   private readonly full = new Set<Priority>();
+  private readonly batchThrottle: BatchThrottle;
   private total = 0;
   private accepting = true;
 
@@ -47,6 +54,7 @@ export class PriorityScheduler implements DeliverySink {
     this.limit = Object.fromEntries(
       priorities.map((p) => [p, Math.max(1, Math.floor(options.concurrency * options.share[p]))]),
     ) as Record<Priority, number>;
+    this.batchThrottle = new BatchThrottle(this.limit.batch, options.batchYieldWaitMs, batchThrottleWindowMs);
     this.depth = Object.fromEntries(priorities.map((p) => [p, 2 * this.limit[p]])) as Record<
       Priority,
       number
@@ -65,6 +73,11 @@ export class PriorityScheduler implements DeliverySink {
   /** Requests running now. */
   get inFlight(): number {
     return this.total;
+  }
+
+  /** How many batch lines may run at once now (adapted to the other priorities' waits). */
+  get batchLimit(): number {
+    return this.batchThrottle.limit;
   }
 
   /** A priority's requests waiting in this worker's queue and running in its slots. */
@@ -87,6 +100,8 @@ export class PriorityScheduler implements DeliverySink {
         this.hasRoomAgain(priority);
       }
       if (!delivery.stillOwned()) continue; // another worker has it now
+      if (priority !== "batch")
+        this.batchThrottle.observeWait(Math.max(0, Date.now() - delivery.envelope.receivedAtMs));
       this.running[priority]++;
       this.total++;
       void this.run(delivery, priority).finally(() => {
@@ -99,7 +114,11 @@ export class PriorityScheduler implements DeliverySink {
 
   /** The highest eligible priority, unless a lower one has waited its patience out. */
   private next(): Priority | undefined {
-    const eligible = priorities.filter((p) => this.queues[p].length > 0 && this.running[p] < this.limit[p]);
+    const batchLimit = this.batchThrottle.limit;
+    const batchWaits = this.queues.batch.length > 0 && this.running.batch >= batchLimit;
+    this.batchThrottle.poll(batchWaits);
+    const limitOf = (p: Priority) => (p === "batch" ? this.batchThrottle.limit : this.limit[p]);
+    const eligible = priorities.filter((p) => this.queues[p].length > 0 && this.running[p] < limitOf(p));
     const [first, ...lower] = eligible;
     if (!first) return undefined;
     const starved = lower.find((p) => this.passedOver[p] >= patience[p]);

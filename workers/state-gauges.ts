@@ -8,7 +8,7 @@ import type { PriorityScheduler } from "./scheduler.ts";
 
 /** What a worker's gauges read when Prometheus scrapes, so nothing keeps them up to date in between. */
 export interface WorkerState {
-  scheduler: Pick<PriorityScheduler, "load">;
+  scheduler: Pick<PriorityScheduler, "load" | "batchLimit">;
   /** Undefined when circuit breakers are off. */
   breakers: CachedBreakerStore | undefined;
   /** The requests in each priority's Kafka topic the workers have not committed; undefined on the in-process bus. */
@@ -40,6 +40,14 @@ export function gaugeWorkerState(registry: Registry, state: WorkerState, log: Lo
     registers,
     collect() {
       for (const priority of priorities) this.set({ priority }, scheduler.load(priority).running);
+    },
+  });
+  new Gauge({
+    name: "gateway_worker_batch_limit",
+    help: "Batch lines this worker may run at once now: its batch share, halved while other requests wait too long (workers.batchYieldWaitMs).",
+    registers,
+    collect() {
+      this.set(scheduler.batchLimit);
     },
   });
   if (breakers) {
