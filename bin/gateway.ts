@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { type Role, roles, startGateway } from "../runtime/gateway.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { batchCommand } from "./batch/commands.ts";
 
 const usage = `usage: ai-gateway <command>
 
@@ -12,9 +13,15 @@ commands:
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
+  batch submit|status|cancel|list|results ...
+           batch jobs on a running gateway (GATEWAY_URL, GATEWAY_API_KEY), e.g.
+           ai-gateway batch submit requests.jsonl --watch --output results.jsonl
+           (ai-gateway batch --help for each command and its options).
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // The batch commands have options of their own, so they parse their arguments themselves.
+  if (argv[0] === "batch") return batchCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
