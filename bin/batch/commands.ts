@@ -46,6 +46,11 @@ const connection = {
 
 /** `ai-gateway batch …`: returns the exit code. */
 export async function batchCommand(argv: string[]): Promise<number> {
+  // A reader that stops early (`batch results … | head`) closes the pipe: it has what it wanted.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -204,7 +209,7 @@ async function watch(client: GatewayClient, id: string): Promise<Batch> {
   // Ctrl-C stops the watching, not the batch: say so, rather than leave it looking cancelled.
   const interrupted = () => {
     process.stderr.write(
-      `\nstopped watching; ${id} goes on (ai-gateway batch status ${id} --watch, or batch cancel ${id})\n`,
+      `\nstopped watching; ${id} goes on. Watch it: ai-gateway batch status ${id} --watch; stop it: ai-gateway batch cancel ${id}\n`,
     );
     process.exit(130);
   };
