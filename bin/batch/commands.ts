@@ -302,26 +302,23 @@ async function list(argv: string[]): Promise<number> {
     process.stderr.write("no batches\n");
     return 0;
   }
-  const rows = [
-    ["id", "status", "done", "failed", "created", "endpoint"],
-    ...data.map((batch) => [
-      batch.id,
-      batch.status,
-      `${doneOf(batch).toLocaleString("en-US")}/${batch.request_counts.total.toLocaleString("en-US")}`,
-      batch.request_counts.failed.toLocaleString("en-US"),
-      new Date(batch.created_at * 1000).toISOString().replace(".000Z", "Z"),
-      batch.endpoint,
-    ]),
-  ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows)
-    process.stdout.write(
-      `${row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd()}\n`,
-    );
+  const rows = data.map((batch) => [
+    batch.id,
+    batch.status,
+    `${doneOf(batch).toLocaleString("en-US")}/${batch.request_counts.total.toLocaleString("en-US")}`,
+    batch.request_counts.failed.toLocaleString("en-US"),
+    new Date(batch.created_at * 1000).toISOString().replace(".000Z", "Z"),
+    batch.endpoint,
+  ]);
+  process.stdout.write(table([["id", "status", "done", "failed", "created", "endpoint"], ...rows]));
   return 0;
+}
+
+/** Rows as columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ");
+  return rows.map((row) => `${line(row).trimEnd()}\n`).join("");
 }
 
 async function results(argv: string[]): Promise<number> {
