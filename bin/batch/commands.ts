@@ -1,0 +1,340 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import {
+  type Batch,
+  createGatewayClient,
+  type GatewayClient,
+  GatewayRequestError,
+  isFinal,
+} from "./client.ts";
+import { doneOf, progressLine, progressUpdate, type Screen, summaryLine } from "./progress.ts";
+
+export const batchUsage = `usage: ai-gateway batch <command> [options]
+
+commands:
+  submit <file.jsonl> [--endpoint /v1/chat/completions|/v1/embeddings] [--window 24h]
+         [--metadata key=value ...] [--watch] [--output out.jsonl] [--errors errors.jsonl]
+           upload a JSONL batch input and create a batch; prints its id. The endpoint defaults to
+           the first line's url. --watch follows it to the end, then writes its output and error
+           files to --output and --errors (exit 1 unless it completed).
+  status <id> [--watch]   how far a batch is; --watch follows it to the end
+  cancel <id>             stop a batch: lines not started are not run
+  list [--limit 20]       your batches, newest first
+  results <id> [--errors] the output (or error) file of a finished batch, as JSONL on stdout
+
+options:
+  --url   the gateway (default: GATEWAY_URL, else http://127.0.0.1:8080)
+  --key   a gateway key (default: GATEWAY_API_KEY, else OPENAI_API_KEY); the environment keeps it
+          out of your shell history and process list
+`;
+
+const endpoints = ["/v1/chat/completions", "/v1/embeddings"];
+const pollMs = 1000;
+
+/** A mistake in the command line: reported with a pointer to the usage, exit code 2. */
+class UsageError extends Error {}
+
+/** A failure of the command itself (a file not readable or writable, a batch not done): exit code 1. */
+class Failure extends Error {}
+
+const connection = {
+  url: { type: "string" },
+  key: { type: "string" },
+  help: { type: "boolean" },
+} satisfies ParseArgsConfig["options"];
+
+/** `ai-gateway batch …`: returns the exit code. */
+export async function batchCommand(argv: string[]): Promise<number> {
+  // A reader that stops early (`batch results … | head`) closes the pipe: it has what it wanted.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "submit":
+        return await submit(rest);
+      case "status":
+        return await status(rest);
+      case "cancel":
+        return await cancel(rest);
+      case "list":
+        return await list(rest);
+      case "results":
+        return await results(rest);
+      case "--help":
+      case "-h":
+        process.stdout.write(batchUsage);
+        return 0;
+      default:
+        throw new UsageError(command === undefined ? "which batch command?" : `unknown command: ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || isParseArgsError(error)) {
+      process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway batch --help\n`);
+      return 2;
+    }
+    if (error instanceof GatewayRequestError || error instanceof Failure) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  return String((error as { code?: unknown })?.code).startsWith("ERR_PARSE_ARGS_");
+}
+
+/**
+ * The options of one command with the connection ones; exactly `ids` positionals. `--help` prints
+ * the usage and answers undefined.
+ */
+function parse<Options extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: Options,
+  ids: string[],
+) {
+  type Parsed = ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof connection & Options; allowPositionals: true }>
+  >;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...connection, ...options },
+    allowPositionals: true,
+  }) as Parsed;
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(batchUsage);
+    return undefined;
+  }
+  if (positionals.length !== ids.length)
+    throw new UsageError(
+      ids.length === 0
+        ? `unexpected argument: ${positionals[0]}`
+        : `expected ${ids.map((id) => `<${id}>`).join(" ")}, got ${positionals.length} argument(s)`,
+    );
+  return { values, positionals };
+}
+
+/** The client for `--url`/`--key` or the environment. */
+function connect(values: { url?: string; key?: string }): GatewayClient {
+  const env = process.env;
+  const key = values.key ?? env.GATEWAY_API_KEY ?? env.OPENAI_API_KEY;
+  if (!key) throw new UsageError("no gateway key: pass --key or set GATEWAY_API_KEY (or OPENAI_API_KEY)");
+  const url = values.url ?? env.GATEWAY_URL ?? "http://127.0.0.1:8080";
+  return createGatewayClient({ url, key });
+}
+
+function screen(): Screen {
+  return { tty: Boolean(process.stdout.isTTY), columns: process.stdout.columns };
+}
+
+async function submit(argv: string[]): Promise<number> {
+  const parsed = parse(
+    argv,
+    {
+      endpoint: { type: "string" },
+      window: { type: "string", default: "24h" },
+      metadata: { type: "string", multiple: true },
+      watch: { type: "boolean" },
+      output: { type: "string" },
+      errors: { type: "string" },
+    },
+    ["file.jsonl"],
+  );
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
+  const [path] = positionals as [string];
+  if (values.endpoint !== undefined && !endpoints.includes(values.endpoint))
+    throw new UsageError(`--endpoint must be one of ${endpoints.join(", ")}`);
+  if (!values.watch && (values.output !== undefined || values.errors !== undefined))
+    throw new UsageError("--output and --errors need --watch (use batch results once the batch is done)");
+  const metadata = parseMetadata(values.metadata ?? []);
+  const client = connect(values);
+  const content = await readFile(path).catch((error: Error) => {
+    throw new Failure(`cannot read ${path}: ${error.message}`);
+  });
+
+  const file = await client.uploadBatchInput(basename(path), content);
+  process.stderr.write(`uploaded ${path} as ${file.id} (${file.bytes.toLocaleString("en-US")} bytes)\n`);
+  const created = await client.createBatch({
+    input_file_id: file.id,
+    endpoint: values.endpoint ?? endpointOf(content),
+    completion_window: values.window,
+    ...(metadata && { metadata }),
+  });
+  process.stdout.write(`${created.id}\n`);
+  // A batch whose lines the gateway cannot run is created failed: say so even without --watch.
+  if (!values.watch && !isFinal(created.status)) return 0;
+  const batch = isFinal(created.status) ? created : await watch(client, created.id);
+  return finish(client, batch, { output: values.output, errors: values.errors });
+}
+
+/** `key=value` pairs as the batch's metadata; none given: no metadata. */
+function parseMetadata(pairs: string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const metadata: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at < 1) throw new UsageError(`--metadata takes key=value, got ${JSON.stringify(pair)}`);
+    metadata[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return metadata;
+}
+
+/**
+ * The endpoint the first request calls. A first line that is not JSON, or calls something else,
+ * gives the default: the gateway then refuses the file or the batch naming the line, which says
+ * more than a guess here could.
+ */
+function endpointOf(content: Buffer): string {
+  const first = content
+    .toString("utf8")
+    .split("\n")
+    .find((line) => line.trim() !== "");
+  try {
+    const url = (JSON.parse(first ?? "") as { url?: unknown }).url;
+    if (typeof url === "string" && endpoints.includes(url)) return url;
+  } catch {
+    // Left to the gateway's check of the upload.
+  }
+  return "/v1/chat/completions";
+}
+
+/** Polls a batch, drawing its progress, until it ends; answers it as it ended. */
+async function watch(client: GatewayClient, id: string): Promise<Batch> {
+  const display = screen();
+  // Ctrl-C stops the watching, not the batch: say so, rather than leave it looking cancelled.
+  const interrupted = () => {
+    process.stderr.write(
+      `\nstopped watching; ${id} goes on. Watch it: ai-gateway batch status ${id} --watch; stop it: ai-gateway batch cancel ${id}\n`,
+    );
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted);
+  try {
+    let previous: Batch | undefined;
+    for (;;) {
+      const batch = await client.getBatch(id).catch((error: unknown) => {
+        if (!(error instanceof GatewayRequestError)) throw error;
+        if (display.tty && previous) process.stdout.write("\n");
+        throw new Failure(`${error.message} (${id} goes on: ai-gateway batch status ${id} --watch)`);
+      });
+      process.stdout.write(progressUpdate(batch, previous, display));
+      previous = batch;
+      if (isFinal(batch.status)) {
+        if (display.tty) process.stdout.write("\n");
+        return batch;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  } finally {
+    process.off("SIGINT", interrupted);
+  }
+}
+
+/**
+ * Reports a finished batch: the summary, the reasons it failed, and its result files — written
+ * where asked, or how to fetch them. Exit code 0 only if it completed (some lines may still have
+ * failed: they are in the error file).
+ */
+async function finish(
+  client: GatewayClient,
+  batch: Batch,
+  destinations: { output?: string; errors?: string } = {},
+): Promise<number> {
+  process.stdout.write(`${summaryLine(batch)}\n`);
+  for (const problem of batch.errors?.data ?? []) process.stderr.write(`error: ${problem.message}\n`);
+  const files = [
+    { name: "output", id: batch.output_file_id, path: destinations.output, flag: "" },
+    { name: "errors", id: batch.error_file_id, path: destinations.errors, flag: " --errors" },
+  ];
+  for (const { name, id, path, flag } of files) {
+    if (path !== undefined) {
+      // No file: no line ended that way; an empty file says so to whatever reads it next.
+      const content = id ? await client.fileContent(id) : Buffer.alloc(0);
+      await writeFile(path, content).catch((error: Error) => {
+        throw new Failure(`cannot write ${path}: ${error.message}`);
+      });
+      process.stdout.write(`${name}: ${lineCount(content).toLocaleString("en-US")} lines in ${path}\n`);
+    } else if (id) process.stdout.write(`${name}: ai-gateway batch results ${batch.id}${flag}\n`);
+  }
+  return batch.status === "completed" ? 0 : 1;
+}
+
+function lineCount(content: Buffer): number {
+  return content
+    .toString("utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "").length;
+}
+
+async function status(argv: string[]): Promise<number> {
+  const parsed = parse(argv, { watch: { type: "boolean" } }, ["id"]);
+  if (!parsed) return 0;
+  const [id] = parsed.positionals as [string];
+  const client = connect(parsed.values);
+  if (parsed.values.watch) return finish(client, await watch(client, id));
+  const batch = await client.getBatch(id);
+  process.stdout.write(`${progressLine(batch)}\n`);
+  if (isFinal(batch.status)) await finish(client, batch);
+  return 0;
+}
+
+async function cancel(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {}, ["id"]);
+  if (!parsed) return 0;
+  const batch = await connect(parsed.values).cancelBatch(parsed.positionals[0] as string);
+  process.stdout.write(`${batch.id} ${batch.status}\n`);
+  return 0;
+}
+
+async function list(argv: string[]): Promise<number> {
+  const parsed = parse(argv, { limit: { type: "string", default: "20" } }, []);
+  if (!parsed) return 0;
+  const limit = Number(parsed.values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw new UsageError("--limit must be a whole number from 1 to 100");
+  const { data } = await connect(parsed.values).listBatches(limit);
+  if (data.length === 0) {
+    process.stderr.write("no batches\n");
+    return 0;
+  }
+  const rows = data.map((batch) => [
+    batch.id,
+    batch.status,
+    `${doneOf(batch).toLocaleString("en-US")}/${batch.request_counts.total.toLocaleString("en-US")}`,
+    batch.request_counts.failed.toLocaleString("en-US"),
+    new Date(batch.created_at * 1000).toISOString().replace(".000Z", "Z"),
+    batch.endpoint,
+  ]);
+  process.stdout.write(table([["id", "status", "done", "failed", "created", "endpoint"], ...rows]));
+  return 0;
+}
+
+/** Rows as columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ");
+  return rows.map((row) => `${line(row).trimEnd()}\n`).join("");
+}
+
+async function results(argv: string[]): Promise<number> {
+  const parsed = parse(argv, { errors: { type: "boolean" } }, ["id"]);
+  if (!parsed) return 0;
+  const client = connect(parsed.values);
+  const batch = await client.getBatch(parsed.positionals[0] as string);
+  const fileId = parsed.values.errors ? batch.error_file_id : batch.output_file_id;
+  const which = parsed.values.errors ? "error" : "output";
+  if (!fileId) {
+    if (!isFinal(batch.status))
+      throw new Failure(`${batch.id} is ${batch.status}: its files are written when it ends`);
+    // A finished batch without this file had no line end this way: nothing to print is the answer.
+    process.stderr.write(`${batch.id} has no ${which} file\n`);
+    return 0;
+  }
+  process.stdout.write(await client.fileContent(fileId));
+  return 0;
+}

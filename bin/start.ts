@@ -1,0 +1,61 @@
+import type { GatewayConfig } from "../config/schema.ts";
+import type { Role } from "../runtime/gateway.ts";
+
+/**
+ * `ai-gateway start`: runs the gateway until SIGINT or SIGTERM. Its modules (Kafka, ClickHouse,
+ * fastify and the rest) take seconds to load, so they are loaded here, when a gateway is started,
+ * and not by every command of the CLI. (Here and not in bin/gateway.ts: tsx 4.23 fails to parse a
+ * dynamic import in a file with a hashbang, privatenumber/tsx#842.)
+ */
+export async function start(roleName: string): Promise<number> {
+  const [{ ConfigError, loadConfig }, { roles, startGateway }, { createLogger }] = await Promise.all([
+    import("../config/load.ts"),
+    import("../runtime/gateway.ts"),
+    import("../runtime/logger.ts"),
+  ]);
+  const role = roleName as Role;
+  if (!roles.includes(role)) {
+    process.stderr.write(`--role must be one of ${roles.join(", ")}\n`);
+    return 2;
+  }
+  let config: GatewayConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const log = createLogger(config.log);
+  const gateway = await startGateway(config, log, role).catch((error: Error) => {
+    log.fatal({ err: error }, "the gateway could not start");
+    return undefined;
+  });
+  if (!gateway) return 1;
+  log.info({ url: gateway.url, role }, "gateway ready");
+  if (gateway.announcement) process.stderr.write(`${gateway.announcement}\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, "second signal: exiting without waiting");
+        process.exit(130);
+      }
+      stopping = true;
+      log.info({ signal, graceMs: config.server.shutdownGraceMs }, "shutting down");
+      gateway.close().then(
+        () => {
+          log.info("stopped");
+          resolve(0);
+        },
+        (error: Error) => {
+          log.error({ err: error }, "shutdown failed");
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
