@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     latency: { type: "string", default: "50-200" },
     concurrency: { type: "string", default: "256" },
     "batch-share": { type: "string", default: "0.5" },
+    "yield-ms": { type: "string", default: "30" },
     partitions: { type: "string", default: "12" },
     write: { type: "boolean" },
   },
@@ -44,6 +45,7 @@ const lineCount = Number(args.lines ?? (quick ? 1_000 : 10_000));
 const [latencyLow, latencyHigh] = args.latency.split("-").map(Number) as [number, number];
 const concurrency = Number(args.concurrency);
 const batchShare = Number(args["batch-share"]);
+const batchYieldWaitMs = Number(args["yield-ms"]);
 const write = args.write ?? !quick;
 
 const providerKey = "sk-bench-0123456789";
@@ -164,7 +166,7 @@ try {
     server: { host: "127.0.0.1", port: 0 },
     auth: { keys: [gatewayKey] },
     log: { level: "info" },
-    workers: { concurrency, share: { batch: batchShare } },
+    workers: { concurrency, share: { batch: batchShare }, batchYieldWaitMs },
     kafka: {
       brokers: services.endpoints.kafka.brokers,
       topicPrefix: `${namespace}.`,
@@ -419,7 +421,7 @@ function render(result: {
   return [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC by \`${command}\` (${result.seconds} s) on ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Everything ran on this one machine at once: Kafka, Redis, ClickHouse, the emulator, the gateway as 2 ingress + 2 worker + 1 sink + 1 batch-coordinator processes on Kafka + Redis, and the load generator.`,
     "",
-    `Settings: interactive load ${rate} requests/s open-loop, alternating whole and streamed answers, ${phaseMs / 1000} s per phase; emulator first-byte latency uniform ${latencyLow}–${latencyHigh} ms per call (interactive and batch lines alike); \`workers.concurrency\` ${concurrency} per worker, \`workers.share.batch\` ${batchShare} (at most ${Math.max(1, Math.floor(concurrency * batchShare))} batch lines at once per worker); a batch of ${lineCount.toLocaleString("en")} chat-completion lines.`,
+    `Settings: interactive load ${rate} requests/s open-loop, alternating whole and streamed answers, ${phaseMs / 1000} s per phase; emulator first-byte latency uniform ${latencyLow}–${latencyHigh} ms per call (interactive and batch lines alike); \`workers.concurrency\` ${concurrency} per worker, \`workers.share.batch\` ${batchShare} (at most ${Math.max(1, Math.floor(concurrency * batchShare))} batch lines at once per worker), \`workers.batchYieldWaitMs\` ${batchYieldWaitMs} (${batchYieldWaitMs > 0 ? "batch lines yield while other requests wait longer" : "off: batch keeps its whole share"}); a batch of ${lineCount.toLocaleString("en")} chat-completion lines.`,
     "",
     "### Interactive latency (ms, p50 / p95 / p99)",
     "",

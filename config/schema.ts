@@ -172,7 +172,7 @@ export const ConfigSchema = T.Object(
         ),
         batchYieldWaitMs: T.Integer({
           minimum: 0,
-          default: 100,
+          default: 30,
           description:
             "Batch lines yield capacity while other requests wait longer than this to start (the batch limit halves, then grows back); 0: batch keeps its whole share.",
         }),

@@ -95,7 +95,7 @@ export class PriorityScheduler implements DeliverySink {
       const priority = this.next();
       if (!priority) return;
       const delivery = this.queues[priority].take() as Delivery;
-      if (this.full.has(priority) && this.queues[priority].length < this.depth[priority]) {
+      if (this.full.has(priority) && this.queues[priority].length < this.resumeBelow(priority)) {
         this.full.delete(priority);
         this.hasRoomAgain(priority);
       }
@@ -110,6 +110,16 @@ export class PriorityScheduler implements DeliverySink {
         this.pump();
       });
     }
+  }
+
+  /**
+   * A paused priority resumes at the first free place, so that a newly arrived tenant is among
+   * those the fair queue chooses from; batch, whose queue is full most of the time, at half depth:
+   * each resume costs the consumer a fetch (on Kafka, up to a megabyte per partition read and
+   * decoded again), so it should bring many lines, not one.
+   */
+  private resumeBelow(priority: Priority): number {
+    return priority === "batch" ? Math.ceil(this.depth.batch / 2) : this.depth[priority];
   }
 
   /** The highest eligible priority, unless a lower one has waited its patience out. */
