@@ -1,16 +1,4 @@
-/** Batch statuses after which nothing changes any more. */
-export const finalStatuses = ["completed", "failed", "expired", "cancelled"] as const;
-
-export type BatchStatus =
-  | "validating"
-  | "in_progress"
-  | "finalizing"
-  | "cancelling"
-  | (typeof finalStatuses)[number];
-
-export function isFinal(status: BatchStatus): boolean {
-  return (finalStatuses as readonly string[]).includes(status);
-}
+import type { BatchStatus } from "../../batches/store.ts";
 
 /** The fields of OpenAI's batch object (and the gateway's `progress` extension) the CLI reads. */
 export interface Batch {

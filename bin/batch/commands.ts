@@ -1,13 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import {
-  type Batch,
-  createGatewayClient,
-  type GatewayClient,
-  GatewayRequestError,
-  isFinal,
-} from "./client.ts";
+import { isFinal } from "../../batches/store.ts";
+import { type Batch, createGatewayClient, type GatewayClient, GatewayRequestError } from "./client.ts";
 import { doneOf, progressLine, progressUpdate, type Screen, summaryLine } from "./progress.ts";
 
 export const batchUsage = `usage: ai-gateway batch <command> [options]

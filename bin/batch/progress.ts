@@ -1,4 +1,5 @@
-import { type Batch, isFinal } from "./client.ts";
+import { isFinal } from "../../batches/store.ts";
+import type { Batch } from "./client.ts";
 
 const barWidth = 20;
 

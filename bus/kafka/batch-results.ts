@@ -4,6 +4,7 @@ import type { Logger } from "../../runtime/logger.ts";
 import type { BatchLineResult } from "../../schemas/batch-line-result.ts";
 import { batchLineResultCodec } from "../../schemas/index.ts";
 import type { BatchResultConsumer, BatchResultPublisher } from "../contracts.ts";
+import { acknowledgeBatch } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { batchResultsTopic } from "./topics.ts";
@@ -50,9 +51,9 @@ export class KafkaBatchResultConsumer implements BatchResultConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 2,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
-        const last = batch.messages.at(-1);
-        if (!last) return;
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (batch.messages.length === 0) return;
         const results: BatchLineResult[] = [];
         for (const message of batch.messages) {
           try {
@@ -62,16 +63,7 @@ export class KafkaBatchResultConsumer implements BatchResultConsumer {
           }
         }
         await handle(results);
-        resolveOffset(last.offset);
-        await commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
-            },
-          ],
-        });
-        await heartbeat();
+        await acknowledgeBatch(payload);
       },
     });
   }

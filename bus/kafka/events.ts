@@ -4,6 +4,7 @@ import type { Logger } from "../../runtime/logger.ts";
 import type { Codec } from "../../schemas/codec.ts";
 import { attemptEventCodec, requestEventCodec } from "../../schemas/index.ts";
 import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../contracts.ts";
+import { acknowledgeBatch } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import { eventsTopic } from "./topics.ts";
@@ -66,14 +67,8 @@ export class KafkaEventConsumer implements EventConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.config.eventPartitions * 2,
-      eachBatch: async ({
-        batch,
-        resolveOffset,
-        heartbeat,
-        commitOffsetsIfNecessary,
-        isRunning,
-        isStale,
-      }) => {
+      eachBatch: async (payload) => {
+        const { batch, heartbeat, isRunning, isStale } = payload;
         const first = batch.messages[0];
         const last = batch.messages.at(-1);
         if (!first || !last) return;
@@ -117,16 +112,7 @@ export class KafkaEventConsumer implements EventConsumer {
           },
         });
         this.seen.add(partitionKey);
-        resolveOffset(last.offset);
-        await commitOffsetsIfNecessary({
-          topics: [
-            {
-              topic: batch.topic,
-              partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
-            },
-          ],
-        });
-        await heartbeat();
+        await acknowledgeBatch(payload);
       },
     });
   }

@@ -1,0 +1,26 @@
+import type { EachBatchPayload } from "kafkajs";
+
+/**
+ * Marks a fetched batch of a partition as handled: commits the offset after its last message, so
+ * a consumer that takes the partition over starts after it, and heartbeats. Called only once the
+ * batch's messages are stored.
+ */
+export async function acknowledgeBatch({
+  batch,
+  resolveOffset,
+  commitOffsetsIfNecessary,
+  heartbeat,
+}: EachBatchPayload): Promise<void> {
+  const last = batch.messages.at(-1);
+  if (!last) return;
+  resolveOffset(last.offset);
+  await commitOffsetsIfNecessary({
+    topics: [
+      {
+        topic: batch.topic,
+        partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+      },
+    ],
+  });
+  await heartbeat();
+}
