@@ -16,14 +16,7 @@ import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
 import { lineFacts, pendingOf, recordedLine } from "./line-result.ts";
 import type { BatchMetrics } from "./metrics.ts";
-import {
-  type BatchRecord,
-  type BatchStore,
-  isFinal,
-  noCounts,
-  type ResultCounts,
-  unixSeconds,
-} from "./store.ts";
+import { type BatchRecord, type BatchStore, doneCount, isFinal, noCounts, unixSeconds } from "./store.ts";
 
 export interface CoordinatorOptions {
   id: string;
@@ -39,8 +32,6 @@ export interface CoordinatorOptions {
 
 /** Lines published between two checks of the batch's status (a cancel stops feeding within one). */
 const feedChunk = 200;
-
-export const doneCount = (counts: ResultCounts) => counts.succeeded + counts.failed + counts.cancelled;
 
 /**
  * Runs batch jobs. Any number of coordinators may run (one per process of the `batch` role, or

@@ -146,6 +146,10 @@ export interface LineResult {
 
 export type ResultCounts = Record<LineOutcome, number>;
 
+/** Lines with a result, however they ended. */
+export const doneCount = (counts: ResultCounts): number =>
+  counts.succeeded + counts.failed + counts.cancelled;
+
 export function noCounts(): ResultCounts {
   return { succeeded: 0, failed: 0, cancelled: 0 };
 }

@@ -43,9 +43,8 @@ export const anthropicBatchFormat: BatchFormat = {
 
   batchObject(batch, counts, progress, baseUrl) {
     const status = processingStatus(batch);
-    const done = counts.succeeded + counts.failed + counts.cancelled;
     // Lines without a result: still to run, or never run once the batch has ended.
-    const left = batch.total - done;
+    const left = batch.total - progress.done;
     const ended = status === "ended";
     return {
       id: batch.id,
@@ -64,7 +63,11 @@ export const anthropicBatchFormat: BatchFormat = {
       ended_at: iso(batch.completedAt ?? batch.expiredAt ?? batch.cancelledAt ?? batch.failedAt),
       archived_at: null,
       results_url: ended && batch.outputFileId ? `${baseUrl}/v1/messages/batches/${batch.id}/results` : null,
-      progress: { done, lines_per_second: progress.linesPerSecond, eta_seconds: progress.etaSeconds },
+      progress: {
+        done: progress.done,
+        lines_per_second: progress.linesPerSecond,
+        eta_seconds: progress.etaSeconds,
+      },
     };
   },
 };

@@ -1,5 +1,5 @@
 import type { InputLine } from "../input.ts";
-import type { BatchRecord, LineResult, ResultCounts } from "../store.ts";
+import { type BatchRecord, doneCount, type LineResult, type ResultCounts } from "../store.ts";
 
 /** How a batch ended, when its files are made. */
 export type Ending = "completed" | "expired" | "cancelled";
@@ -33,7 +33,7 @@ export interface Progress {
 }
 
 export function progressOf(batch: BatchRecord, counts: ResultCounts, nowMs = Date.now()): Progress {
-  const done = counts.succeeded + counts.failed + counts.cancelled;
+  const done = doneCount(counts);
   const elapsedSeconds = batch.inProgressAt === null ? 0 : Math.max(0.001, nowMs / 1000 - batch.inProgressAt);
   const linesPerSecond = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
   const remaining = batch.total - done;
