@@ -162,29 +162,27 @@ export class BatchCoordinator {
 
   /** One line to the workers, unless the answer cache has its answer. */
   private async publishLine(batch: BatchRecord, line: InputLine): Promise<void> {
-    const { routes, cache, bus } = this.options;
-    const ttlSeconds = routes.resolve(line.parsed.model)?.cacheTtlSeconds ?? 0;
+    const { cache, bus } = this.options;
     let cacheStatus: string | null = null;
-    if (cache && ttlSeconds > 0) {
+    if (cache && this.cacheTtlSeconds(line.parsed.model) > 0) {
       const envelope = lineEnvelope(batch, line, "hit");
       const kept = await cache.lookup(this.cacheKeyOf(envelope));
-      if (kept && kept !== "unavailable") return this.answerFromCache(envelope, kept);
+      if (kept && kept !== "unavailable") return this.answerFromCache(cache, envelope, kept);
       cacheStatus = kept === "unavailable" ? "unavailable" : "miss";
     }
     await bus.requests.publish(lineEnvelope(batch, line, cacheStatus));
     this.options.metrics.linesPublished.inc();
   }
 
-  private async answerFromCache(envelope: RequestEnvelope, kept: CachedAnswer): Promise<void> {
+  private async answerFromCache(
+    cache: AnswerCache,
+    envelope: RequestEnvelope,
+    kept: CachedAnswer,
+  ): Promise<void> {
     const { bus, store } = this.options;
     const line = envelope.batch as NonNullable<RequestEnvelope["batch"]>;
     const facts = lineFacts(envelope, this.options.id);
-    const { result, event } = await recordedLine(
-      this.options.cache?.replay(envelope.id, kept) ?? pendingOf(envelope.id, []),
-      facts,
-      "hit",
-      true,
-    );
+    const { result, event } = await recordedLine(cache.replay(envelope.id, kept), facts, "hit", true);
     if (!(await store.putResult(line.batchId, line.line, result))) return;
     this.options.metrics.linesStored.inc({ outcome: result.outcome });
     const hit = cacheHitEvent(
@@ -201,6 +199,11 @@ export class BatchCoordinator {
     ]);
   }
 
+  /** How long the route of `model` keeps answers; 0: it caches none. */
+  private cacheTtlSeconds(model: string): number {
+    return this.options.routes.resolve(model)?.cacheTtlSeconds ?? 0;
+  }
+
   private cacheKeyOf(envelope: RequestEnvelope): string {
     return cacheKey(envelope.caller.keyId, envelope.inboundApi, {
       chat: envelope.chat ?? null,
@@ -214,12 +217,11 @@ export class BatchCoordinator {
   }
 
   private async storeResult({ envelope, events }: BatchLineResult): Promise<void> {
-    const { store, cache, routes, bus } = this.options;
+    const { store, cache, bus } = this.options;
     const line = envelope.batch;
     if (!line || (await this.isFinished(line.batchId))) return;
     let pending = pendingOf(envelope.id, events);
-    const ttlSeconds =
-      routes.resolve(envelope.chat?.model ?? envelope.embeddings?.model ?? "")?.cacheTtlSeconds ?? 0;
+    const ttlSeconds = this.cacheTtlSeconds(envelope.chat?.model ?? envelope.embeddings?.model ?? "");
     if (cache && ttlSeconds > 0 && envelope.cache === "miss") {
       const toolCallsCacheable = envelope.chat?.temperature === 0;
       pending = cache.recording(
