@@ -41,6 +41,7 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
       models: [
         { name: "chat", provider: "p", model: "chat-model", batchDiscount: true },
         { name: "embed", provider: "p", model: "embedding-model" },
+        { name: "cached", provider: "p", model: "cached-model", cache: { ttlSeconds: 60 } },
       ],
       batches: { completionWindows: ["24h", "3s"], tickMs: 100 },
       // Eight batch lines at a time (share 0.5), so that slow lines keep a batch running a while.
@@ -311,5 +312,33 @@ describe.each(busKinds)("batch jobs on the %s bus", (bus) => {
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_batches_finished_total\{status="failed"\} [1-9]/);
     expect(metrics).toMatch(/gateway_batch_lines_stored_total\{outcome="succeeded"\} [1-9]/);
+  });
+
+  it("answers the lines of a cached route from the answer cache, and fills it", async () => {
+    const marker = `cached-${bus}`;
+    const content = jsonl(
+      Array.from({ length: 20 }, (_, index) => chatLine(`c-${index}`, `${marker} ${index}`, "cached")),
+    );
+    const run = async () => {
+      const file = await upload(content);
+      const created = await openai.batches.create({
+        input_file_id: file.id,
+        endpoint: "/v1/chat/completions",
+        completion_window: "24h",
+      });
+      const batch = await finished(created.id);
+      expect(batch.request_counts).toEqual({ total: 20, completed: 20, failed: 0 });
+      return (await resultLines(batch.output_file_id)).map(
+        (line) => line.response.body.choices[0].message.content,
+      );
+    };
+    const first = await run();
+    const calls = emulator.requests.filter((request) => JSON.stringify(request.body).includes(marker)).length;
+    expect(calls).toBe(20);
+    // The same lines again: every answer comes from the cache, none from the provider.
+    expect(await run()).toEqual(first);
+    expect(emulator.requests.filter((request) => JSON.stringify(request.body).includes(marker))).toHaveLength(
+      20,
+    );
   });
 });
