@@ -68,10 +68,10 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, o
 
   app.get("/v1/batches", async (request) => {
     const query = pageQuery(request.query, 100);
-    const batches = await services.store.listBatches(request.caller.keyId, {
-      ...query,
-      limit: query.limit + 1,
-    });
+    // A key's Anthropic message batches are listed by Anthropic's API, in its shape.
+    const batches = (
+      await services.store.listBatches(request.caller.keyId, { ...query, limit: query.limit + 1 })
+    ).filter((batch) => batch.api === "openai");
     return listPage(
       (await Promise.all(batches.map((batch) => batchObject(services, batch)))) as Array<{ id: string }>,
       query.limit,

@@ -88,6 +88,13 @@ describe.each(busKinds)("message batches on the %s bus", (bus) => {
     const listed = [];
     for await (const item of anthropic.messages.batches.list()) listed.push(item.id);
     expect(listed).toContain(batch.id);
+    // OpenAI's list is of OpenAI batches only.
+    const openai = await fetch(`${gateway.url}/v1/batches`, {
+      headers: { authorization: `Bearer ${testKey}` },
+    });
+    expect(
+      ((await openai.json()) as { data: Array<{ id: string }> }).data.map((item) => item.id),
+    ).not.toContain(batch.id);
   });
 
   it("refuses a batch with an invalid request, naming it as Anthropic does", async () => {
