@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, GatewayError } from "../schemas/errors.ts";
 
 export type ApiShape = "openai" | "anthropic";
@@ -52,6 +53,18 @@ export function errorBody(error: GatewayError, shape: ApiShape): Record<string, 
       param: error.details.param ?? null,
       code: mapped.openai.code,
     },
+  };
+}
+
+/**
+ * An error handler for a scope of routes answering in one API's shape; `describe` rewords the
+ * message in the API's own terms where the gateway's differ.
+ */
+export function answerErrorsIn(shape: ApiShape, describe?: (message: string) => string) {
+  return (error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
+    const caught = asGatewayError(error);
+    const shown = describe ? new GatewayError(caught.code, describe(caught.message), caught.details) : caught;
+    return reply.code(statusOf(shown, shape)).send(errorBody(shown, shape));
   };
 }
 

@@ -4,7 +4,7 @@ import { GatewayError } from "../../schemas/errors.ts";
 import { validateBody } from "../apis/validate.ts";
 import type { Keyring } from "../auth.ts";
 import type { AnswerCache } from "../cache/answer-cache.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { answerErrorsIn } from "../errors.ts";
 import { type AnalyticsReader, analyticsAdminRoutes } from "./admin-analytics.ts";
 
 const purgeBody = T.Object(
@@ -27,10 +27,7 @@ export const adminRoutes: FastifyPluginAsync<{
   cache: AnswerCache;
   analytics: AnalyticsReader | undefined;
 }> = async (app, options) => {
-  app.setErrorHandler((error, _request, reply) => {
-    const gatewayError = asGatewayError(error);
-    return reply.code(statusOf(gatewayError, "openai")).send(errorBody(gatewayError, "openai"));
-  });
+  app.setErrorHandler(answerErrorsIn("openai"));
   app.addHook("onRequest", async (request) => {
     if (!options.keyring.authenticate(request.headers).admin)
       throw new GatewayError("permission", "this gateway key may not call the admin API");

@@ -11,7 +11,7 @@ import {
 import { validateBody } from "../apis/validate.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { readSteering } from "../call-headers.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { answerErrorsIn } from "../errors.ts";
 import { fileRoutes } from "./files.ts";
 import { listPage, pageQuery } from "./list-page.ts";
 
@@ -43,10 +43,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, o
   const { services, keyring } = options;
   await app.register(multipart);
   app.decorateRequest("caller", undefined as unknown as Caller);
-  app.setErrorHandler((error, _request, reply) => {
-    const gatewayError = asGatewayError(error);
-    return reply.code(statusOf(gatewayError, "openai")).send(errorBody(gatewayError, "openai"));
-  });
+  app.setErrorHandler(answerErrorsIn("openai"));
   app.addHook("onRequest", async (request) => {
     request.caller = keyring.authenticate(request.headers);
   });

@@ -5,7 +5,7 @@ import { GatewayError } from "../../schemas/errors.ts";
 import { validateBody } from "../apis/validate.ts";
 import type { Caller } from "../auth.ts";
 import { readSteering } from "../call-headers.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { answerErrorsIn } from "../errors.ts";
 import type { BatchRoutesOptions } from "./batches.ts";
 
 const createBody = T.Object({
@@ -43,15 +43,7 @@ export const messageBatchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async 
   { services, keyring },
 ) => {
   app.decorateRequest("caller", undefined as unknown as Caller);
-  app.setErrorHandler((error, _request, reply) => {
-    const gatewayError = asGatewayError(error);
-    const anthropic = new GatewayError(
-      gatewayError.code,
-      inAnthropicTerms(gatewayError.message),
-      gatewayError.details,
-    );
-    return reply.code(statusOf(anthropic, "anthropic")).send(errorBody(anthropic, "anthropic"));
-  });
+  app.setErrorHandler(answerErrorsIn("anthropic", inAnthropicTerms));
   app.addHook("onRequest", async (request) => {
     request.caller = keyring.authenticate(request.headers);
   });
