@@ -1,6 +1,6 @@
 import { usdOfNano } from "../config/pricing/cost.ts";
 import type { AttemptEvent } from "../schemas/attempt-event.ts";
-import { zeroUsage } from "../schemas/reply-event.ts";
+import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEvent } from "../schemas/request-event.ts";
 
 /** An attempt event as its `attempts` row; `source_*` say where on the bus it came from. */
@@ -29,15 +29,8 @@ export function attemptRow(event: AttemptEvent, sourcePartition: number, sourceO
     outcome: event.outcome,
     error_code: event.errorCode ?? "",
     status: event.status,
-    input_tokens: event.usage.inputTokens,
-    output_tokens: event.usage.outputTokens,
-    cached_input_tokens: event.usage.cachedInputTokens,
-    cache_write_tokens: event.usage.cacheWriteTokens,
-    reasoning_tokens: event.usage.reasoningTokens,
+    ...spendColumns(event.usage, event),
     usage_estimated: event.usageEstimated,
-    cost: usdOfNano(event.costNanoUsd),
-    priced: event.priced,
-    cost_saved: usdOfNano(event.costSavedNanoUsd),
     source_partition: sourcePartition,
     source_offset: sourceOffset,
   };
@@ -45,7 +38,6 @@ export function attemptRow(event: AttemptEvent, sourcePartition: number, sourceO
 
 /** A request event as its `requests` row (a `finished` row replaces the `received` one). */
 export function requestRow(event: RequestEvent, sourcePartition: number, sourceOffset: number) {
-  const usage = event.usage ?? zeroUsage;
   return {
     request_id: event.requestId,
     stage: event.stage,
@@ -68,20 +60,27 @@ export function requestRow(event: RequestEvent, sourcePartition: number, sourceO
     outcome: event.outcome,
     status: event.status,
     error_code: event.errorCode ?? "",
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    cached_input_tokens: usage.cachedInputTokens,
-    cache_write_tokens: usage.cacheWriteTokens,
-    reasoning_tokens: usage.reasoningTokens,
-    cost: usdOfNano(event.costNanoUsd),
-    priced: event.priced,
-    cost_saved: usdOfNano(event.costSavedNanoUsd),
+    ...spendColumns(event.usage ?? zeroUsage, event),
     request_bytes: event.requestBytes,
     response_bytes: event.responseBytes,
     prompt: event.prompt ?? "",
     completion: event.completion ?? "",
     source_partition: sourcePartition,
     source_offset: sourceOffset,
+  };
+}
+
+/** The token and cost columns of both tables. */
+function spendColumns(usage: Usage, cost: Pick<AttemptEvent, "costNanoUsd" | "priced" | "costSavedNanoUsd">) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cached_input_tokens: usage.cachedInputTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    reasoning_tokens: usage.reasoningTokens,
+    cost: usdOfNano(cost.costNanoUsd),
+    priced: cost.priced,
+    cost_saved: usdOfNano(cost.costSavedNanoUsd),
   };
 }
 
