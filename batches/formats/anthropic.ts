@@ -1,7 +1,5 @@
-import { errorBody } from "../../ingress/errors.ts";
-import { GatewayError } from "../../schemas/errors.ts";
 import { type BatchRecord, isFinal } from "../store.ts";
-import type { BatchFormat } from "./format.ts";
+import { answerBody, type BatchFormat, failureBody } from "./format.ts";
 
 /** Anthropic's timestamps are RFC 3339 strings. */
 const iso = (seconds: number | null) => (seconds === null ? null : new Date(seconds * 1000).toISOString());
@@ -25,19 +23,10 @@ export const anthropicBatchFormat: BatchFormat = {
     if (result.outcome === "cancelled")
       return { file: "output", json: { custom_id: customId, result: { type: "canceled" } } };
     if (result.outcome === "failed" && result.error) {
-      const { code, message, status } = result.error;
-      const error = new GatewayError(code as GatewayError["code"], message, { status });
-      return {
-        file: "output",
-        json: { custom_id: customId, result: { type: "errored", error: errorBody(error, "anthropic") } },
-      };
+      const error = failureBody(result.error, "anthropic");
+      return { file: "output", json: { custom_id: customId, result: { type: "errored", error } } };
     }
-    const message = line.api.respond(result.completion as NonNullable<typeof result.completion>, {
-      id: result.requestId.replaceAll("-", ""),
-      model: line.parsed.model,
-      createdSeconds: result.answeredAt,
-      options: line.parsed.render,
-    });
+    const message = answerBody(line, result);
     return { file: "output", json: { custom_id: customId, result: { type: "succeeded", message } } };
   },
 

@@ -1,3 +1,5 @@
+import { type ApiShape, errorBody } from "../../ingress/errors.ts";
+import { GatewayError } from "../../schemas/errors.ts";
 import type { InputLine } from "../input.ts";
 import { type BatchRecord, doneCount, type LineResult, type ResultCounts } from "../store.ts";
 
@@ -39,4 +41,27 @@ export function progressOf(batch: BatchRecord, counts: ResultCounts, nowMs = Dat
   const remaining = batch.total - done;
   const etaSeconds = remaining > 0 && linesPerSecond > 0 ? Math.ceil(remaining / linesPerSecond) : null;
   return { done, linesPerSecond: Math.round(linesPerSecond * 100) / 100, etaSeconds };
+}
+
+/** The body a line's answer would have had as a live call of its endpoint's API. */
+export function answerBody(line: InputLine, result: LineResult): unknown {
+  return line.api.respond(result.completion as NonNullable<LineResult["completion"]>, {
+    id: result.requestId.replaceAll("-", ""),
+    model: line.parsed.model,
+    createdSeconds: result.answeredAt,
+    options: line.parsed.render,
+  });
+}
+
+/** The error body a failed line would have had as a live call, in the batch API's shape. */
+export function failureBody(
+  failure: NonNullable<LineResult["error"]>,
+  shape: ApiShape,
+): Record<string, unknown> {
+  const { code, message, status, param } = failure;
+  const error = new GatewayError(code as GatewayError["code"], message, {
+    status,
+    ...(param !== null && { param }),
+  });
+  return errorBody(error, shape);
 }

@@ -1,7 +1,5 @@
-import { errorBody } from "../../ingress/errors.ts";
-import { GatewayError } from "../../schemas/errors.ts";
 import { lineRequestId } from "../line-envelope.ts";
-import type { BatchFormat } from "./format.ts";
+import { answerBody, type BatchFormat, failureBody } from "./format.ts";
 
 const unexecuted = {
   expired: {
@@ -24,26 +22,17 @@ export const openAIBatchFormat: BatchFormat = {
       return { file: "error", json: { ...identity, response: null, error } };
     }
     if (result.outcome === "failed" && result.error) {
-      const { code, message, status, param } = result.error;
-      const error = new GatewayError(code as GatewayError["code"], message, {
-        status,
-        ...(param !== null && { param }),
-      });
+      const body = failureBody(result.error, "openai");
       return {
         file: "error",
         json: {
           ...identity,
-          response: { status_code: status, request_id: result.requestId, body: errorBody(error, "openai") },
+          response: { status_code: result.error.status, request_id: result.requestId, body },
           error: null,
         },
       };
     }
-    const body = line.api.respond(result.completion as NonNullable<typeof result.completion>, {
-      id: result.requestId.replaceAll("-", ""),
-      model: line.parsed.model,
-      createdSeconds: result.answeredAt,
-      options: line.parsed.render,
-    });
+    const body = answerBody(line, result);
     return {
       file: "output",
       json: { ...identity, response: { status_code: 200, request_id: result.requestId, body }, error: null },
