@@ -34,7 +34,6 @@ export interface InputLine {
   url: string;
   api: InboundApi<unknown>;
   parsed: ParsedCall;
-  bytes: number;
 }
 
 /** Problems reported at most, so that a wholly wrong file does not make a megabyte of errors. */
@@ -112,7 +111,6 @@ export function readBatchInput(
         url: line.url,
         api,
         parsed,
-        bytes: Buffer.byteLength(raw),
       });
     } catch (error) {
       const invalid = asGatewayError(error);
