@@ -53,7 +53,7 @@ export async function startLocalKafka(workDir: string): Promise<RunningService<{
     "-cp",
     classpath,
   ];
-  const clusterId = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+  const clusterId = kafkaClusterId();
   await run("java", [...java, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties]).catch(
     (error: Error & { stderr?: string; code?: string }) => {
       const reason = error.code === "ENOENT" ? "java is not on the PATH" : error.stderr || error.message;
@@ -113,4 +113,13 @@ async function kafkaClasspath(): Promise<string> {
     writeFileSync(complete, "");
   }
   return join(libs, "*");
+}
+
+/** A cluster id as Kafka makes one: a random UUID in base64url, redrawn when it starts with "-",
+ * which StorageTool's argument parser would read as an option (1 run in 64 failed that way). */
+function kafkaClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll("-", ""), "hex").toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
