@@ -126,6 +126,11 @@ export const ConfigSchema = T.Object(
     auth: section(
       {
         keys: gatewayKeys(),
+        masterKey: T.String({
+          default: "",
+          description:
+            "The admin API's key (from GATEWAY_MASTER_KEY). Empty: the admin API is closed, unless a key is generated.",
+        }),
         generatedKeyFile: T.String({
           default: "./data/gateway-key.sha256",
           description:
@@ -312,6 +317,48 @@ export const ConfigSchema = T.Object(
         ),
       },
       "Events into ClickHouse (docs/analytics.md).",
+    ),
+    governance: section(
+      {
+        directory: T.String({
+          default: "./data/governance",
+          description:
+            "Where the key and team log is kept without Kafka (one process). With Kafka it is a compacted topic.",
+        }),
+        defaultMaxOutputTokens: T.Integer({
+          minimum: 1,
+          default: 4096,
+          description:
+            "A request that names no max_tokens is held against budgets as if it could write this many tokens.",
+        }),
+        softLimitPercent: T.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 80,
+          description: "Share of a budget whose crossing raises an alert, unless the budget names its own.",
+        }),
+        alertWebhookUrl: T.String({
+          default: "",
+          description:
+            "Budget alerts are POSTed here as JSON (signed with GATEWAY_ALERT_WEBHOOK_SECRET when set); empty: events only.",
+        }),
+        maxTokens: T.Integer({
+          minimum: 0,
+          default: 0,
+          description: "Largest max_tokens a request may ask, unless its key says otherwise; 0: no bound.",
+        }),
+        maxN: T.Integer({
+          minimum: 1,
+          default: 16,
+          description: "Largest n (choices per request), unless its key says otherwise.",
+        }),
+        maxConcurrentStreams: T.Integer({
+          minimum: 0,
+          default: 0,
+          description: "Streams one key may hold open at once, unless the key says otherwise; 0: no bound.",
+        }),
+      },
+      "Virtual keys, teams, budgets, rate limits and consumption limits (docs/governance.md).",
     ),
     batches: section(
       {

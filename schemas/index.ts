@@ -1,6 +1,7 @@
 import { attemptEventSchema } from "./attempt-event.ts";
 import { batchLineResultSchema } from "./batch-line-result.ts";
 import { createCodec } from "./codec.ts";
+import { governanceRecordSchema } from "./governance-record.ts";
 import { replyEventSchema } from "./reply-event.ts";
 import { requestEnvelopeSchema } from "./request-envelope.ts";
 import { requestEventSchema } from "./request-event.ts";
@@ -12,6 +13,7 @@ export const replyEventCodec = createCodec(replyEventSchema, 4);
 export const attemptEventCodec = createCodec(attemptEventSchema, 5);
 export const requestEventCodec = createCodec(requestEventSchema, 2);
 export const batchLineResultCodec = createCodec(batchLineResultSchema, 1);
+export const governanceRecordCodec = createCodec(governanceRecordSchema, 1);
 
 export const codecs = [
   requestEnvelopeCodec,
@@ -19,4 +21,5 @@ export const codecs = [
   attemptEventCodec,
   requestEventCodec,
   batchLineResultCodec,
+  governanceRecordCodec,
 ] as const;
