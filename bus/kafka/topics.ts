@@ -1,4 +1,4 @@
-import type { Admin } from "kafkajs";
+import type { Admin, ITopicConfig } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { type Priority, priorities } from "../../schemas/request-envelope.ts";
 
@@ -16,6 +16,11 @@ export function batchResultsTopic(config: GatewayConfig["kafka"]): string {
   return `${config.topicPrefix}batch-results`;
 }
 
+/** The log of virtual keys and teams, read whole by every process (governance/keys/kafka-store.ts). */
+export function governanceTopic(config: GatewayConfig["kafka"]): string {
+  return `${config.topicPrefix}governance`;
+}
+
 function isEventsTopic(config: GatewayConfig["kafka"], topic: string): boolean {
   return topic === eventsTopic(config, "attempt") || topic === eventsTopic(config, "request");
 }
@@ -24,22 +29,47 @@ export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): 
   return priorities.find((priority) => requestTopic(config, priority) === topic);
 }
 
-/** Creates the gateway's topics where missing (idempotent; every process may call it at start). */
-export async function ensureTopics(admin: Admin, config: GatewayConfig["kafka"]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const missing = [
+/** Every topic of the gateway. */
+export function gatewayTopics(config: GatewayConfig["kafka"]): string[] {
+  return [
     ...priorities.map((priority) => requestTopic(config, priority)),
     eventsTopic(config, "attempt"),
     eventsTopic(config, "request"),
     batchResultsTopic(config),
-  ].filter((topic) => !existing.has(topic));
+    governanceTopic(config),
+  ];
+}
+
+function topicSettings(config: GatewayConfig["kafka"], topic: string): ITopicConfig {
+  const { replicationFactor } = config;
+  // The governance log has one partition, so one order of writes, and is compacted: it keeps
+  // each key's and team's last record for good (and a deleted team's tombstone for a while).
+  if (topic === governanceTopic(config)) {
+    return {
+      topic,
+      numPartitions: 1,
+      replicationFactor,
+      configEntries: [{ name: "cleanup.policy", value: "compact" }],
+    };
+  }
+  const numPartitions = isEventsTopic(config, topic) ? config.eventPartitions : config.partitions;
+  return { topic, numPartitions, replicationFactor };
+}
+
+/**
+ * Creates the topics where missing, all of the gateway's unless told which (idempotent; every
+ * process may call it at start).
+ */
+export async function ensureTopics(
+  admin: Admin,
+  config: GatewayConfig["kafka"],
+  topics = gatewayTopics(config),
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
   await admin.createTopics({
     waitForLeaders: true,
-    topics: missing.map((topic) => ({
-      topic,
-      numPartitions: isEventsTopic(config, topic) ? config.eventPartitions : config.partitions,
-      replicationFactor: config.replicationFactor,
-    })),
+    topics: missing.map((topic) => topicSettings(config, topic)),
   });
 }
