@@ -1,12 +1,44 @@
 import { randomUUID } from "node:crypto";
-import { readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { open, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { type LineResult, noCounts, type ResultCounts } from "./store.ts";
 
-/** Whole or not at all: a reader, or a restart after a crash, finds the old content or the new. */
-export async function writeAtomically(path: string, content: string): Promise<void> {
+/**
+ * Whole or not at all: a reader, or a restart after a crash, finds the old content or the new.
+ * `durable` also survives a power cut (the content and the rename reach the disk before this
+ * resolves), at the cost of two syncs.
+ */
+export async function writeAtomically(
+  path: string,
+  content: string,
+  { durable = false } = {},
+): Promise<void> {
   const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, content);
+  await writeFile(temporary, content, { flush: durable });
   await rename(temporary, path);
+  if (durable) {
+    const folder = await open(dirname(path), "r");
+    await folder.sync().finally(() => folder.close());
+  }
+}
+
+/**
+ * The complete lines of an append-only file (none if it does not exist). A last line cut short
+ * by a crash mid-append is dropped, from the file too, so that the next append starts a line of
+ * its own.
+ */
+export async function readWholeLines(path: string): Promise<string[]> {
+  const content = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return Buffer.alloc(0);
+    throw error;
+  });
+  const complete = content.lastIndexOf("\n") + 1;
+  if (complete < content.length) await truncate(path, complete);
+  return content
+    .subarray(0, complete)
+    .toString("utf8")
+    .split("\n")
+    .filter((line) => line !== "");
 }
 
 export interface InTurn {
@@ -45,10 +77,7 @@ export interface ResultsLog {
   add(line: number, result: LineResult): void;
 }
 
-/**
- * Reads a batch's results log: one `{"line":n,"result":{...}}` per line. A last line cut short by
- * a crash mid-append is dropped, from the file too, so that the next append starts a line of its own.
- */
+/** Reads a batch's results log: one `{"line":n,"result":{...}}` per line (see readWholeLines). */
 export async function loadResultsLog(path: string): Promise<ResultsLog> {
   const log: ResultsLog = {
     byLine: new Map(),
@@ -58,14 +87,7 @@ export async function loadResultsLog(path: string): Promise<ResultsLog> {
       log.counts[result.outcome]++;
     },
   };
-  const content = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return Buffer.alloc(0);
-    throw error;
-  });
-  const complete = content.lastIndexOf("\n") + 1;
-  if (complete < content.length) await truncate(path, complete);
-  for (const text of content.subarray(0, complete).toString("utf8").split("\n")) {
-    if (text === "") continue;
+  for (const text of await readWholeLines(path)) {
     const { line, result } = JSON.parse(text) as { line: number; result: LineResult };
     if (!log.byLine.has(line)) log.add(line, result);
   }
