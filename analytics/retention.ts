@@ -9,13 +9,14 @@ import type { Logger } from "../runtime/logger.ts";
  */
 export async function applyRetention(
   client: ClickHouseClient,
-  retention: Pick<GatewayConfig["analytics"], "retentionDays" | "rollupRetentionDays">,
+  retention: Pick<GatewayConfig["analytics"], "retentionDays" | "rollupRetentionDays" | "auditRetentionDays">,
   log: Logger,
 ): Promise<void> {
   const tables = [
     { table: "requests", time: "received_at", days: retention.retentionDays },
     { table: "attempts", time: "finished_at", days: retention.retentionDays },
     { table: "requests_per_minute", time: "minute", days: retention.rollupRetentionDays },
+    { table: "audit_log", time: "at", days: retention.auditRetentionDays },
   ];
   for (const { table, time, days } of tables) {
     const expression = `toDateTime(${time}) + toIntervalDay(${days})`;

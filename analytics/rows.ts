@@ -1,5 +1,6 @@
 import { usdOfNano } from "../config/pricing/cost.ts";
 import type { AttemptEvent } from "../schemas/attempt-event.ts";
+import type { AuditEvent } from "../schemas/audit-event.ts";
 import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEvent } from "../schemas/request-event.ts";
 
@@ -87,4 +88,25 @@ function spendColumns(usage: Usage, cost: Pick<AttemptEvent, "costNanoUsd" | "pr
 /** DateTime64(3) in the form ClickHouse parses without settings: `2026-11-28 10:00:00.123`. */
 function clickhouseTime(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** An audit event as its `audit_log` row. */
+export function auditRow(event: AuditEvent, sourcePartition: number, sourceOffset: number) {
+  return {
+    at: clickhouseTime(event.atMs),
+    event_id: event.eventId,
+    actor_kind: event.actor.kind,
+    actor_key_id: event.actor.keyId ?? "",
+    actor_team: event.actor.team ?? "",
+    action: event.action,
+    target: event.target,
+    outcome: event.outcome,
+    reason: event.reason,
+    source_ip: event.sourceIp,
+    user_agent: event.userAgent,
+    request_id: event.requestId ?? "",
+    details: event.details,
+    source_partition: sourcePartition,
+    source_offset: sourceOffset,
+  };
 }

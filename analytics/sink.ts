@@ -2,10 +2,10 @@ import { createHash, randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { EventBatch, EventConsumer } from "../bus/contracts.ts";
 import type { Logger } from "../runtime/logger.ts";
-import { attemptRow, requestRow } from "./rows.ts";
+import { attemptRow, auditRow, requestRow } from "./rows.ts";
 
 /** Where each kind of event lands. */
-const tableOf = { attempt: "attempts", request: "requests" } as const;
+const tableOf = { attempt: "attempts", request: "requests", audit: "audit_log" } as const;
 
 type Row = { source_offset: number };
 
@@ -102,7 +102,12 @@ async function rowsToStore(client: ClickHouseClient, batch: EventBatch): Promise
   }
   const fresh = ({ offset }: { offset: number }) => !stored.has(offset);
   const partition = source?.partition ?? 0;
-  return batch.kind === "attempt"
-    ? batch.events.filter(fresh).map(({ offset, event }) => attemptRow(event, partition, offset))
-    : batch.events.filter(fresh).map(({ offset, event }) => requestRow(event, partition, offset));
+  switch (batch.kind) {
+    case "attempt":
+      return batch.events.filter(fresh).map(({ offset, event }) => attemptRow(event, partition, offset));
+    case "request":
+      return batch.events.filter(fresh).map(({ offset, event }) => requestRow(event, partition, offset));
+    case "audit":
+      return batch.events.filter(fresh).map(({ offset, event }) => auditRow(event, partition, offset));
+  }
 }

@@ -1,4 +1,5 @@
 import type { AttemptEvent, AttemptEventInput } from "../schemas/attempt-event.ts";
+import type { AuditEvent, AuditEventInput } from "../schemas/audit-event.ts";
 import type { BatchLineResult, BatchLineResultInput } from "../schemas/batch-line-result.ts";
 import type { ReplyEvent, ReplyEventInput } from "../schemas/reply-event.ts";
 import type { Priority, RequestEnvelope, RequestEnvelopeInput } from "../schemas/request-envelope.ts";
@@ -134,10 +135,12 @@ export interface QuotaStore {
   release(deployment: string, lease: string, estimatedTokens: number, usedTokens: number): Promise<void>;
 }
 
-/** Workers and ingresses → analytics: the record of each provider call, and of each request. */
+/** Workers and ingresses → analytics: the record of each provider call, of each request, and the audit log. */
 export interface EventPublisher {
   publishAttempt(event: AttemptEventInput): Promise<void>;
   publishRequest(event: RequestEventInput): Promise<void>;
+  /** Admin actions and policy decisions (governance/audit.ts). */
+  publishAudit(event: AuditEventInput): Promise<void>;
 }
 
 /**
@@ -148,6 +151,7 @@ export type EventBatch = EventBatchSource &
   (
     | { kind: "attempt"; events: Array<Sourced<AttemptEvent>> }
     | { kind: "request"; events: Array<Sourced<RequestEvent>> }
+    | { kind: "audit"; events: Array<Sourced<AuditEvent>> }
   );
 
 /** An event with its offset in its batch's partition (0 in process). */

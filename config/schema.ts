@@ -296,6 +296,11 @@ export const ConfigSchema = T.Object(
           default: 0,
           description: "Days the per-minute rollups are kept (0: for ever); usually longer than the rows.",
         }),
+        auditRetentionDays: T.Integer({
+          minimum: 0,
+          default: 0,
+          description: "Days the audit log is kept (0: for ever); compliance often asks for a year or more.",
+        }),
         query: T.Object(
           {
             maxExecutionSeconds: T.Integer({

@@ -1,4 +1,5 @@
 import { attemptEventSchema } from "./attempt-event.ts";
+import { auditEventSchema } from "./audit-event.ts";
 import { batchLineResultSchema } from "./batch-line-result.ts";
 import { createCodec } from "./codec.ts";
 import { governanceRecordSchema } from "./governance-record.ts";
@@ -14,6 +15,7 @@ export const attemptEventCodec = createCodec(attemptEventSchema, 5);
 export const requestEventCodec = createCodec(requestEventSchema, 2);
 export const batchLineResultCodec = createCodec(batchLineResultSchema, 1);
 export const governanceRecordCodec = createCodec(governanceRecordSchema, 1);
+export const auditEventCodec = createCodec(auditEventSchema, 1);
 
 export const codecs = [
   requestEnvelopeCodec,
@@ -22,4 +24,5 @@ export const codecs = [
   requestEventCodec,
   batchLineResultCodec,
   governanceRecordCodec,
+  auditEventCodec,
 ] as const;

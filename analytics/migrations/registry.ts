@@ -8,6 +8,7 @@ import { requestContent } from "./0007-request-content.ts";
 import { outputSpeed } from "./0008-output-speed.ts";
 import { responseBytes } from "./0009-response-bytes.ts";
 import { batchId } from "./0010-batch-id.ts";
+import { auditLog } from "./0011-audit-log.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   outputSpeed,
   responseBytes,
   batchId,
+  auditLog,
 ];

@@ -1,9 +1,11 @@
 import { EventEmitter } from "node:events";
 import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import type { AuditEventInput } from "../../schemas/audit-event.ts";
 import type { BatchLineResult, BatchLineResultInput } from "../../schemas/batch-line-result.ts";
 import type { Codec } from "../../schemas/codec.ts";
 import {
   attemptEventCodec,
+  auditEventCodec,
   batchLineResultCodec,
   replyEventCodec,
   requestEnvelopeCodec,
@@ -216,6 +218,7 @@ const batchResultsPerHandle = 100;
 class InProcessEvents implements EventPublisher, EventConsumer {
   private readonly attempts = new WaitingEvents(attemptEventCodec, () => this.flush());
   private readonly requests = new WaitingEvents(requestEventCodec, () => this.flush());
+  private readonly audits = new WaitingEvents(auditEventCodec, () => this.flush());
   private handle: ((batch: EventBatch) => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
@@ -227,6 +230,10 @@ class InProcessEvents implements EventPublisher, EventConsumer {
 
   async publishRequest(event: RequestEventInput): Promise<void> {
     this.requests.add(event);
+  }
+
+  async publishAudit(event: AuditEventInput): Promise<void> {
+    this.audits.add(event);
   }
 
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
@@ -248,6 +255,7 @@ class InProcessEvents implements EventPublisher, EventConsumer {
       if (!handle) return;
       const attempts = this.attempts.take();
       const requests = this.requests.take();
+      const audits = this.audits.take();
       const batch = { mayBeStored: false, stillOwned: async () => !this.closed };
       if (attempts.length > 0)
         await handle({ ...batch, kind: "attempt", events: attempts }).catch(() =>
@@ -257,6 +265,8 @@ class InProcessEvents implements EventPublisher, EventConsumer {
         await handle({ ...batch, kind: "request", events: requests }).catch(() =>
           this.requests.giveBack(requests),
         );
+      if (audits.length > 0)
+        await handle({ ...batch, kind: "audit", events: audits }).catch(() => this.audits.giveBack(audits));
     });
   }
 }

@@ -2,12 +2,12 @@ import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import type { Codec } from "../../schemas/codec.ts";
-import { attemptEventCodec, requestEventCodec } from "../../schemas/index.ts";
+import { attemptEventCodec, auditEventCodec, requestEventCodec } from "../../schemas/index.ts";
 import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../contracts.ts";
 import { acknowledgeBatch } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
-import { eventsTopic } from "./topics.ts";
+import { eventKinds, eventsTopic } from "./topics.ts";
 
 export function createKafkaEventPublisher(
   producer: CoalescingProducer,
@@ -24,6 +24,8 @@ export function createKafkaEventPublisher(
         eventsTopic(config, "request"),
         toKafkaMessage(requestEventCodec, event.requestId, event),
       ),
+    publishAudit: (event) =>
+      producer.send(eventsTopic(config, "audit"), toKafkaMessage(auditEventCodec, event.eventId, event)),
   };
 }
 
@@ -58,11 +60,8 @@ export class KafkaEventConsumer implements EventConsumer {
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.seen.clear());
     await this.consumer.connect();
-    const attemptsTopic = eventsTopic(this.config, "attempt");
-    await this.consumer.subscribe({
-      topics: [attemptsTopic, eventsTopic(this.config, "request")],
-      fromBeginning: true,
-    });
+    const kindOf = new Map(eventKinds.map((kind) => [eventsTopic(this.config, kind), kind]));
+    await this.consumer.subscribe({ topics: [...kindOf.keys()], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -86,10 +85,13 @@ export class KafkaEventConsumer implements EventConsumer {
           }
           return events;
         };
+        const kind = kindOf.get(batch.topic);
         const events =
-          batch.topic === attemptsTopic
-            ? { kind: "attempt" as const, events: decoded(attemptEventCodec) }
-            : { kind: "request" as const, events: decoded(requestEventCodec) };
+          kind === "attempt"
+            ? { kind, events: decoded(attemptEventCodec) }
+            : kind === "request"
+              ? { kind, events: decoded(requestEventCodec) }
+              : { kind: "audit" as const, events: decoded(auditEventCodec) };
         const partitionKey = `${batch.topic}/${batch.partition}`;
         const mayBeStored = !this.seen.has(partitionKey);
         await handle({

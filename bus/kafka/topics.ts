@@ -6,8 +6,11 @@ export function requestTopic(config: GatewayConfig["kafka"], priority: Priority)
   return `${config.topicPrefix}requests.${priority}`;
 }
 
+export const eventKinds = ["attempt", "request", "audit"] as const;
+export type EventKind = (typeof eventKinds)[number];
+
 /** The analytics events of each kind, read by the sink. */
-export function eventsTopic(config: GatewayConfig["kafka"], kind: "attempt" | "request"): string {
+export function eventsTopic(config: GatewayConfig["kafka"], kind: EventKind): string {
   return `${config.topicPrefix}${kind}-events`;
 }
 
@@ -22,7 +25,7 @@ export function governanceTopic(config: GatewayConfig["kafka"]): string {
 }
 
 function isEventsTopic(config: GatewayConfig["kafka"], topic: string): boolean {
-  return topic === eventsTopic(config, "attempt") || topic === eventsTopic(config, "request");
+  return eventKinds.some((kind) => topic === eventsTopic(config, kind));
 }
 
 export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): Priority | undefined {
@@ -33,8 +36,7 @@ export function priorityOfTopic(config: GatewayConfig["kafka"], topic: string): 
 export function gatewayTopics(config: GatewayConfig["kafka"]): string[] {
   return [
     ...priorities.map((priority) => requestTopic(config, priority)),
-    eventsTopic(config, "attempt"),
-    eventsTopic(config, "request"),
+    ...eventKinds.map((kind) => eventsTopic(config, kind)),
     batchResultsTopic(config),
     governanceTopic(config),
   ];

@@ -169,6 +169,7 @@ describe.each(busKinds)("analytics reports on the %s bus", (bus) => {
     });
     const { reports } = (await listed.json()) as { reports: Array<{ name: string; description: string }> };
     expect(reports.map((entry) => entry.name)).toEqual([
+      "audit-trail",
       "cache-savings",
       "errors-by-provider",
       "failover-paths",
