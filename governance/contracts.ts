@@ -31,6 +31,8 @@ export interface Spender {
   scope: "key" | "team";
   id: string;
   budget: Budget;
+  /** The team the call is made for: all counters of one call share a Redis Cluster slot by it. */
+  slot: string;
 }
 
 export type BudgetPeriod = "day" | "month" | "total";
@@ -75,6 +77,7 @@ export interface BudgetLedger {
   spend(
     scope: Spender["scope"],
     id: string,
+    slot: string,
   ): Promise<Record<BudgetPeriod, { spentNanoUsd: number; heldNanoUsd: number }>>;
 }
 
@@ -83,6 +86,8 @@ export interface RateSubject {
   scope: "key" | "team";
   id: string;
   limits: RateLimits;
+  /** As Spender's: the team, so one script's keys share a Redis Cluster slot. */
+  slot: string;
 }
 
 /** The state of one limit after a decision, for the x-ratelimit-* headers. */
