@@ -6,15 +6,18 @@ import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
 import { cacheHitEvent } from "../ingress/cache/hit-event.ts";
 import { cacheKey } from "../ingress/cache/key.ts";
 import type { CachedAnswer } from "../ingress/cache/store.ts";
+import { rejectedRequest } from "../ingress/request-record.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { BatchLineResult } from "../schemas/batch-line-result.ts";
+import type { GatewayError } from "../schemas/errors.ts";
 import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { Ending } from "./formats/format.ts";
 import { formats } from "./formats/index.ts";
 import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
-import { lineFacts, pendingOf, recordedLine } from "./line-result.ts";
+import { admitLine, type LineGovernance, settleLine } from "./line-governance.ts";
+import { failedLine, lineFacts, pendingOf, recordedLine } from "./line-result.ts";
 import type { BatchMetrics } from "./metrics.ts";
 import { type BatchRecord, type BatchStore, doneCount, isFinal, noCounts, unixSeconds } from "./store.ts";
 
@@ -28,6 +31,8 @@ export interface CoordinatorOptions {
   config: GatewayConfig["batches"];
   metrics: BatchMetrics;
   log: Logger;
+  /** The policy of virtual keys (budgets, model access) over their batches' lines. */
+  lines?: LineGovernance;
 }
 
 /** Lines published between two checks of the batch's status (a cancel stops feeding within one). */
@@ -170,8 +175,22 @@ export class BatchCoordinator {
       if (kept && kept !== "unavailable") return this.answerFromCache(cache, envelope, kept);
       cacheStatus = kept === "unavailable" ? "unavailable" : "miss";
     }
-    await bus.requests.publish(lineEnvelope(batch, line, cacheStatus));
+    const envelope = lineEnvelope(batch, line, cacheStatus);
+    const refusal = this.options.lines && (await admitLine(this.options.lines, line, envelope));
+    if (refusal) return this.refuseLine(envelope, refusal);
+    await bus.requests.publish(envelope);
     this.options.metrics.linesPublished.inc();
+  }
+
+  /** A line its key's policy refused (a revoked key, a spent budget): failed with the reason, never run. */
+  private async refuseLine(envelope: RequestEnvelope, refusal: GatewayError): Promise<void> {
+    const line = envelope.batch as NonNullable<RequestEnvelope["batch"]>;
+    const result = failedLine(refusal, envelope.id, unixSeconds());
+    if (!(await this.options.store.putResult(line.batchId, line.line, result))) return;
+    this.options.metrics.linesStored.inc({ outcome: result.outcome });
+    await this.options.bus.events.publishRequest(
+      rejectedRequest(lineFacts(envelope, this.options.id), refusal, refusal.status),
+    );
   }
 
   private async answerFromCache(
@@ -242,6 +261,7 @@ export class BatchCoordinator {
     if (result.error?.code === "timeout" && Date.now() >= envelope.deadlineMs) return;
     if (!(await store.putResult(line.batchId, line.line, result))) return;
     this.options.metrics.linesStored.inc({ outcome: result.outcome });
+    if (event && this.options.lines) settleLine(this.options.lines, envelope, event);
     if (event) await bus.events.publishRequest(event);
   }
 

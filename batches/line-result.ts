@@ -2,6 +2,7 @@ import { collect } from "../ingress/apis/completion.ts";
 import type { PendingRequest } from "../ingress/dispatcher.ts";
 import { asGatewayError } from "../ingress/errors.ts";
 import { type RequestFacts, recordingRequest } from "../ingress/request-record.ts";
+import type { GatewayError } from "../schemas/errors.ts";
 import type { ReplyEvent } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
@@ -16,19 +17,23 @@ export async function lineResultOf(
   try {
     return { outcome: "succeeded", requestId, answeredAt, completion: await collect(events) };
   } catch (error) {
-    const failure = asGatewayError(error);
-    return {
-      outcome: failure.code === "cancelled" ? "cancelled" : "failed",
-      requestId,
-      answeredAt,
-      error: {
-        code: failure.code,
-        message: failure.message,
-        status: failure.status,
-        param: failure.details.param ?? null,
-      },
-    };
+    return failedLine(asGatewayError(error), requestId, answeredAt);
   }
+}
+
+/** The result of a line that failed (or was cancelled) with this error. */
+export function failedLine(failure: GatewayError, requestId: string, answeredAt: number): LineResult {
+  return {
+    outcome: failure.code === "cancelled" ? "cancelled" : "failed",
+    requestId,
+    answeredAt,
+    error: {
+      code: failure.code,
+      message: failure.message,
+      status: failure.status,
+      param: failure.details.param ?? null,
+    },
+  };
 }
 
 /** Events already in hand as a request's event stream, for the code that reads a live one. */

@@ -1,6 +1,7 @@
 import type { CancelChannel } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
+import { apiAllowed, modelAllowed } from "../governance/access.ts";
 import type { Caller } from "../ingress/auth.ts";
 import { prefixedId } from "../runtime/ids.ts";
 import { GatewayError } from "../schemas/errors.ts";
@@ -27,6 +28,13 @@ export interface NewBatch {
   inputFileId: string;
   completionWindow: string;
   metadata: Record<string, string> | null;
+}
+
+/** The caller of a batch or file route, if its key may use batches at all. */
+export function batchCaller(caller: Caller): Caller {
+  if (!apiAllowed(caller, "batches"))
+    throw new GatewayError("permission", "this key may not use the batches API");
+  return caller;
 }
 
 const windowUnits = { s: 1, m: 60, h: 3600 } as const;
@@ -116,6 +124,13 @@ export async function createBatch(services: BatchServices, request: NewBatch): P
       errors.push({
         code: "model_not_found",
         message: `line ${line.lineNumber}: the model ${line.parsed.model} does not exist or is not served by this gateway`,
+        line: line.lineNumber,
+        param: "body.model",
+      });
+    else if (!modelAllowed(request.caller, line.parsed.model))
+      errors.push({
+        code: "model_not_permitted",
+        message: `line ${line.lineNumber}: this key may not use the model ${line.parsed.model}`,
         line: line.lineNumber,
         param: "body.model",
       });

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
+import { keysCommand, teamsCommand } from "./keys/commands.ts";
 import { start } from "./start.ts";
 
 const usage = `usage: ai-gateway <command>
@@ -15,11 +16,19 @@ commands:
            batch jobs on a running gateway (GATEWAY_URL, GATEWAY_API_KEY), e.g.
            ai-gateway batch submit requests.jsonl --watch --output results.jsonl
            (ai-gateway batch --help for each command and its options).
+  keys create|list|show|update|rotate|revoke ...
+  teams create|list|show|update|delete ...
+           virtual keys and teams through the admin API (GATEWAY_MASTER_KEY), e.g.
+           ai-gateway teams create search --monthly-usd 500 --rpm 600
+           ai-gateway keys create --team search --models 'gpt-4o*' --daily-usd 20
+           (ai-gateway keys --help for every setting).
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // The batch commands have options of their own, so they parse their arguments themselves.
+  // The batch, keys and teams commands have options of their own, so they parse their arguments themselves.
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
+  if (argv[0] === "keys") return keysCommand(argv.slice(1));
+  if (argv[0] === "teams") return teamsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

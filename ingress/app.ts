@@ -4,6 +4,7 @@ import type { Registry } from "prom-client";
 import type { BatchServices } from "../batches/service.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
+import type { AuditTrail } from "../governance/audit.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
@@ -16,6 +17,7 @@ import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AnalyticsReader } from "./routes/admin-analytics.ts";
+import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -45,6 +47,9 @@ export interface IngressOptions {
     services: CallServices;
     analytics?: AnalyticsReader;
     batches: BatchServices;
+    /** Keys and teams, for the admin API; every admin request goes to the audit log. */
+    admin: AdminKeyRoutesOptions;
+    audit: AuditTrail;
   };
 }
 
@@ -77,11 +82,11 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
-    const { keyring, routes, services, analytics, batches } = options.inference;
+    const { keyring, routes, services, analytics, batches, admin, audit } = options.inference;
     await app.register(websocket);
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
-    await app.register(adminRoutes, { keyring, cache: services.cache, analytics });
+    await app.register(adminRoutes, { keyring, cache: services.cache, analytics, keys: admin, audit });
     await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
     await app.register(batchRoutes, { keyring, services: batches });
     await app.register(messageBatchRoutes, { keyring, services: batches });

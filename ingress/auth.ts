@@ -1,19 +1,27 @@
 import { createHash } from "node:crypto";
 import type { GatewayConfig } from "../config/schema.ts";
+import type { KeyStore } from "../governance/contracts.ts";
 import { GatewayError } from "../schemas/errors.ts";
+import type { KeyRecord, TeamRecord } from "../schemas/governance-record.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 
 export interface Caller {
-  /** Non-secret id of the key: the first 12 hex digits of its SHA-256. */
+  /** Non-secret id of the key: a virtual key's id, or the first 12 hex digits of a configured key's SHA-256. */
   keyId: string;
   name?: string;
   priority?: Priority;
-  /** May call the /admin API. */
+  /** May call the /admin API: the master key, or a configured key with `admin: true`. */
   admin?: boolean;
+  team?: string;
+  user?: string;
+  /** Cost-attribution tags of the key and its team; a request's own tags never override them. */
+  tags?: Record<string, string>;
+  /** A virtual key's record and its team's, as they were when the request arrived: its policy. */
+  grant?: { key: KeyRecord; team: TeamRecord };
 }
 
 export interface Keyring {
-  /** The caller behind the request's key; throws `authentication` if there is none or it is unknown. */
+  /** The caller behind the request's key; throws `authentication` if there is none or it is not valid now. */
   authenticate(headers: Record<string, string | string[] | undefined>): Caller;
 }
 
@@ -21,21 +29,40 @@ export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
+export interface KeyringOptions {
+  /** Keys from the configuration (GATEWAY_KEYS). */
+  keys: GatewayConfig["auth"]["keys"];
+  /** The admin API's key (GATEWAY_MASTER_KEY); empty: none. */
+  masterKey?: string;
+  /** Hashes of generated keys: admin keys, as the only key of a gateway nobody configured. */
+  generatedHashes?: string[];
+  /** Virtual keys issued by the admin API. */
+  store?: KeyStore;
+  now?: () => number;
+}
+
 /**
  * Keys are kept and looked up by their SHA-256 only: a lookup of a digest leaks nothing about the
- * key through its timing, and the keys themselves are never held after start.
+ * key through its timing (an attacker cannot steer the digest's bytes toward a stored one), and
+ * the keys themselves are never held after start.
  */
-export function createKeyring(keys: GatewayConfig["auth"]["keys"], extraHashes: string[] = []): Keyring {
-  const callers = new Map<string, Caller>();
-  for (const hash of extraHashes) callers.set(hash, { keyId: hash.slice(0, 12) });
-  for (const { key, name, priority, admin } of keys) {
+export function createKeyring(options: KeyringOptions): Keyring {
+  const now = options.now ?? Date.now;
+  const configured = new Map<string, Caller>();
+  for (const hash of options.generatedHashes ?? [])
+    configured.set(hash, { keyId: hash.slice(0, 12), name: "generated", admin: true });
+  for (const { key, name, priority, admin } of options.keys) {
     const hash = hashKey(key);
-    callers.set(hash, {
+    configured.set(hash, {
       keyId: hash.slice(0, 12),
       ...(name && { name }),
       ...(priority && { priority }),
       ...(admin && { admin }),
     });
+  }
+  if (options.masterKey) {
+    const hash = hashKey(options.masterKey);
+    configured.set(hash, { keyId: hash.slice(0, 12), name: "master", admin: true });
   }
   return {
     authenticate(headers) {
@@ -46,10 +73,43 @@ export function createKeyring(keys: GatewayConfig["auth"]["keys"], extraHashes: 
           "no gateway key: send it as Authorization: Bearer <key> or x-api-key: <key>",
         );
       }
-      const caller = callers.get(hashKey(key));
-      if (!caller) throw new GatewayError("authentication", "the gateway key is not valid");
-      return caller;
+      const hash = hashKey(key);
+      const found = configured.get(hash);
+      if (found) return found;
+      const record = options.store?.keyByHash(hash);
+      if (!record) throw new GatewayError("authentication", "the gateway key is not valid");
+      return virtualCaller(record, hash, options.store as KeyStore, now());
     },
+  };
+}
+
+/** A virtual key's caller, if the key is usable now: not revoked, not expired, its team active. */
+export function virtualCaller(key: KeyRecord, hash: string, store: KeyStore, nowMs: number): Caller {
+  if (key.revokedAtMs !== null && key.revokedAtMs <= nowMs)
+    throw new GatewayError("authentication", "the gateway key was revoked");
+  if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs)
+    throw new GatewayError(
+      "authentication",
+      `the gateway key expired at ${new Date(key.expiresAtMs).toISOString()}`,
+    );
+  if (hash !== key.hash && !(key.previousHashExpiresAtMs !== null && key.previousHashExpiresAtMs > nowMs))
+    throw new GatewayError("authentication", "the gateway key was rotated and its grace period is over");
+  const team = store.team(key.team);
+  if (!team) throw new GatewayError("permission", `the key's team ${key.team} no longer exists`);
+  if (team.disabled) throw new GatewayError("permission", `the key's team ${key.team} is disabled`);
+  return grantedCaller(key, team);
+}
+
+/** The caller a virtual key and its team make, whatever their state (e.g. to settle what a call cost). */
+export function grantedCaller(key: KeyRecord, team: TeamRecord): Caller {
+  return {
+    keyId: key.id,
+    ...(key.name !== null && { name: key.name }),
+    ...(key.priority !== null && { priority: key.priority }),
+    team: key.team,
+    ...(key.user !== null && { user: key.user }),
+    tags: { ...team.tags, ...key.tags },
+    grant: { key, team },
   };
 }
 

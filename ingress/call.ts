@@ -1,10 +1,12 @@
 import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { RouteTable } from "../config/routes.ts";
+import { type Admission, admitCall, type Governance } from "../governance/admission.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Priority } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
+import { estimatedPromptTokens } from "../workers/request-size.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
@@ -30,6 +32,8 @@ export interface CallServices {
   /** Set when the operator stores prompts and completions (analytics.content): redacts them first. */
   storedContent?: (text: string) => string;
   tracer: Tracer;
+  /** Keys' and teams' policy: access, limits, budgets (governance/). */
+  governance: Governance;
 }
 
 export interface StartedCall {
@@ -40,6 +44,8 @@ export interface StartedCall {
   cacheStatus?: CacheStatus;
   /** For a semantic hit: how similar the kept request was (cosine), for `x-gateway-cache-similarity`. */
   cacheSimilarity?: number;
+  /** Response headers of the caller's rate limits (x-ratelimit-*). */
+  headers: Record<string, string>;
 }
 
 /**
@@ -60,13 +66,14 @@ export async function startCall(
     requestId: uuidv7(),
     ingressId: services.dispatcher.id,
     receivedAtMs: Date.now(),
-    priority: steering.priority ?? caller.priority ?? services.defaultPriority,
+    priority: priorityOf(steering, caller, services.defaultPriority),
     inboundApi: api.wire,
     stream: false,
     keyId: caller.keyId,
-    team: null,
-    user: null,
-    tags: caller.name ? { ...steering.tags, key: caller.name } : steering.tags,
+    team: caller.team ?? null,
+    user: caller.user ?? null,
+    // The key's own tags win over the request's: cost attribution is the key's to say.
+    tags: { ...steering.tags, ...caller.tags, ...(caller.name && { key: caller.name }) },
     modelRequested:
       typeof (body as { model?: unknown })?.model === "string" ? (body as { model: string }).model : "",
     requestBytes: options.requestBytes ?? 0,
@@ -76,22 +83,22 @@ export async function startCall(
     { kind: SpanKind.SERVER, attributes: { "gateway.api": api.wire } },
     extractContext(options.traceHeaders ?? {}),
   );
+  const recording: Recording = { facts, span, finished: () => {} };
   // Recorded once the last bytes have been handed to the socket (the route writes after the
-  // events end), so the event can say how much the caller was sent.
-  const finished = (event: RequestEventInput) =>
+  // events end), so the event can say how much the caller was sent. The admission is settled
+  // first: what the call cost is known, and its budget hold is released without waiting.
+  recording.finished = (event: RequestEventInput) => {
+    recording.admission?.end(event);
     setImmediate(() => {
       const recorded = { ...event, responseBytes: options.responseBytes?.() ?? 0 };
       services.dispatcher.recordRequest(recorded);
       endRequestSpan(span, recorded);
     });
+  };
   try {
-    return await answerCall([api, body, caller, steering, services, observation, options], {
-      facts,
-      span,
-      finished,
-    });
+    return await answerCall([api, body, caller, steering, services, observation, options], recording);
   } catch (error) {
-    finished(rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)));
+    recording.finished(rejectedRequest(facts, error, statusOf(asGatewayError(error), api.shape)));
     throw error;
   }
 }
@@ -112,18 +119,21 @@ interface Recording {
   facts: RequestFacts;
   span: Span;
   finished: (event: RequestEventInput) => void;
+  /** Set once the call is admitted: ended with the request's finished event. */
+  admission?: Admission;
 }
 
 async function answerCall(
   [api, body, caller, steering, services, observation, options = {}]: Parameters<typeof startCall>,
-  { facts, span, finished }: Recording,
+  recording: Recording,
 ): Promise<StartedCall> {
+  const { facts, span, finished } = recording;
   const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
   Object.assign(facts, {
     stream: parsed.stream,
-    user: parsed.user ?? null,
+    user: caller.user ?? parsed.user ?? null,
     modelRequested: parsed.model,
     prompt:
       services.storedContent?.(JSON.stringify(parsed.chat?.messages ?? parsed.embeddings?.input)) ?? null,
@@ -146,8 +156,8 @@ async function answerCall(
     stream: parsed.stream,
     caller: {
       keyId: caller.keyId,
-      team: null,
-      user: parsed.user ?? null,
+      team: facts.team ?? null,
+      user: facts.user ?? null,
       tags: facts.tags ?? {},
     },
     routing: steering.routing,
@@ -155,6 +165,19 @@ async function answerCall(
     embeddings: parsed.embeddings ?? null,
     traceContext: injectContext(span),
   };
+  const admission = await admitCall(services.governance, caller, {
+    requestId: id,
+    group: api.group,
+    model: parsed.model,
+    route,
+    stream: parsed.stream,
+    maxTokens: parsed.chat?.maxTokens ?? null,
+    n: parsed.chat?.n ?? 1,
+    promptTokens: estimatedPromptTokens(envelope),
+  });
+  recording.admission = admission;
+  // A key's max_tokens bound applies to a request that names none, so no call runs unbounded.
+  if (envelope.chat && envelope.chat.maxTokens === null) envelope.chat.maxTokens = admission.maxTokens;
   observation.accepted(parsed.model, envelope.priority);
   const answer = {
     id: id.replaceAll("-", ""),
@@ -188,6 +211,7 @@ async function answerCall(
         services.storedContent,
       ),
       answer,
+      headers: admission.headers,
       cacheStatus: status,
       ...(similarity !== undefined && { cacheSimilarity: similarity }),
     };
@@ -241,7 +265,27 @@ async function answerCall(
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
   pending = recordingRequest(pending, facts, cacheStatus ?? "", false, finished, services.storedContent);
-  return { parsed, pending, answer, cacheStatus };
+  return { parsed, pending, answer, cacheStatus, headers: admission.headers };
+}
+
+const rank: Record<Priority, number> = { interactive: 2, default: 1, batch: 0 };
+
+/**
+ * The request's priority: the x-gateway-priority header, else its key's, else the default. A
+ * virtual key that names a priority caps it: the header may lower it, never raise it.
+ */
+function priorityOf(steering: CallSteering, caller: Caller, fallback: Priority): Priority {
+  const asked = steering.priority;
+  const keyCap = caller.grant?.key.priority;
+  if (asked && keyCap && rank[asked] > rank[keyCap])
+    throw new GatewayError(
+      "permission",
+      `this key may send requests at priority ${keyCap} or lower, not ${asked}`,
+      {
+        param: "x-gateway-priority",
+      },
+    );
+  return asked ?? caller.priority ?? fallback;
 }
 
 /**

@@ -26,6 +26,10 @@ const shapes: Record<ErrorCode, { openai: { type: string; code: string | null };
     anthropic: "request_too_large",
   },
   rate_limited: { openai: { type: "requests", code: "rate_limit_exceeded" }, anthropic: "rate_limit_error" },
+  budget_exceeded: {
+    openai: { type: "insufficient_quota", code: "insufficient_quota" },
+    anthropic: "rate_limit_error",
+  },
   cancelled: {
     openai: { type: "invalid_request_error", code: "cancelled" },
     anthropic: "invalid_request_error",
@@ -64,8 +68,16 @@ export function answerErrorsIn(shape: ApiShape, describe?: (message: string) => 
   return (error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
     const caught = asGatewayError(error);
     const shown = describe ? new GatewayError(caught.code, describe(caught.message), caught.details) : caught;
-    return reply.code(statusOf(shown, shape)).send(errorBody(shown, shape));
+    return sendErrorIn(reply, shown, shape);
   };
+}
+
+/** Answers with an error in a shape, with its status and headers (Retry-After, x-ratelimit-*). */
+export function sendErrorIn(reply: FastifyReply, error: GatewayError, shape: ApiShape) {
+  if (error.details.retryAfterMs !== undefined)
+    reply.header("retry-after", Math.ceil(error.details.retryAfterMs / 1000));
+  for (const [name, value] of Object.entries(error.details.headers ?? {})) reply.header(name, value);
+  return reply.code(statusOf(error, shape)).send(errorBody(error, shape));
 }
 
 /** Any thrown value as a GatewayError; unknown errors become a generic internal error (details go to the log only). */

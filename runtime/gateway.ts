@@ -13,6 +13,7 @@ import { connectBus } from "../bus/connect.ts";
 import { loadPrices } from "../config/pricing/price-table.ts";
 import { createRouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
+import { type ConnectedGovernance, connectGovernance } from "../governance/connect.ts";
 import { buildIngress } from "../ingress/app.ts";
 import { createKeyring } from "../ingress/auth.ts";
 import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
@@ -129,6 +130,14 @@ export async function startGateway(
       closers.push(() => answers.close());
       cache = answers.cache;
     }
+    // Keys, teams and their counters: the edge authenticates and admits with them, the batch
+    // coordinator governs lines with them.
+    let governance: ConnectedGovernance | undefined;
+    if (servesInference || coordinatesBatches) {
+      const connected = await connectGovernance(config, routes, bus.events, log);
+      closers.push(() => connected.close());
+      governance = connected;
+    }
     let coordinator: BatchCoordinator | undefined;
     if (coordinatesBatches && batchStore) {
       const running = new BatchCoordinator({
@@ -140,6 +149,7 @@ export async function startGateway(
         config: config.batches,
         metrics: createBatchMetrics(metrics),
         log: log.child({ component: "batches" }),
+        lines: governance && { governance: governance.policy, keys: governance.keys, routes },
       });
       await running.start();
       closers.push(() => running.stop());
@@ -153,7 +163,8 @@ export async function startGateway(
       closers.push(() => receiver.close());
       dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
       await dispatcher.start();
-      if (config.auth.keys.length === 0) generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
+      if (config.auth.keys.length === 0 && !config.auth.masterKey)
+        generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
     }
 
     // Admin SQL reads the sink's ClickHouse in this process, else the configured server, if any.
@@ -185,9 +196,17 @@ export async function startGateway(
       metrics,
       inference: dispatcher &&
         cache &&
+        governance &&
         batches && {
           batches,
-          keyring: createKeyring(config.auth.keys, generated?.hashes),
+          keyring: createKeyring({
+            keys: config.auth.keys,
+            masterKey: config.auth.masterKey,
+            generatedHashes: generated?.hashes,
+            store: governance.keys,
+          }),
+          admin: { admin: governance.admin, ledger: governance.policy.ledger },
+          audit: governance.audit,
           routes,
           analytics: analyticsReader,
           services: {
@@ -197,6 +216,7 @@ export async function startGateway(
             metrics: createIngressMetrics(metrics),
             defaultPriority: config.ingress.defaultPriority,
             tracer: tracing.tracer,
+            governance: governance.policy,
             storedContent: config.analytics.content.store
               ? createRedactor(config.analytics.content.redact)
               : undefined,

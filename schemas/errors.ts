@@ -9,6 +9,7 @@ export const errorStatus = {
   not_found: 404,
   request_too_large: 413,
   rate_limited: 429,
+  budget_exceeded: 429,
   cancelled: 499,
   internal: 500,
   provider_error: 502,
@@ -30,6 +31,8 @@ export class GatewayError extends Error {
       param?: string;
       /** Overrides the code's usual status, e.g. a provider's own 4xx passed through. */
       status?: number;
+      /** Sent with the error, e.g. the x-ratelimit-* state of a refused request. */
+      headers?: Record<string, string>;
     } = {},
   ) {
     super(message);

@@ -6,10 +6,13 @@ export const charactersPerToken = 4;
 /** Output assumed for a request that sets no limit. */
 export const typicalOutputTokens = 500;
 
-const prompts = new WeakMap<RequestEnvelope, string>();
+/** What a prompt is read from: a request's chat or embeddings input (the ingress has no whole envelope yet). */
+type Prompted = Pick<RequestEnvelope, "chat" | "embeddings">;
+
+const prompts = new WeakMap<Prompted, string>();
 
 /** The prompt as providers read it (tools, then messages; or the texts to embed), as JSON; computed once per request. */
-export function promptJsonOf(envelope: RequestEnvelope): string {
+export function promptJsonOf(envelope: Prompted): string {
   let json = prompts.get(envelope);
   if (json === undefined) {
     json = JSON.stringify(
@@ -20,7 +23,7 @@ export function promptJsonOf(envelope: RequestEnvelope): string {
   return json;
 }
 
-export function estimatedPromptTokens(envelope: RequestEnvelope): number {
+export function estimatedPromptTokens(envelope: Prompted): number {
   return Math.ceil(promptJsonOf(envelope).length / charactersPerToken);
 }
 

@@ -1,8 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { isFinal } from "../../batches/store.ts";
-import { type Batch, createGatewayClient, type GatewayClient, GatewayRequestError } from "./client.ts";
+import { connectionOf, Failure, parseCommand, parsePairs, runGroup, UsageError } from "../cli-kit.ts";
+import { GatewayRequestError } from "../http.ts";
+import { type Batch, createGatewayClient, type GatewayClient } from "./client.ts";
 import { doneOf, progressLine, progressUpdate, type Screen, summaryLine } from "./progress.ts";
 
 export const batchUsage = `usage: ai-gateway batch <command> [options]
@@ -27,99 +29,20 @@ options:
 const endpoints = ["/v1/chat/completions", "/v1/embeddings"];
 const pollMs = 1000;
 
-/** A mistake in the command line: reported with a pointer to the usage, exit code 2. */
-class UsageError extends Error {}
-
-/** A failure of the command itself (a file not readable or writable, a batch not done): exit code 1. */
-class Failure extends Error {}
-
-const connection = {
-  url: { type: "string" },
-  key: { type: "string" },
-  help: { type: "boolean" },
-} satisfies ParseArgsConfig["options"];
-
 /** `ai-gateway batch …`: returns the exit code. */
-export async function batchCommand(argv: string[]): Promise<number> {
-  // A reader that stops early (`batch results … | head`) closes the pipe: it has what it wanted.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    process.exit(0);
-  });
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case "submit":
-        return await submit(rest);
-      case "status":
-        return await status(rest);
-      case "cancel":
-        return await cancel(rest);
-      case "list":
-        return await list(rest);
-      case "results":
-        return await results(rest);
-      case "--help":
-      case "-h":
-        process.stdout.write(batchUsage);
-        return 0;
-      default:
-        throw new UsageError(command === undefined ? "which batch command?" : `unknown command: ${command}`);
-    }
-  } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway batch --help\n`);
-      return 2;
-    }
-    if (error instanceof GatewayRequestError || error instanceof Failure) {
-      process.stderr.write(`error: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+export function batchCommand(argv: string[]): Promise<number> {
+  return runGroup("batch", batchUsage, { submit, status, cancel, list, results }, argv);
 }
 
-function isParseArgsError(error: unknown): boolean {
-  return String((error as { code?: unknown })?.code).startsWith("ERR_PARSE_ARGS_");
-}
-
-/**
- * The options of one command with the connection ones; exactly `ids` positionals. `--help` prints
- * the usage and answers undefined.
- */
-function parse<Options extends NonNullable<ParseArgsConfig["options"]>>(
+const parse = <Options extends NonNullable<ParseArgsConfig["options"]>>(
   argv: string[],
   options: Options,
   ids: string[],
-) {
-  type Parsed = ReturnType<
-    typeof parseArgs<{ args: string[]; options: typeof connection & Options; allowPositionals: true }>
-  >;
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...connection, ...options },
-    allowPositionals: true,
-  }) as Parsed;
-  if ((values as { help?: boolean }).help) {
-    process.stdout.write(batchUsage);
-    return undefined;
-  }
-  if (positionals.length !== ids.length)
-    throw new UsageError(
-      ids.length === 0
-        ? `unexpected argument: ${positionals[0]}`
-        : `expected ${ids.map((id) => `<${id}>`).join(" ")}, got ${positionals.length} argument(s)`,
-    );
-  return { values, positionals };
-}
+) => parseCommand(argv, options, ids, batchUsage);
 
 /** The client for `--url`/`--key` or the environment. */
 function connect(values: { url?: string; key?: string }): GatewayClient {
-  const env = process.env;
-  const key = values.key ?? env.GATEWAY_API_KEY ?? env.OPENAI_API_KEY;
-  if (!key) throw new UsageError("no gateway key: pass --key or set GATEWAY_API_KEY (or OPENAI_API_KEY)");
-  const url = values.url ?? env.GATEWAY_URL ?? "http://127.0.0.1:8080";
-  return createGatewayClient({ url, key });
+  return createGatewayClient(connectionOf(values, ["GATEWAY_API_KEY", "OPENAI_API_KEY"]));
 }
 
 function screen(): Screen {
@@ -146,7 +69,7 @@ async function submit(argv: string[]): Promise<number> {
     throw new UsageError(`--endpoint must be one of ${endpoints.join(", ")}`);
   if (!values.watch && (values.output !== undefined || values.errors !== undefined))
     throw new UsageError("--output and --errors need --watch (use batch results once the batch is done)");
-  const metadata = parseMetadata(values.metadata ?? []);
+  const metadata = parsePairs("metadata", values.metadata ?? []);
   const client = connect(values);
   const content = await readFile(path).catch((error: Error) => {
     throw new Failure(`cannot read ${path}: ${error.message}`);
@@ -165,18 +88,6 @@ async function submit(argv: string[]): Promise<number> {
   if (!values.watch && !isFinal(created.status)) return 0;
   const batch = isFinal(created.status) ? created : await watch(client, created.id);
   return finish(client, batch, { output: values.output, errors: values.errors });
-}
-
-/** `key=value` pairs as the batch's metadata; none given: no metadata. */
-function parseMetadata(pairs: string[]): Record<string, string> | undefined {
-  if (pairs.length === 0) return undefined;
-  const metadata: Record<string, string> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf("=");
-    if (at < 1) throw new UsageError(`--metadata takes key=value, got ${JSON.stringify(pair)}`);
-    metadata[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  return metadata;
 }
 
 /**

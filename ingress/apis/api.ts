@@ -1,4 +1,5 @@
 import type { TSchema } from "@sinclair/typebox";
+import type { ApiGroup } from "../../governance/keys/admin-schema.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type {
   ChatRequest,
@@ -55,6 +56,8 @@ export interface InboundApi<Body = never> {
    * Chat Completions terms, so it travels as `openai_chat`.
    */
   readonly wire: InboundApiName;
+  /** What a virtual key's `apis` calls this API, to allow or refuse it. */
+  readonly group: ApiGroup;
   readonly path: string;
   readonly shape: ApiShape;
   readonly bodySchema: TSchema;

@@ -1,11 +1,13 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
+import type { AuditTrail } from "../../governance/audit.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { validateBody } from "../apis/validate.ts";
-import type { Keyring } from "../auth.ts";
+import type { Caller, Keyring } from "../auth.ts";
 import type { AnswerCache } from "../cache/answer-cache.ts";
 import { answerErrorsIn } from "../errors.ts";
 import { type AnalyticsReader, analyticsAdminRoutes } from "./admin-analytics.ts";
+import { type AdminKeyRoutesOptions, adminKeyRoutes } from "./admin-keys.ts";
 
 const purgeBody = T.Object(
   {
@@ -26,13 +28,21 @@ export const adminRoutes: FastifyPluginAsync<{
   keyring: Keyring;
   cache: AnswerCache;
   analytics: AnalyticsReader | undefined;
+  keys: AdminKeyRoutesOptions;
+  audit: AuditTrail;
 }> = async (app, options) => {
   app.setErrorHandler(answerErrorsIn("openai"));
+  app.decorateRequest("caller", undefined as unknown as Caller);
+  app.decorateRequest("audit", undefined);
   app.addHook("onRequest", async (request) => {
-    if (!options.keyring.authenticate(request.headers).admin)
+    request.caller = options.keyring.authenticate(request.headers);
+    if (!request.caller.admin)
       throw new GatewayError("permission", "this gateway key may not call the admin API");
   });
+  // Every admin request is recorded, refused ones too: who, what, on what, from where, and how it ended.
+  app.addHook("onResponse", async (request, reply) => options.audit.adminRequest(request, reply.statusCode));
   await app.register(analyticsAdminRoutes, { reader: options.analytics });
+  await app.register(adminKeyRoutes, options.keys);
   app.post("/admin/cache/purge", async (request) => {
     const scope = validateBody(purgeBody, request.body ?? {});
     if (scope.keyId === undefined && scope.model === undefined)

@@ -3,6 +3,7 @@ import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import {
   type BatchServices,
+  batchCaller,
   batchObject,
   cancelBatch,
   createBatch,
@@ -45,7 +46,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, o
   app.decorateRequest("caller", undefined as unknown as Caller);
   app.setErrorHandler(answerErrorsIn("openai"));
   app.addHook("onRequest", async (request) => {
-    request.caller = keyring.authenticate(request.headers);
+    request.caller = batchCaller(keyring.authenticate(request.headers));
   });
   await app.register(fileRoutes, options);
 

@@ -6,7 +6,7 @@ import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
 import { gatewayHeaders, readSteering } from "../call-headers.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { asGatewayError, sendErrorIn, statusOf } from "../errors.ts";
 import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
 
@@ -64,6 +64,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
             traceHeaders: request.headers,
           },
         );
+        reply.headers(call.headers);
         if (call.cacheStatus) reply.header(cacheHeader, call.cacheStatus);
         if (call.cacheSimilarity !== undefined)
           reply.header(`${cacheHeader}-similarity`, call.cacheSimilarity.toFixed(4));
@@ -88,6 +89,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         reply.hijack();
         reply.raw.writeHead(200, {
           ...sseHeaders,
+          ...call.headers,
           [serverTiming]: timing(reply),
           ...(call.cacheStatus && { [cacheHeader]: call.cacheStatus }),
           ...(call.cacheSimilarity !== undefined && {
@@ -138,7 +140,5 @@ function sendError(
   request: FastifyRequest,
 ) {
   if (error.code === "internal") request.log.error({ err: error }, "request failed");
-  if (error.details.retryAfterMs !== undefined)
-    reply.header("retry-after", Math.ceil(error.details.retryAfterMs / 1000));
-  return reply.code(statusOf(error, api.shape)).send(errorBody(error, api.shape));
+  return sendErrorIn(reply, error, api.shape);
 }

@@ -1,6 +1,13 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { batchObject, cancelBatch, createBatch, ownBatch, uploadFile } from "../../batches/service.ts";
+import {
+  batchCaller,
+  batchObject,
+  cancelBatch,
+  createBatch,
+  ownBatch,
+  uploadFile,
+} from "../../batches/service.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { validateBody } from "../apis/validate.ts";
 import type { Caller } from "../auth.ts";
@@ -45,7 +52,7 @@ export const messageBatchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async 
   app.decorateRequest("caller", undefined as unknown as Caller);
   app.setErrorHandler(answerErrorsIn("anthropic", inAnthropicTerms));
   app.addHook("onRequest", async (request) => {
-    request.caller = keyring.authenticate(request.headers);
+    request.caller = batchCaller(keyring.authenticate(request.headers));
   });
 
   app.post("/v1/messages/batches", { bodyLimit: services.config.maxFileBytes }, async (request) => {

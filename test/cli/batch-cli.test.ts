@@ -1,14 +1,11 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { runCli } from "../support/cli.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
 
 const chatLine = (customId: string, content: string) =>
   JSON.stringify({
@@ -18,29 +15,8 @@ const chatLine = (customId: string, content: string) =>
     body: { model: "chat", messages: [{ role: "user", content }] },
   });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `ai-gateway batch …` as its own process, as a user runs it; the environment is only what is given. */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", "batch", ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
-}
+/** `ai-gateway batch …` as a user runs it. */
+const cli = (args: string[], env: Record<string, string>) => runCli(["batch", ...args], env);
 
 /** The `ai-gateway batch` commands against a real gateway, with an OpenAI emulator as its provider. */
 describe("ai-gateway batch", () => {

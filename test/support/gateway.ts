@@ -11,6 +11,8 @@ import { type Role, type RunningGateway, startGateway } from "../../runtime/gate
 export type BusKind = "in-process" | "kafka";
 export const busKinds: BusKind[] = ["in-process", "kafka"];
 export const testKey = "test-key-0123456789";
+/** The admin API's key of every test gateway (auth.masterKey). */
+export const masterKey = "master-key-0123456789";
 
 /**
  * The configuration of a gateway under test: the real services of this run, a bus of the given
@@ -30,7 +32,10 @@ export function testSettings(
   const services = inject("services");
   const base = {
     server: { host: "127.0.0.1", port: 0, shutdownGraceMs: 2000 },
-    auth: { keys: [testKey, { key: "batch-key-0123456789", name: "nightly", priority: "batch" }] },
+    auth: {
+      keys: [testKey, { key: "batch-key-0123456789", name: "nightly", priority: "batch" }],
+      masterKey,
+    },
     log: { level: process.env.TEST_LOG_LEVEL ?? "silent" },
     // Most suites script provider failures to see how each is reported: one call each, no breaker
     // remembering them for the next test. test/routing/ turns both back on.
@@ -42,6 +47,8 @@ export function testSettings(
     redis: bus === "kafka" ? { url: services.redis.url, keyPrefix: `test-${namespace}:` } : {},
     // Files and batches on disk (without Redis): a directory of this gateway's own.
     batches: { directory: join(tmpdir(), `gateway-batches-${namespace}`) },
+    // Keys and teams on disk (without Kafka): a log of this gateway's own.
+    governance: { directory: join(tmpdir(), `gateway-governance-${namespace}`) },
     clickhouse: {
       url: services.clickhouse.url,
       username: services.clickhouse.username,

@@ -5,6 +5,7 @@ import { AnthropicMessagesStream, anthropicMessagesResponse } from "./response.t
 export const anthropicMessages: InboundApi<AnthropicMessagesBody> = {
   name: "anthropic_messages",
   wire: "anthropic_messages",
+  group: "messages",
   path: "/v1/messages",
   shape: "anthropic",
   bodySchema: anthropicMessagesBody,

@@ -5,6 +5,7 @@ import { OpenAIChatStream, openAIChatResponse } from "./response.ts";
 export const openAIChat: InboundApi<OpenAIChatBody> = {
   name: "openai_chat",
   wire: "openai_chat",
+  group: "chat",
   path: "/v1/chat/completions",
   shape: "openai",
   bodySchema: openAIChatBody,

@@ -24,6 +24,7 @@ function toBase64(vector: number[]): string {
 export const openAIEmbeddings: InboundApi<EmbeddingsBody> = {
   name: "openai_embeddings",
   wire: "openai_embeddings",
+  group: "embeddings",
   path: "/v1/embeddings",
   shape: "openai",
   bodySchema: embeddingsBody,

@@ -6,6 +6,7 @@ import { OpenAIResponsesStream, openAIResponsesResponse } from "./response.ts";
 export const openAIResponses: InboundApi<OpenAIResponsesBody> = {
   name: "openai_responses",
   wire: "openai_chat",
+  group: "responses",
   path: "/v1/responses",
   shape: "openai",
   bodySchema: openAIResponsesBody,

@@ -1,0 +1,18 @@
+import type { Caller } from "../ingress/auth.ts";
+import { covers } from "./keys/admin.ts";
+import type { ApiGroup } from "./keys/admin-schema.ts";
+
+/** Whether a caller's key may use an API group; keys from the configuration may use all. */
+export function apiAllowed(caller: Caller, group: ApiGroup): boolean {
+  const apis = caller.grant?.key.apis;
+  return !apis || apis.includes(group);
+}
+
+/** Whether a caller may call a model: its key's list and its team's must both allow it. */
+export function modelAllowed(caller: Caller, model: string): boolean {
+  const grant = caller.grant;
+  if (!grant) return true;
+  return [grant.key.models, grant.team.models].every(
+    (models) => !models || models.some((pattern) => covers(pattern, model)),
+  );
+}

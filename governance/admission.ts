@@ -1,0 +1,260 @@
+import type { Route, RouteTable } from "../config/routes.ts";
+import type { GatewayConfig } from "../config/schema.ts";
+import type { Caller } from "../ingress/auth.ts";
+import { GatewayError } from "../schemas/errors.ts";
+import type { RequestEventInput } from "../schemas/request-event.ts";
+import { apiAllowed, modelAllowed } from "./access.ts";
+import { maxCallCostNanoUsd } from "./budgets/estimate.ts";
+import {
+  type BudgetAlert,
+  type BudgetLedger,
+  type BudgetPeriod,
+  LedgerUnavailable,
+  type RateDecision,
+  type RateLimiter,
+  type RateSubject,
+  type Spender,
+  type StreamGate,
+} from "./contracts.ts";
+import type { ApiGroup } from "./keys/admin-schema.ts";
+import { rateLimitHeaders } from "./rate-limits/headers.ts";
+
+/** What the ingress and the batch coordinator need to govern calls. */
+export interface Governance {
+  ledger: BudgetLedger;
+  limiter: RateLimiter;
+  streams: StreamGate;
+  routes: RouteTable;
+  settings: GatewayConfig["governance"];
+  /** How long a budget hold or a stream slot outlives a holder that died. */
+  holdMs: number;
+  /** A refusal, for the audit log. */
+  refused(caller: Caller, requestId: string, action: string, reason: string): void;
+  /** Soft limits crossed by a call's cost: an event and the webhook. */
+  alerted(caller: Caller, alerts: BudgetAlert[]): void;
+}
+
+/** The parts of a call its admission looks at. */
+export interface CallAdmission {
+  requestId: string;
+  /** The route group of the API called. */
+  group: ApiGroup;
+  model: string;
+  route: Route;
+  stream: boolean;
+  maxTokens: number | null;
+  n: number;
+  promptTokens: number;
+  /**
+   * A batch line: held against budgets until `holdMs` (its batch's deadline), not counted
+   * against per-minute rate limits — batch work is paced by the batch machinery instead.
+   */
+  batch?: { holdMs: number };
+}
+
+/** An admitted call: what to tell the caller, and what to do when it ends. */
+export interface Admission {
+  /** x-ratelimit-* headers of the caller's limits. */
+  headers: Record<string, string>;
+  /** max_tokens the call must carry: the caller's limit when the request named none (else its own). */
+  maxTokens: number | null;
+  /** Settles the call's budget hold at what it cost, returns its tokens and stream slot. Called once. */
+  end(event: SettledEvent): void;
+}
+
+/**
+ * Checks a call against its key's and team's policy, in order: model and API access, consumption
+ * limits, rate limits, concurrent streams, budgets. Each refusal is a typed error in the caller's
+ * API shape and an audit record; what an earlier step took is given back when a later one refuses.
+ */
+export async function admitCall(
+  governance: Governance,
+  caller: Caller,
+  call: CallAdmission,
+): Promise<Admission> {
+  const refuse = (action: string, error: GatewayError): never => {
+    governance.refused(caller, call.requestId, action, error.message);
+    throw error;
+  };
+  const grant = caller.grant;
+  if (!apiAllowed(caller, call.group))
+    refuse("request.api", new GatewayError("permission", `this key may not use the ${call.group} API`));
+  if (!modelAllowed(caller, call.model))
+    refuse(
+      "request.model",
+      new GatewayError("permission", `this key may not use the model ${call.model}`, { param: "model" }),
+    );
+  const maxTokensLimit = grant?.key.limits?.maxTokens ?? (governance.settings.maxTokens || null);
+  if (maxTokensLimit !== null && call.maxTokens !== null && call.maxTokens > maxTokensLimit)
+    refuse(
+      "request.max_tokens",
+      new GatewayError("invalid_request", `max_tokens may be at most ${maxTokensLimit} for this key`, {
+        param: "max_tokens",
+      }),
+    );
+  const maxN = grant?.key.limits?.maxN ?? governance.settings.maxN;
+  if (call.n > maxN)
+    refuse(
+      "request.n",
+      new GatewayError("invalid_request", `n may be at most ${maxN} for this key`, { param: "n" }),
+    );
+  const maxTokens = call.maxTokens ?? maxTokensLimit;
+  const { subjects, spenders } = policyOf(caller, call);
+
+  let rate: RateDecision | undefined;
+  if (subjects.length > 0) {
+    rate = await governance.limiter.admit(subjects, call.promptTokens);
+    if (!rate.allowed) {
+      const by = rate.refusedBy;
+      refuse(
+        "request.rate_limit",
+        new GatewayError(
+          "rate_limited",
+          `rate limit reached: ${by ? `${by.kind} per minute of ${by.scope} ${by.id}` : "per minute"}; retry later`,
+          { retryAfterMs: rate.retryAfterMs, headers: rateLimitHeaders(rate) },
+        ),
+      );
+    }
+  }
+  const headers = rate ? rateLimitHeaders(rate) : {};
+
+  const maxStreams = grant?.key.limits?.maxConcurrentStreams ?? governance.settings.maxConcurrentStreams;
+  const holdsStream = call.stream && maxStreams > 0;
+  if (
+    holdsStream &&
+    !(await governance.streams.acquire(caller.keyId, call.requestId, maxStreams, governance.holdMs))
+  )
+    refuse(
+      "request.streams",
+      new GatewayError("rate_limited", `this key may hold at most ${maxStreams} streams open at once`, {
+        retryAfterMs: 1000,
+        headers,
+      }),
+    );
+  const releaseStream = () => {
+    if (holdsStream) void governance.streams.release(caller.keyId, call.requestId).catch(() => {});
+  };
+
+  let held = 0;
+  if (spenders.length > 0) {
+    try {
+      held = await holdBudget(governance, spenders, call, maxTokens);
+    } catch (error) {
+      releaseStream();
+      if (error instanceof LedgerUnavailable)
+        refuse(
+          "request.budget",
+          new GatewayError("overloaded", "budgets cannot be checked now, so no call is made; retry shortly", {
+            retryAfterMs: 1000,
+          }),
+        );
+      if (error instanceof GatewayError) refuse("request.budget", error);
+      throw error;
+    }
+  }
+
+  let ended = false;
+  return {
+    headers,
+    maxTokens,
+    end(event) {
+      if (ended) return;
+      ended = true;
+      releaseStream();
+      settleCall(governance, caller, call, held, event);
+    },
+  };
+}
+
+/** Whose rate limits a call counts against and whose budgets pay for it. */
+function policyOf(caller: Caller, call: Pick<CallAdmission, "batch">) {
+  const subjects: RateSubject[] = [];
+  const spenders: Spender[] = [];
+  const grant = caller.grant;
+  if (grant) {
+    const slot = grant.team.id;
+    if (grant.key.rateLimits && !call.batch)
+      subjects.push({ scope: "key", id: grant.key.id, limits: grant.key.rateLimits, slot });
+    if (grant.team.rateLimits && !call.batch)
+      subjects.push({ scope: "team", id: grant.team.id, limits: grant.team.rateLimits, slot });
+    if (grant.key.budget) spenders.push({ scope: "key", id: grant.key.id, budget: grant.key.budget, slot });
+    if (grant.team.budget)
+      spenders.push({ scope: "team", id: grant.team.id, budget: grant.team.budget, slot });
+  }
+  return { subjects, spenders };
+}
+
+/**
+ * The end of an admitted call: its tokens counted, its budget hold settled at its cost. `held` is
+ * what was held: a call that reached a provider but whose cost is unknown is charged all of it,
+ * so a budget errs on the safe side. A batch line may be settled by another coordinator than the
+ * one that held it: the hold is found by the line's request id.
+ */
+export function settleCall(
+  governance: Governance,
+  caller: Caller,
+  call: Pick<CallAdmission, "requestId" | "promptTokens" | "batch">,
+  held: number,
+  event: SettledEvent,
+): void {
+  const { subjects, spenders } = policyOf(caller, call);
+  const tokens = (event.usage?.inputTokens ?? 0) + (event.usage?.outputTokens ?? 0);
+  if (subjects.length > 0 && tokens > call.promptTokens)
+    void governance.limiter.charge(subjects, tokens - call.promptTokens).catch(() => {});
+  if (spenders.length === 0) return;
+  const cost = event.priced ? (event.costNanoUsd ?? 0) : event.provider ? held : 0;
+  governance.ledger.settle(call.requestId, spenders, cost).then(
+    (alerts) => alerts.length > 0 && governance.alerted(caller, alerts),
+    () => {}, // a hold not settled lapses by itself; the cost is still in ClickHouse
+  );
+}
+
+type SettledEvent = Pick<RequestEventInput, "costNanoUsd" | "priced" | "usage" | "provider">;
+
+/** The most a call may cost: what its budgets hold for it (undefined: a model without a price). */
+export function callHoldNanoUsd(
+  governance: Governance,
+  call: Pick<CallAdmission, "route" | "group" | "n" | "promptTokens">,
+  maxTokens: number | null,
+): number | undefined {
+  const outputTokens =
+    call.group === "embeddings" ? 0 : (maxTokens ?? governance.settings.defaultMaxOutputTokens) * call.n;
+  return maxCallCostNanoUsd(call.route, governance.routes, call.promptTokens, outputTokens);
+}
+
+/** Holds the most the call may cost against every budget, or refuses with the budget that is spent. */
+async function holdBudget(
+  governance: Governance,
+  spenders: Spender[],
+  call: CallAdmission,
+  maxTokens: number | null,
+): Promise<number> {
+  const amount = callHoldNanoUsd(governance, call, maxTokens);
+  if (amount === undefined)
+    throw new GatewayError(
+      "permission",
+      `the model ${call.model} has no price, so a key or team with a budget may not call it`,
+      { param: "model" },
+    );
+  const holdMs = call.batch?.holdMs ?? governance.holdMs;
+  const reservation = await governance.ledger.reserve(call.requestId, spenders, amount, holdMs);
+  if (reservation.granted) return amount;
+  const { scope, id, period, limitNanoUsd } = reservation;
+  const resetMs = periodResetMs(period, Date.now());
+  throw new GatewayError(
+    "budget_exceeded",
+    `the ${periodName[period]} budget of ${scope} ${id} ($${(limitNanoUsd / 1e9).toFixed(2)}) does not cover this call`,
+    resetMs === undefined ? {} : { retryAfterMs: resetMs },
+  );
+}
+
+const periodName: Record<BudgetPeriod, string> = { day: "daily", month: "monthly", total: "total" };
+
+/** Until a period's budget is whole again (UTC); a total budget never is. */
+function periodResetMs(period: BudgetPeriod, nowMs: number): number | undefined {
+  const now = new Date(nowMs);
+  if (period === "day")
+    return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - nowMs;
+  if (period === "month") return Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - nowMs;
+  return undefined;
+}
