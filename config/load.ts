@@ -78,16 +78,29 @@ function checkAcrossSections(config: GatewayConfig): string[] {
     }
     provider.options = options as Record<string, unknown>;
   });
-  problems.push(...checkRoutes(config.models, providerNames));
-  config.analytics.content.redact.forEach((pattern, index) => {
+  const regexes = [
+    ...config.analytics.content.redact.map((pattern, index) => ({
+      pattern,
+      at: `analytics.content.redact.${index}`,
+    })),
+    ...config.models.flatMap((model, route) =>
+      (model.guardrails?.deny ?? []).map((pattern, index) => ({
+        pattern,
+        at: `models.${route}.guardrails.deny.${index}`,
+      })),
+    ),
+  ];
+  const badRegexes = regexes.flatMap(({ pattern, at }) => {
     try {
       new RegExp(pattern, "g");
+      return [];
     } catch (error) {
-      problems.push(
-        `analytics.content.redact.${index}: not a regular expression: ${(error as Error).message}`,
-      );
+      return [`${at}: not a regular expression: ${(error as Error).message}`];
     }
   });
+  problems.push(...badRegexes);
+  // Routes compile their deny lists: checked only once those are known to be regular expressions.
+  if (badRegexes.length === 0) problems.push(...checkRoutes(config.models, providerNames));
   if (config.kafka.brokers.length > 0 && !config.redis.url) {
     problems.push("redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)");
   }

@@ -1,4 +1,5 @@
 import { type SchemaOptions, Type as T } from "@sinclair/typebox";
+import { piiKinds } from "../governance/guardrails/pii.ts";
 import { priceSchema } from "./pricing/price-schema.ts";
 
 /** How a route orders its deployments before trying them; see docs/routing.md. */
@@ -140,6 +141,27 @@ export const routeSchema = T.Object(
         ),
       },
       { default: {}, additionalProperties: false, description: "The gateway's answer cache for this model." },
+    ),
+    guardrails: T.Optional(
+      T.Object(
+        {
+          redact: T.Array(T.Union(piiKinds.map((kind) => T.Literal(kind))), {
+            default: [],
+            uniqueItems: true,
+            description:
+              "Replaced in prompts before they leave, and in stored prompts and completions: email, phone, card (Luhn-checked), secret (API keys, tokens, private keys).",
+          }),
+          deny: T.Array(T.String({ minLength: 1 }), {
+            default: [],
+            description:
+              "Regular expressions (case-insensitive); a prompt matching one is refused with a 400.",
+          }),
+        },
+        {
+          additionalProperties: false,
+          description: "What this model's prompts go through first; each action is in the audit log.",
+        },
+      ),
     ),
     promptCacheAffinity: T.Boolean({
       default: true,

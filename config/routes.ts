@@ -1,4 +1,5 @@
 import type { DeploymentLimits } from "../bus/contracts.ts";
+import type { Guardrails } from "../governance/guardrails/index.ts";
 import type { Price } from "./pricing/price-schema.ts";
 import type { routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
@@ -31,6 +32,8 @@ export interface Route {
   /** Seconds answers are kept in the exact cache; 0: not cached. */
   cacheTtlSeconds: number;
   semanticCache?: { embeddingModel: string; threshold: number; maxEntries: number; unsafe: boolean };
+  /** Redaction and deny list applied to its prompts (and stored text) at the ingress. */
+  guardrails?: Guardrails;
 }
 
 /** What routing conditions (`when`) look at. */
@@ -142,6 +145,10 @@ function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route 
     promptCacheAffinity: entry.promptCacheAffinity,
     cacheTtlSeconds: entry.cache.ttlSeconds,
     semanticCache: entry.cache.semantic,
+    guardrails: entry.guardrails && {
+      redact: entry.guardrails.redact,
+      deny: entry.guardrails.deny.map((pattern) => new RegExp(pattern, "i")),
+    },
     firstTokenTimeoutMs: entry.firstTokenTimeoutMs,
     attemptTimeoutMs: entry.attemptTimeoutMs,
   };

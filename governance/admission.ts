@@ -16,6 +16,7 @@ import {
   type Spender,
   type StreamGate,
 } from "./contracts.ts";
+import type { PiiKind } from "./guardrails/pii.ts";
 import type { ApiGroup } from "./keys/admin-schema.ts";
 import { rateLimitHeaders } from "./rate-limits/headers.ts";
 
@@ -30,6 +31,8 @@ export interface Governance {
   holdMs: number;
   /** A refusal, for the audit log. */
   refused(caller: Caller, requestId: string, action: string, reason: string): void;
+  /** What a route's guardrails replaced in a call's prompt, counted by kind. */
+  redacted(caller: Caller, requestId: string, counts: Partial<Record<PiiKind, number>>): void;
   /** Soft limits crossed by a call's cost: an event and the webhook. */
   alerted(caller: Caller, alerts: BudgetAlert[]): void;
 }

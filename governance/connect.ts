@@ -60,6 +60,13 @@ export async function connectGovernance(
     settings,
     holdMs: config.ingress.requestTimeoutMs + holdMarginMs,
     refused: (caller, requestId, action, reason) => audit.refused(caller, requestId, action, reason),
+    redacted: (caller, requestId, counts) =>
+      audit.guardrail(
+        caller,
+        requestId,
+        "guardrail.redact",
+        Object.fromEntries(Object.entries(counts).map(([kind, count]) => [kind, String(count)])),
+      ),
     alerted(caller, alerts) {
       audit.alerted(caller, alerts);
       if (webhook) for (const alert of alerts) void postAlert(webhook, alert, governanceLog);

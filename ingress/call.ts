@@ -1,10 +1,11 @@
 import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { RouteTable } from "../config/routes.ts";
 import { type Admission, admitCall, type Governance } from "../governance/admission.ts";
+import { applyGuardrails, type Guardrails, redactStored } from "../governance/guardrails/index.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
-import type { Priority } from "../schemas/request-envelope.ts";
+import type { ChatRequest, Priority } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
 import { estimatedPromptTokens } from "../workers/request-size.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
@@ -135,8 +136,6 @@ async function answerCall(
     stream: parsed.stream,
     user: caller.user ?? parsed.user ?? null,
     modelRequested: parsed.model,
-    prompt:
-      services.storedContent?.(JSON.stringify(parsed.chat?.messages ?? parsed.embeddings?.input)) ?? null,
   });
   const route = services.routes.resolve(parsed.model);
   if (!route) {
@@ -178,6 +177,16 @@ async function answerCall(
   recording.admission = admission;
   // A key's max_tokens bound applies to a request that names none, so no call runs unbounded.
   if (envelope.chat && envelope.chat.maxTokens === null) envelope.chat.maxTokens = admission.maxTokens;
+  if (route.guardrails && envelope.chat)
+    envelope.chat = guardedChat(services.governance, caller, id, route.guardrails, envelope.chat);
+  // What is stored of the call (when the operator stores content) goes through the route's redaction too.
+  const guardrails = route.guardrails;
+  const storedText =
+    services.storedContent &&
+    (guardrails
+      ? (text: string) => redactStored(guardrails, (services.storedContent as (text: string) => string)(text))
+      : services.storedContent);
+  facts.prompt = storedText?.(JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input)) ?? null;
   observation.accepted(parsed.model, envelope.priority);
   const answer = {
     id: id.replaceAll("-", ""),
@@ -202,14 +211,7 @@ async function answerCall(
     observation.cache(status);
     return {
       parsed,
-      pending: recordingRequest(
-        services.cache.replay(id, kept),
-        facts,
-        status,
-        true,
-        finished,
-        services.storedContent,
-      ),
+      pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, finished, storedText),
       answer,
       headers: admission.headers,
       cacheStatus: status,
@@ -264,8 +266,29 @@ async function answerCall(
   if (cacheStatus) observation.cache(cacheStatus);
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
-  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, finished, services.storedContent);
+  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, finished, storedText);
   return { parsed, pending, answer, cacheStatus, headers: admission.headers };
+}
+
+/**
+ * A chat request through its route's guardrails: refused when it matches the deny list, else sent
+ * with personal data and secrets replaced. Each action is in the audit log, counted, never quoted.
+ */
+function guardedChat(
+  governance: Governance,
+  caller: Caller,
+  requestId: string,
+  guardrails: Guardrails,
+  chat: ChatRequest,
+): ChatRequest {
+  const guarded = applyGuardrails(guardrails, chat);
+  if (guarded.action?.kind === "deny") {
+    const reason = `the request matches rule ${guarded.action.rule} of this model's deny list`;
+    governance.refused(caller, requestId, "guardrail.deny", reason);
+    throw new GatewayError("invalid_request", `${reason} and is refused`, { param: "messages" });
+  }
+  if (guarded.action?.kind === "redact") governance.redacted(caller, requestId, guarded.action.counts);
+  return guarded.chat;
 }
 
 const rank: Record<Priority, number> = { interactive: 2, default: 1, batch: 0 };

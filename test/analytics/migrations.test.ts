@@ -40,6 +40,7 @@ describe("analytics migrations", () => {
     });
     expect(await tables.json()).toEqual([
       { name: "attempts", engine: "ReplacingMergeTree" },
+      { name: "audit_log", engine: "ReplacingMergeTree" },
       { name: "requests", engine: "ReplacingMergeTree" },
       { name: "requests_per_minute", engine: "AggregatingMergeTree" },
       { name: "requests_per_minute_mv", engine: "MaterializedView" },

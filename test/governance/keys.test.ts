@@ -2,6 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { hashKey } from "../../ingress/auth.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
@@ -14,6 +15,8 @@ import {
   testConfig,
   testKey,
 } from "../support/gateway.ts";
+
+const masterKeyId = () => hashKey(masterKey).slice(0, 12);
 
 /** Virtual keys and teams through the admin API, used by the official clients. */
 describe.each(busKinds)("virtual keys on the %s bus", (bus) => {
@@ -198,6 +201,48 @@ describe.each(busKinds)("virtual keys on the %s bus", (bus) => {
         { key: body.id },
       );
       expect(rows).toEqual([{ app: "one", run: "7", team: "search" }]);
+    }, 20_000);
+  });
+
+  it("records every admin request, refused ones too, with who, what and from where", async () => {
+    const { body } = await admin("POST", "/admin/keys", { team: "search", name: "audited" });
+    await admin("POST", `/admin/keys/${body.id}/revoke`);
+    const other = await admin("POST", "/admin/keys", { team: "search" });
+    expect((await admin("POST", "/admin/teams", { id: "sneaky" }, other.body.key)).status).toBe(403);
+    await eventually(async () => {
+      const rows = await queryAnalytics<Record<string, string>>(
+        config,
+        `SELECT actor_kind, actor_key_id, action, target, outcome, source_ip
+         FROM audit_log FINAL WHERE target = {id:String} OR actor_key_id = {other:String} ORDER BY at`,
+        { id: body.id, other: other.body.id },
+      );
+      const master = masterKeyId();
+      expect(rows).toEqual([
+        {
+          actor_kind: "master",
+          actor_key_id: master,
+          action: "key.create",
+          target: body.id,
+          outcome: "allowed",
+          source_ip: "127.0.0.1",
+        },
+        {
+          actor_kind: "master",
+          actor_key_id: master,
+          action: "key.revoke",
+          target: body.id,
+          outcome: "allowed",
+          source_ip: "127.0.0.1",
+        },
+        {
+          actor_kind: "key",
+          actor_key_id: other.body.id,
+          action: "POST /admin/teams",
+          target: "",
+          outcome: "denied",
+          source_ip: "127.0.0.1",
+        },
+      ]);
     }, 20_000);
   });
 
