@@ -24,6 +24,8 @@ export interface ConnectedGovernance {
   close(): Promise<void>;
 }
 
+const redisTimeoutMs = 1000;
+
 /** A budget hold or stream slot outlives a dead holder by this much past the request timeout. */
 const holdMarginMs = 30_000;
 
@@ -40,7 +42,9 @@ export async function connectGovernance(
 ): Promise<ConnectedGovernance> {
   const governanceLog = log.child({ component: "governance" });
   const keys = await connectKeyStore(config, log);
-  const redis = config.redis.url ? openRedis(config.redis) : undefined;
+  // Every call waits on these counters: one that Redis does not answer fails within a second
+  // (budgets then refuse, limits count locally) instead of holding the request.
+  const redis = config.redis.url ? openRedis(config.redis, false, redisTimeoutMs) : undefined;
   const settings = config.governance;
   const audit = new AuditTrail((event) => events.publishAudit(event), governanceLog);
   const webhook = settings.alertWebhookUrl

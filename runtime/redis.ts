@@ -21,10 +21,16 @@ export async function connectRedis(config: GatewayConfig["redis"]): Promise<Redi
  * which must not keep the gateway from starting while Redis is down. It connects, and reconnects,
  * on its own; until then its commands fail at once.
  */
-export function openRedis(config: GatewayConfig["redis"], lazyConnect = false): Redis {
+export function openRedis(
+  config: GatewayConfig["redis"],
+  lazyConnect = false,
+  /** A command with no answer within this long fails (a Redis that accepts connections but never answers). */
+  commandTimeout?: number,
+): Redis {
   const redis = new Redis(config.url, {
     keyPrefix: config.keyPrefix,
     lazyConnect,
+    ...(commandTimeout !== undefined && { commandTimeout }),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // Commands issued in the same turn of the event loop go out in one write: a request's claim,

@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { RunningGateway } from "../../runtime/gateway.ts";
+import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { eventually } from "../support/eventually.ts";
+import { masterKey, startTestGateway, testConfig } from "../support/gateway.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+
+/**
+ * Redis cut off for real (a TCP proxy drops it): budgets fail closed — no call a budget cannot
+ * count — while rate limits go on per process, and calls without either go on as before.
+ */
+describe("governance with Redis down", () => {
+  let emulator: OpenAIEmulator;
+  let proxy: TcpProxy;
+  let gateway: RunningGateway;
+  let budgeted = "";
+  let limited = "";
+  let plain = "";
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await response.json()) as { key: string };
+  };
+  const chat = (key: string) =>
+    new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({
+      model: "chat",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "hello" }],
+    });
+
+  beforeAll(async () => {
+    emulator = await startOpenAIEmulator({ apiKey: "key" });
+    proxy = await startTcpProxy(new URL(inject("services").redis.url));
+    gateway = await startTestGateway(
+      testConfig("in-process", {
+        providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+        pricing: { prices: { p: { "chat-model": { input: 1, output: 1 } } } },
+        models: [{ name: "chat", provider: "p", model: "chat-model" }],
+        // The bus stays in process; Redis holds the counters (and the cache and batches).
+        redis: { url: proxy.url, keyPrefix: `test-${randomUUID().slice(0, 8)}:` },
+      }),
+    );
+    await admin("POST", "/admin/teams", { id: "down" });
+    budgeted = (await admin("POST", "/admin/keys", { team: "down", budget: { dailyUsd: 10 } })).key;
+    limited = (await admin("POST", "/admin/keys", { team: "down", rateLimits: { requestsPerMinute: 3 } }))
+      .key;
+    plain = (await admin("POST", "/admin/keys", { team: "down" })).key;
+    await chat(budgeted);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await proxy?.close();
+    await emulator?.close();
+  });
+
+  it("refuses budgeted calls, limits per process, and serves the rest; all as before once Redis is back", async () => {
+    proxy.cut();
+    const before = emulator.requests.length;
+    await expect(chat(budgeted)).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringContaining("budgets"),
+    });
+    expect(emulator.requests.length).toBe(before);
+
+    const limitedAnswers = await Promise.allSettled(Array.from({ length: 5 }, () => chat(limited)));
+    expect(limitedAnswers.filter((answer) => answer.status === "fulfilled")).toHaveLength(3);
+    expect(
+      limitedAnswers
+        .filter((answer) => answer.status === "rejected")
+        .map((answer) => (answer as PromiseRejectedResult).reason.status),
+    ).toEqual([429, 429]);
+    await chat(plain);
+
+    proxy.restore();
+    await eventually(() => expect(chat(budgeted)).resolves.toBeTruthy(), 10_000);
+  });
+});
