@@ -5,8 +5,9 @@ import pino from "pino";
 import { parseConfig } from "../config/load.ts";
 import { type RunningGateway, startGateway } from "../runtime/gateway.ts";
 
-/** The key of every local benchmark gateway. */
+/** The key of every local benchmark gateway, and its admin API's key. */
 export const benchKey = "bench-key-0123456789";
+export const benchMasterKey = "bench-master-key-0123456789";
 
 /**
  * A gateway in this process on its embedded defaults (in-process bus, embedded ClickHouse in a
@@ -15,12 +16,14 @@ export const benchKey = "bench-key-0123456789";
 export async function startLocalGateway(settings: {
   providers: unknown[];
   models: unknown[];
+  /** Any other sections, e.g. `redis` or `auth.masterKey`. */
+  [section: string]: unknown;
 }): Promise<{ gateway: RunningGateway; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "bench-gateway-"));
   const config = parseConfig(
     JSON.stringify({
       server: { port: 0, host: "127.0.0.1" },
-      auth: { keys: [benchKey] },
+      auth: { keys: [benchKey], masterKey: benchMasterKey },
       log: { level: "warn" },
       clickhouse: { dataDir },
       ...settings,

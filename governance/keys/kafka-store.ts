@@ -61,7 +61,7 @@ export function createKafkaKeyStore(config: GatewayConfig["kafka"], log: Logger)
       try {
         await admin.connect();
         await ensureTopics(admin, config, [topic]);
-        const [end] = await admin.fetchTopicOffsets(topic);
+        const [end] = await untilLeader(() => admin.fetchTopicOffsets(topic));
         await Promise.all([producer.connect(), consumer.connect()]);
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
         await consumer.run({
@@ -92,6 +92,21 @@ export function createKafkaKeyStore(config: GatewayConfig["kafka"], log: Logger)
     },
   };
   return store;
+}
+
+/**
+ * Retries a call that a just-created topic can refuse while its partition has no leader yet
+ * (kafkajs marks such errors retriable), for up to ten seconds.
+ */
+async function untilLeader<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 /** How far the view has read the log, and the waits for it to get past an offset. */
