@@ -95,15 +95,16 @@ export function createKafkaKeyStore(config: GatewayConfig["kafka"], log: Logger)
 }
 
 /**
- * Retries a call that a just-created topic can refuse while its partition has no leader yet
- * (kafkajs marks such errors retriable), for up to ten seconds.
+ * Retries a call that a just-created topic can refuse while its partition has no leader yet, for
+ * up to ten seconds (kafkajs may report it as a retriable error or, its own retries spent, as one
+ * that is not).
  */
 async function untilLeader<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (!(error as { retriable?: boolean }).retriable || attempt >= 50) throw error;
+      if (attempt >= 50) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
