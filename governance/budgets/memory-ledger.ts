@@ -1,5 +1,5 @@
 import type { BudgetAlert, BudgetLedger, BudgetPeriod, Reservation, Spender } from "../contracts.ts";
-import { bucketOf, budgetPeriods, countersOf, crossing } from "./periods.ts";
+import { bucketOf, budgetPeriods, countersOf, crossing, refusal } from "./periods.ts";
 
 interface Account {
   settled: number;
@@ -24,15 +24,7 @@ export class MemoryLedger implements BudgetLedger {
     const capped = countersOf(spenders, now).filter((counter) => counter.cap !== undefined);
     for (const counter of capped) {
       const committed = this.committed(this.account(counter.name), now);
-      if (committed + amount > (counter.cap as number))
-        return {
-          granted: false,
-          scope: counter.spender.scope,
-          id: counter.spender.id,
-          period: counter.period,
-          limitNanoUsd: counter.cap as number,
-          committedNanoUsd: committed,
-        };
+      if (committed + amount > (counter.cap as number)) return refusal(counter, committed);
     }
     for (const counter of capped)
       this.account(counter.name).holds.set(holdId, { amount, expiresAtMs: now + holdMs });

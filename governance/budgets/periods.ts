@@ -1,5 +1,5 @@
 import type { Budget } from "../../schemas/governance-record.ts";
-import type { BudgetAlert, BudgetPeriod, Spender } from "../contracts.ts";
+import type { BudgetAlert, BudgetPeriod, Reservation, Spender } from "../contracts.ts";
 
 /** The budget periods, each counted in its own bucket: the UTC day, the UTC month, all time. */
 export const budgetPeriods: readonly BudgetPeriod[] = ["day", "month", "total"];
@@ -62,5 +62,17 @@ export function crossing(
     percent,
     spentNanoUsd: after,
     limitNanoUsd: counter.cap,
+  };
+}
+
+/** A reserve refused by a capped counter that had `committed` (settled plus held) already. */
+export function refusal(counter: Counter, committed: number): Reservation {
+  return {
+    granted: false,
+    scope: counter.spender.scope,
+    id: counter.spender.id,
+    period: counter.period,
+    limitNanoUsd: counter.cap as number,
+    committedNanoUsd: committed,
   };
 }

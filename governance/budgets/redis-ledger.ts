@@ -7,7 +7,7 @@ import {
   type Reservation,
   type Spender,
 } from "../contracts.ts";
-import { type Counter, countersOf, crossing, periodTtlMs } from "./periods.ts";
+import { type Counter, countersOf, crossing, periodTtlMs, refusal } from "./periods.ts";
 
 /**
  * One hash per counter: `s` the settled spend, `h:<hold id>` = "<amount>:<expires at ms>" each live
@@ -84,15 +84,7 @@ export class RedisLedger implements BudgetLedger {
       ),
     )) as [number, string];
     if (refused === 0) return { granted: true };
-    const counter = capped[refused - 1] as Counter;
-    return {
-      granted: false,
-      scope: counter.spender.scope,
-      id: counter.spender.id,
-      period: counter.period,
-      limitNanoUsd: counter.cap as number,
-      committedNanoUsd: Number(committed),
-    };
+    return refusal(capped[refused - 1] as Counter, Number(committed));
   }
 
   async settle(holdId: string, spenders: Spender[], cost: number): Promise<BudgetAlert[]> {

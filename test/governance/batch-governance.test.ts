@@ -2,8 +2,9 @@ import OpenAI, { toFile } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, masterKey, startTestGateway, testConfig } from "../support/gateway.ts";
+import { busKinds, startTestGateway, testConfig } from "../support/gateway.ts";
 
 const line = (customId: string, content: string, model = "chat") =>
   JSON.stringify({
@@ -18,14 +19,9 @@ describe.each(busKinds)("batch lines of a virtual key on the %s bus", (bus) => {
   let emulator: OpenAIEmulator;
   let gateway: RunningGateway;
 
-  const admin = async (body: Record<string, unknown>, path = "/admin/keys") => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as { key: string };
-  };
+  const adminCall = adminApi(() => gateway.url);
+  const newKey = async (settings: Record<string, unknown>) =>
+    (await adminCall("POST", "/admin/keys", { team: `batch-${bus}`, ...settings })).body.key;
   const client = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
   const submit = async (openai: OpenAI, lines: string[]) => {
     const file = await openai.files.create({
@@ -68,7 +64,7 @@ describe.each(busKinds)("batch lines of a virtual key on the %s bus", (bus) => {
         batches: { tickMs: 100 },
       }),
     );
-    await admin({ id: `batch-${bus}` }, "/admin/teams");
+    await adminCall("POST", "/admin/teams", { id: `batch-${bus}` });
   });
   afterAll(async () => {
     await gateway?.close();
@@ -76,7 +72,7 @@ describe.each(busKinds)("batch lines of a virtual key on the %s bus", (bus) => {
   });
 
   it("holds each line against the key's budget: lines it cannot cover fail, never reach a provider", async () => {
-    const { key } = await admin({ team: `batch-${bus}`, budget: { totalUsd: 0.25 } });
+    const key = await newKey({ budget: { totalUsd: 0.25 } });
     const openai = client(key);
     const before = emulator.requests.length;
     const batch = await finished(
@@ -98,7 +94,7 @@ describe.each(busKinds)("batch lines of a virtual key on the %s bus", (bus) => {
   });
 
   it("refuses a key without the batches API, and lines of models the key may not call", async () => {
-    const chatOnly = client((await admin({ team: `batch-${bus}`, apis: ["chat"] })).key);
+    const chatOnly = client(await newKey({ apis: ["chat"] }));
     await expect(
       chatOnly.files.create({
         file: await toFile(Buffer.from(`${line("a", "hi")}\n`), "in.jsonl"),
@@ -106,7 +102,7 @@ describe.each(busKinds)("batch lines of a virtual key on the %s bus", (bus) => {
       }),
     ).rejects.toMatchObject({ status: 403 });
 
-    const narrow = client((await admin({ team: `batch-${bus}`, models: ["chat"] })).key);
+    const narrow = client(await newKey({ models: ["chat"] }));
     const batch = await submit(narrow, [line("ok", "hi"), line("no", "hi", "other")]);
     expect(batch.status).toBe("failed");
     expect(batch.errors?.data?.[0]).toMatchObject({ code: "model_not_permitted", line: 2 });

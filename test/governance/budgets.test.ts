@@ -5,8 +5,9 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, masterKey, startTestGateway, testConfig } from "../support/gateway.ts";
+import { busKinds, startTestGateway, testConfig } from "../support/gateway.ts";
 
 /**
  * Output costs $1,000 per million tokens: a call with max_tokens 100 may cost $0.10, so a budget
@@ -51,14 +52,8 @@ describe.each(busKinds)("budgets on the %s bus", (bus) => {
   let gateway: RunningGateway;
   let webhook: Awaited<ReturnType<typeof startWebhook>>;
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown> & { key: string; id: string };
-  };
+  const adminCall = adminApi(() => gateway.url);
+  const admin = async (...call: Parameters<typeof adminCall>) => (await adminCall(...call)).body;
   const client = (key: string) => new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 });
   /** Settles each call: fulfilled with the answer, or rejected with the API error. */
   const callsAtOnce = (count: number, call: (index: number) => Promise<unknown>) =>

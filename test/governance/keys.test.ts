@@ -6,6 +6,7 @@ import { hashKey } from "../../ingress/auth.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   busKinds,
@@ -25,20 +26,7 @@ describe.each(busKinds)("virtual keys on the %s bus", (bus) => {
   let gateway: RunningGateway;
   let config: GatewayConfig;
 
-  const admin = async (method: string, path: string, body?: unknown, key = masterKey) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined && { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as Record<string, unknown> & { key: string; id: string },
-    };
-  };
+  const admin = adminApi(() => gateway.url);
   const chat = (key: string, model = "gpt", headers: Record<string, string> = {}) =>
     new OpenAI({
       baseURL: `${gateway.url}/v1`,

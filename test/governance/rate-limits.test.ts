@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, masterKey, startTestGateway, testConfig } from "../support/gateway.ts";
+import { busKinds, startTestGateway, testConfig } from "../support/gateway.ts";
 
 interface Answer {
   status: number;
@@ -29,14 +30,8 @@ describe.each(busKinds)("rate and consumption limits on the %s bus", (bus) => {
   /** A second ingress on the same bus and Redis (Kafka only): limits hold across processes. */
   let second: RunningGateway | undefined;
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown> & { key: string; id: string };
-  };
+  const adminCall = adminApi(() => gateway.url);
+  const admin = async (...call: Parameters<typeof adminCall>) => (await adminCall(...call)).body;
   const newKey = async (settings: Record<string, unknown>) => {
     const team = `t-${randomUUID().slice(0, 8)}`;
     await admin("POST", "/admin/teams", { id: team });

@@ -3,8 +3,9 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
-import { masterKey, startTestGateway, testConfig } from "../support/gateway.ts";
+import { startTestGateway, testConfig } from "../support/gateway.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 
 /**
@@ -19,14 +20,8 @@ describe("governance with Redis down", () => {
   let limited = "";
   let plain = "";
 
-  const admin = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${masterKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return (await response.json()) as { key: string };
-  };
+  const adminCall = adminApi(() => gateway.url);
+  const admin = async (...call: Parameters<typeof adminCall>) => (await adminCall(...call)).body;
   const chat = (key: string) =>
     new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key, maxRetries: 0 }).chat.completions.create({
       model: "chat",

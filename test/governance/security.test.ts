@@ -9,6 +9,7 @@ import type { GatewayConfig } from "../../config/schema.ts";
 import { createKeyring, hashKey } from "../../ingress/auth.ts";
 import { type RunningGateway, startGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
 import { masterKey, queryAnalytics, testConfig, testKey } from "../support/gateway.ts";
 import { startOtlpReceiver } from "../support/otlp-receiver.ts";
@@ -48,14 +49,7 @@ describe("governance security", () => {
   let virtualKey = "";
   let rotatedKey = "";
 
-  const admin = async (method: string, path: string, body?: unknown, key = masterKey) => {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, text: await response.text() };
-  };
+  const admin = adminApi(() => gateway.url);
 
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: providerKey });
@@ -74,8 +68,7 @@ describe("governance security", () => {
     });
     gateway = await startGateway(config, pino({ level: "trace" }, sink));
     await admin("POST", "/admin/teams", { id: "sec" });
-    virtualKey = (JSON.parse((await admin("POST", "/admin/keys", { team: "sec" })).text) as { key: string })
-      .key;
+    virtualKey = (await admin("POST", "/admin/keys", { team: "sec" })).body.key;
   });
   afterAll(async () => {
     await gateway?.close();
@@ -191,12 +184,8 @@ describe("governance security", () => {
       headers: { authorization: `Bearer ${wrongKey}`, "content-type": "application/json" },
       body: "{}",
     });
-    const keyId = (
-      JSON.parse((await admin("GET", "/admin/keys?team=sec")).text) as { data: Array<{ id: string }> }
-    ).data[0]?.id;
-    rotatedKey = (
-      JSON.parse((await admin("POST", `/admin/keys/${keyId}/rotate`, {})).text) as { key: string }
-    ).key;
+    const keyId = ((await admin("GET", "/admin/keys?team=sec")).body.data as Array<{ id: string }>)[0]?.id;
+    rotatedKey = (await admin("POST", `/admin/keys/${keyId}/rotate`, {})).body.key;
     const canaries = [virtualKey, rotatedKey, wrongKey, masterKey, testKey, providerKey];
     const leaks = (place: string, text: string) =>
       canaries.filter((canary) => text.includes(canary)).map((canary) => `${place}: ${canary.slice(0, 8)}…`);
