@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Pool } from "undici";
 import { applyGuardrails } from "../governance/guardrails/index.ts";
 import { piiKinds } from "../governance/guardrails/pii.ts";
+import { createKeyring } from "../ingress/auth.ts";
 import type { ChatRequest } from "../schemas/request-envelope.ts";
 import { benchKey, benchMasterKey, startLocalGateway } from "./local-gateway.ts";
 import { ms, summary } from "./stats.ts";
@@ -15,7 +16,8 @@ import { ms, summary } from "./stats.ts";
  * access checks), and a virtual key with budgets and rate limits on key and team (holds on five
  * counters, four meters); counters in memory, then in Redis (127.0.0.1:6379). Part 2: the route
  * guardrails on prose with personal data, and on input built to make regular expressions
- * backtrack. Run: `npm run bench:governance`; prints markdown tables (BENCHMARKS.md quotes them).
+ * backtrack. Part 3: the time to refuse wrong keys, near and far from a valid one. Run:
+ * `npm run bench:governance`; prints markdown tables (BENCHMARKS.md quotes them).
  */
 const requests = Number(process.env.BENCH_REQUESTS ?? 3000);
 const warmup = 300;
@@ -126,5 +128,35 @@ for (const [name, make] of [
     console.log(
       `| ${name} | ${bytes / 1024} KB | ${ms(median)} | ${((median * 1000) / (bytes / 1024)).toFixed(1)} |`,
     );
+  }
+}
+
+// Part 3: what an attacker could time. A wrong key is refused after the same work whether it
+// shares all but its last character with a valid key, only its last one, or nothing: the key is
+// hashed and the digest looked up; no comparison ever runs along the key itself.
+const valid = `gwk-${"a".repeat(43)}`;
+const keyring = createKeyring({ keys: [{ key: valid }] });
+const tries = 200_000;
+const wrongKeys = {
+  "all but the last character right": `${valid.slice(0, -1)}b`,
+  "only the last character right": `b${valid.slice(1)}`,
+  "nothing right": `gwk-${"z".repeat(43)}`,
+};
+console.log("\n| wrong key | mean ns per refusal |");
+console.log("| --- | --- |");
+for (let round = 0; round < 2; round++) {
+  for (const [name, wrong] of Object.entries(wrongKeys)) {
+    const headers = { authorization: `Bearer ${wrong}` };
+    const started = process.hrtime.bigint();
+    for (let index = 0; index < tries; index++) {
+      try {
+        keyring.authenticate(headers);
+      } catch {
+        // refused, as expected
+      }
+    }
+    // The first round warms the JIT up; the second is reported.
+    if (round === 1)
+      console.log(`| ${name} | ${(Number(process.hrtime.bigint() - started) / tries).toFixed(0)} |`);
   }
 }

@@ -43,6 +43,7 @@ describe.each(busKinds)("rate and consumption limits on the %s bus", (bus) => {
     const namespace = randomUUID().slice(0, 8);
     const overrides = {
       providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+      pricing: { prices: { p: { "chat-model": { input: 1, output: 1 } } } },
       models: [{ name: "chat", provider: "p", model: "chat-model" }],
       governance: { maxN: 4 },
     };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningGateway } from "../../runtime/gateway.ts";
@@ -19,6 +20,8 @@ describe("governance with Redis down", () => {
   let budgeted = "";
   let limited = "";
   let plain = "";
+  const redisUrl = inject("services").redis.url;
+  const prefix = `test-${randomUUID().slice(0, 8)}:`;
 
   const adminCall = adminApi(() => gateway.url);
   const admin = async (...call: Parameters<typeof adminCall>) => (await adminCall(...call)).body;
@@ -31,14 +34,14 @@ describe("governance with Redis down", () => {
 
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: "key" });
-    proxy = await startTcpProxy(new URL(inject("services").redis.url));
+    proxy = await startTcpProxy(new URL(redisUrl));
     gateway = await startTestGateway(
       testConfig("in-process", {
         providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
         pricing: { prices: { p: { "chat-model": { input: 1, output: 1 } } } },
         models: [{ name: "chat", provider: "p", model: "chat-model" }],
         // The bus stays in process; Redis holds the counters (and the cache and batches).
-        redis: { url: proxy.url, keyPrefix: `test-${randomUUID().slice(0, 8)}:` },
+        redis: { url: proxy.url, keyPrefix: prefix },
       }),
     );
     await admin("POST", "/admin/teams", { id: "down" });
@@ -52,6 +55,37 @@ describe("governance with Redis down", () => {
     await gateway?.close();
     await proxy?.close();
     await emulator?.close();
+  });
+
+  it("gives every counter it keeps in Redis a TTL", async () => {
+    const { key } = await admin("POST", "/admin/keys", {
+      team: "down",
+      rateLimits: { requestsPerMinute: 100, tokensPerMinute: 100_000 },
+      budget: { dailyUsd: 10, monthlyUsd: 10, totalUsd: 10 },
+      limits: { maxConcurrentStreams: 5 },
+    });
+    await chat(key);
+    const stream = await new OpenAI({
+      baseURL: `${gateway.url}/v1`,
+      apiKey: key,
+      maxRetries: 0,
+    }).chat.completions.create({
+      model: "chat",
+      stream: true,
+      messages: [{ role: "user", content: "[emulator:delay=300] a slow stream" }],
+    });
+    const redis = new Redis(redisUrl);
+    try {
+      const keys = (await redis.keys(`${prefix}*`)).filter((name) => /:(budget|rate|streams):/.test(name));
+      expect(new Set(keys.map((name) => name.slice(prefix.length).split(":")[0]))).toEqual(
+        new Set(["budget", "rate", "streams"]),
+      );
+      const ttls = await Promise.all(keys.map(async (name) => [name, await redis.pttl(name)] as const));
+      expect(ttls.filter(([, ttl]) => ttl <= 0)).toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
+    for await (const _chunk of stream);
   });
 
   it("refuses budgeted calls, limits per process, and serves the rest; all as before once Redis is back", async () => {

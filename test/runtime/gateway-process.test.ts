@@ -85,6 +85,9 @@ describe("the gateway process", () => {
     const kept = readFileSync(join(dataDir, "gateway-key.sha256"), "utf8");
     expect(kept.trim()).toBe(createHash("sha256").update(key).digest("hex"));
     expect(gateway.lines.some((line) => JSON.stringify(line).includes(key))).toBe(false);
+    // It is the only key, so it is also the admin API's: no other way in.
+    const keys = await fetch(`${url}/admin/keys`, { headers: { authorization: `Bearer ${key}` } });
+    expect(keys.status).toBe(200);
 
     gateway.child.kill("SIGINT");
     expect(await gateway.exited).toBe(0);
@@ -97,6 +100,8 @@ describe("the gateway process", () => {
 
   it("uses real Kafka, Redis and ClickHouse when their connection settings are given", async () => {
     const gateway = startGateway({
+      // Its generated key's hash goes there, not into the checkout (where a later `npm start` would find it).
+      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), "gateway-data-")),
       KAFKA_BROKERS: services.kafka.brokers.join(","),
       REDIS_URL: services.redis.url,
       CLICKHOUSE_URL: services.clickhouse.url,
