@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { loadResultsLog, oneAtATime, type ResultsLog, writeAtomically } from "./disk-files.ts";
+import { oneAtATime, writeAtomically } from "../runtime/disk-files.ts";
+import { loadResultsLog, type ResultsLog } from "./results-log.ts";
 import { type BatchRecord, type BatchStore, isFinal, type Page, type StoredFile } from "./store.ts";
 
 /** What listing needs of a batch, kept in memory so listing reads only the records it returns. */

@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { oneAtATime, readWholeLines, writeAtomically } from "../../batches/disk-files.ts";
+import { oneAtATime, readWholeLines, writeAtomically } from "../../runtime/disk-files.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { governanceRecordCodec } from "../../schemas/index.ts";
 import type { KeyStore } from "../contracts.ts";

@@ -3,11 +3,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GatewayConfig } from "../../config/schema.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
-import { busKinds, startTestGateway, testConfig } from "../support/gateway.ts";
+import { busKinds, queryAnalytics, startTestGateway, testConfig } from "../support/gateway.ts";
 
 /**
  * Output costs $1,000 per million tokens: a call with max_tokens 100 may cost $0.10, so a budget
@@ -50,6 +51,7 @@ async function startWebhook(): Promise<{ url: string; received: Received[]; clos
 describe.each(busKinds)("budgets on the %s bus", (bus) => {
   let emulator: OpenAIEmulator;
   let gateway: RunningGateway;
+  let config: GatewayConfig;
   let webhook: Awaited<ReturnType<typeof startWebhook>>;
 
   const adminCall = adminApi(() => gateway.url);
@@ -63,17 +65,16 @@ describe.each(busKinds)("budgets on the %s bus", (bus) => {
     emulator = await startOpenAIEmulator({ apiKey: "key" });
     webhook = await startWebhook();
     process.env.GATEWAY_ALERT_WEBHOOK_SECRET = webhookSecret;
-    gateway = await startTestGateway(
-      testConfig(bus, {
-        providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
-        pricing: { prices: { p: { "chat-model": price } } },
-        models: [
-          { name: "chat", provider: "p", model: "chat-model" },
-          { name: "unpriced", provider: "p", model: "model-without-a-price" },
-        ],
-        governance: { alertWebhookUrl: webhook.url },
-      }),
-    );
+    config = testConfig(bus, {
+      providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
+      pricing: { prices: { p: { "chat-model": price } } },
+      models: [
+        { name: "chat", provider: "p", model: "chat-model" },
+        { name: "unpriced", provider: "p", model: "model-without-a-price" },
+      ],
+      governance: { alertWebhookUrl: webhook.url },
+    });
+    gateway = await startTestGateway(config);
   });
   afterAll(async () => {
     delete process.env.GATEWAY_ALERT_WEBHOOK_SECRET;
@@ -160,6 +161,15 @@ describe.each(busKinds)("budgets on the %s bus", (bus) => {
     });
     const [t, v1] = alert.signature.split(",").map((part) => part.split("=")[1]) as [string, string];
     expect(createHmac("sha256", webhookSecret).update(`${t}.${alert.raw}`).digest("hex")).toBe(v1);
+    // The alert is also an event, in the audit log.
+    await eventually(async () => {
+      const rows = await queryAnalytics<Record<string, string>>(
+        config,
+        "SELECT actor_kind, outcome, details['period'] AS period FROM audit_log WHERE action = 'budget.alert' AND target = {target:String}",
+        { target: `key:${id}` },
+      );
+      expect(rows).toEqual([{ actor_kind: "system", outcome: "allowed", period: "month" }]);
+    }, 20_000);
   });
 
   it("refuses a budgeted key a model without a price", async () => {
