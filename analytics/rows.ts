@@ -1,7 +1,7 @@
 import { usdOfNano } from "../config/pricing/cost.ts";
 import type { AttemptEvent } from "../schemas/attempt-event.ts";
 import type { AuditEvent } from "../schemas/audit-event.ts";
-import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
+import { snakeCaseUsage, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEvent } from "../schemas/request-event.ts";
 
 /** An attempt event as its `attempts` row; `source_*` say where on the bus it came from. */
@@ -74,11 +74,7 @@ export function requestRow(event: RequestEvent, sourcePartition: number, sourceO
 /** The token and cost columns of both tables. */
 function spendColumns(usage: Usage, cost: Pick<AttemptEvent, "costNanoUsd" | "priced" | "costSavedNanoUsd">) {
   return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    cached_input_tokens: usage.cachedInputTokens,
-    cache_write_tokens: usage.cacheWriteTokens,
-    reasoning_tokens: usage.reasoningTokens,
+    ...snakeCaseUsage(usage),
     cost: usdOfNano(cost.costNanoUsd),
     priced: cost.priced,
     cost_saved: usdOfNano(cost.costSavedNanoUsd),

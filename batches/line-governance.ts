@@ -12,7 +12,6 @@ import type { InputLine } from "./input.ts";
 export interface LineGovernance {
   governance: Governance;
   keys: KeyStore;
-  routes: RouteTable;
 }
 
 /**
@@ -30,16 +29,16 @@ export async function admitLine(
   if (!key) return undefined; // a key from the configuration: no policy beyond the gateway's
   const model = line.parsed.model;
   try {
-    const caller = virtualCaller(key, key.hash, lines.keys, Date.now());
+    const caller = virtualCaller(key, lines.keys, Date.now());
     const admission = await admitCall(lines.governance, caller, {
       requestId: envelope.id,
       group: line.api.group,
       model,
-      route: lines.routes.resolve(model) as NonNullable<ReturnType<RouteTable["resolve"]>>,
+      route: lines.governance.routes.resolve(model) as NonNullable<ReturnType<RouteTable["resolve"]>>,
       stream: false,
       maxTokens: envelope.chat?.maxTokens ?? null,
       n: envelope.chat?.n ?? 1,
-      promptTokens: estimatedPromptTokens(envelope),
+      prompt: envelope,
       batch: { holdMs: Math.max(1000, envelope.deadlineMs - Date.now()) },
     });
     envelope.caller.team = caller.team ?? null;
@@ -57,7 +56,7 @@ export function settleLine(lines: LineGovernance, envelope: RequestEnvelope, eve
   const key = lines.keys.key(envelope.caller.keyId);
   const team = key && lines.keys.team(key.team);
   if (!key || !team) return; // nothing was held, or its team is gone and the hold lapses
-  const route = lines.routes.resolve(envelope.chat?.model ?? envelope.embeddings?.model ?? "");
+  const route = lines.governance.routes.resolve(envelope.chat?.model ?? envelope.embeddings?.model ?? "");
   const promptTokens = estimatedPromptTokens(envelope);
   const held =
     (route &&

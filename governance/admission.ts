@@ -3,6 +3,7 @@ import type { GatewayConfig } from "../config/schema.ts";
 import type { Caller } from "../ingress/auth.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
+import { estimatedPromptTokens, type Prompted } from "../workers/request-size.ts";
 import { apiAllowed, modelAllowed } from "./access.ts";
 import { maxCallCostNanoUsd } from "./budgets/estimate.ts";
 import {
@@ -46,7 +47,8 @@ export interface CallAdmission {
   stream: boolean;
   maxTokens: number | null;
   n: number;
-  promptTokens: number;
+  /** What the call sends: its prompt's tokens are estimated only when counters need them. */
+  prompt: Prompted;
   /**
    * A batch line: held against budgets until `holdMs` (its batch's deadline), not counted
    * against per-minute rate limits — batch work is paced by the batch machinery instead.
@@ -65,9 +67,10 @@ export interface Admission {
 }
 
 /**
- * Checks a call against its key's and team's policy, in order: model and API access, consumption
- * limits, rate limits, concurrent streams, budgets. Each refusal is a typed error in the caller's
- * API shape and an audit record; what an earlier step took is given back when a later one refuses.
+ * Checks a call against its key's and team's policy: model and API access and consumption limits
+ * first, then rate limits, the stream slot and the budget hold, asked at once. Each refusal is a
+ * typed error in the caller's API shape and an audit record; what one counter took is given back
+ * when another refuses.
  */
 export async function admitCall(
   governance: Governance,
@@ -102,17 +105,22 @@ export async function admitCall(
     );
   const maxTokens = call.maxTokens ?? maxTokensLimit;
   const { subjects, spenders } = policyOf(caller, call);
+  // Estimating reads the whole prompt: done only for a call whose key or team counts tokens or spend.
+  const metered: CallAdmission & Metered = {
+    ...call,
+    promptTokens: subjects.length + spenders.length > 0 ? estimatedPromptTokens(call.prompt) : 0,
+  };
 
   const maxStreams = grant?.key.limits?.maxConcurrentStreams ?? governance.settings.maxConcurrentStreams;
   const holdsStream = call.stream && maxStreams > 0;
   // The shared counters are asked at once (one Redis round trip of latency, not three); what
   // one of them took is given back when another refuses.
   const [rate, stream, budget] = await Promise.allSettled([
-    subjects.length > 0 ? governance.limiter.admit(subjects, call.promptTokens) : undefined,
+    subjects.length > 0 ? governance.limiter.admit(subjects, metered.promptTokens) : undefined,
     holdsStream
       ? governance.streams.acquire(caller.keyId, call.requestId, maxStreams, governance.holdMs)
       : true,
-    spenders.length > 0 ? holdBudget(governance, spenders, call, maxTokens) : 0,
+    spenders.length > 0 ? holdBudget(governance, spenders, metered, maxTokens) : 0,
   ]);
   const streamTaken = holdsStream && stream.status === "fulfilled" && stream.value;
   const releaseStream = () => {
@@ -165,9 +173,14 @@ export async function admitCall(
       if (ended) return;
       ended = true;
       releaseStream();
-      settleCall(governance, caller, call, held, event);
+      settleCall(governance, caller, metered, held, event);
     },
   };
+}
+
+/** A call as its counters know it: by its id, with its estimated prompt. */
+export interface Metered extends Pick<CallAdmission, "requestId" | "batch"> {
+  promptTokens: number;
 }
 
 /** Whose rate limits a call counts against and whose budgets pay for it. */
@@ -197,7 +210,7 @@ function policyOf(caller: Caller, call: Pick<CallAdmission, "batch">) {
 export function settleCall(
   governance: Governance,
   caller: Caller,
-  call: Pick<CallAdmission, "requestId" | "promptTokens" | "batch">,
+  call: Metered,
   held: number,
   event: SettledEvent,
 ): void {
@@ -218,7 +231,7 @@ type SettledEvent = Pick<RequestEventInput, "costNanoUsd" | "priced" | "usage" |
 /** The most a call may cost: what its budgets hold for it (undefined: a model without a price). */
 export function callHoldNanoUsd(
   governance: Governance,
-  call: Pick<CallAdmission, "route" | "group" | "n" | "promptTokens">,
+  call: Pick<CallAdmission, "route" | "group" | "n"> & Pick<Metered, "promptTokens">,
   maxTokens: number | null,
 ): number | undefined {
   const outputTokens =
@@ -230,7 +243,7 @@ export function callHoldNanoUsd(
 async function holdBudget(
   governance: Governance,
   spenders: Spender[],
-  call: CallAdmission,
+  call: CallAdmission & Metered,
   maxTokens: number | null,
 ): Promise<number> {
   const amount = callHoldNanoUsd(governance, call, maxTokens);

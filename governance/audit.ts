@@ -5,12 +5,6 @@ import type { Logger } from "../runtime/logger.ts";
 import type { AuditEventInput } from "../schemas/audit-event.ts";
 import type { BudgetAlert } from "./contracts.ts";
 
-/** Where a request came from, for the audit log: the socket's address (X-Forwarded-For is not trusted) and user agent. */
-export interface Origin {
-  sourceIp: string;
-  userAgent: string;
-}
-
 /**
  * The audit log: every admin request and every policy decision that refused or changed a call,
  * as AuditEvents on the bus, which the sink lands in ClickHouse's `audit_log`. Never blocks the
@@ -36,26 +30,12 @@ export class AuditTrail {
   }
 
   /** A call refused by policy (access, limits, budget): who asked for what, and why not. */
-  refused(caller: Caller, requestId: string, action: string, reason: string, origin?: Origin): void {
-    this.record({
-      actor: actorOf(caller),
-      action,
-      target: requestId,
-      outcome: "denied",
-      reason,
-      requestId,
-      ...origin,
-    });
+  refused(caller: Caller, requestId: string, action: string, reason: string): void {
+    this.record({ actor: actorOf(caller), action, target: requestId, outcome: "denied", reason, requestId });
   }
 
   /** What a guardrail did to a call (redactions counted by kind; never the text). */
-  guardrail(
-    caller: Caller,
-    requestId: string,
-    action: string,
-    details: Record<string, string>,
-    origin?: Origin,
-  ): void {
+  guardrail(caller: Caller, requestId: string, action: string, details: Record<string, string>): void {
     this.record({
       actor: actorOf(caller),
       action,
@@ -63,7 +43,6 @@ export class AuditTrail {
       outcome: "allowed",
       requestId,
       details,
-      ...origin,
     });
   }
 
@@ -98,7 +77,8 @@ function actorOf(caller: Caller | undefined): AuditEventInput["actor"] {
   return { kind: caller.admin ? "master" : "key", keyId: caller.keyId, team: caller.team ?? null };
 }
 
-function originOf(request: FastifyRequest): Origin {
+/** Where a request came from: the socket's address (X-Forwarded-For is not trusted) and user agent. */
+function originOf(request: FastifyRequest): Pick<AuditEventInput, "sourceIp" | "userAgent"> {
   const agent = request.headers["user-agent"];
   return { sourceIp: request.ip, userAgent: typeof agent === "string" ? agent.slice(0, 256) : "" };
 }

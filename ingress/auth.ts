@@ -76,15 +76,17 @@ export function createKeyring(options: KeyringOptions): Keyring {
       const hash = hashKey(key);
       const found = configured.get(hash);
       if (found) return found;
-      const record = options.store?.keyByHash(hash);
-      if (!record) throw new GatewayError("authentication", "the gateway key is not valid");
-      return virtualCaller(record, hash, options.store as KeyStore, now());
+      const store = options.store;
+      const record = store?.keyByHash(hash);
+      if (!store || !record) throw new GatewayError("authentication", "the gateway key is not valid");
+      // The store finds a rotated key's old hash only within its grace period.
+      return virtualCaller(record, store, now());
     },
   };
 }
 
 /** A virtual key's caller, if the key is usable now: not revoked, not expired, its team active. */
-export function virtualCaller(key: KeyRecord, hash: string, store: KeyStore, nowMs: number): Caller {
+export function virtualCaller(key: KeyRecord, store: KeyStore, nowMs: number): Caller {
   if (key.revokedAtMs !== null && key.revokedAtMs <= nowMs)
     throw new GatewayError("authentication", "the gateway key was revoked");
   if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs)
@@ -92,8 +94,6 @@ export function virtualCaller(key: KeyRecord, hash: string, store: KeyStore, now
       "authentication",
       `the gateway key expired at ${new Date(key.expiresAtMs).toISOString()}`,
     );
-  if (hash !== key.hash && !(key.previousHashExpiresAtMs !== null && key.previousHashExpiresAtMs > nowMs))
-    throw new GatewayError("authentication", "the gateway key was rotated and its grace period is over");
   const team = store.team(key.team);
   if (!team) throw new GatewayError("permission", `the key's team ${key.team} no longer exists`);
   if (team.disabled) throw new GatewayError("permission", `the key's team ${key.team} is disabled`);

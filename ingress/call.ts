@@ -7,7 +7,6 @@ import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { ChatRequest, Priority } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import { estimatedPromptTokens } from "../workers/request-size.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
@@ -84,17 +83,20 @@ export async function startCall(
     { kind: SpanKind.SERVER, attributes: { "gateway.api": api.wire } },
     extractContext(options.traceHeaders ?? {}),
   );
-  const recording: Recording = { facts, span, finished: () => {} };
   // Recorded once the last bytes have been handed to the socket (the route writes after the
   // events end), so the event can say how much the caller was sent. The admission is settled
   // first: what the call cost is known, and its budget hold is released without waiting.
-  recording.finished = (event: RequestEventInput) => {
-    recording.admission?.end(event);
-    setImmediate(() => {
-      const recorded = { ...event, responseBytes: options.responseBytes?.() ?? 0 };
-      services.dispatcher.recordRequest(recorded);
-      endRequestSpan(span, recorded);
-    });
+  const recording: Recording = {
+    facts,
+    span,
+    finished: (event) => {
+      recording.admission?.end(event);
+      setImmediate(() => {
+        const recorded = { ...event, responseBytes: options.responseBytes?.() ?? 0 };
+        services.dispatcher.recordRequest(recorded);
+        endRequestSpan(span, recorded);
+      });
+    },
   };
   try {
     return await answerCall([api, body, caller, steering, services, observation, options], recording);
@@ -172,7 +174,7 @@ async function answerCall(
     stream: parsed.stream,
     maxTokens: parsed.chat?.maxTokens ?? null,
     n: parsed.chat?.n ?? 1,
-    promptTokens: estimatedPromptTokens(envelope),
+    prompt: envelope,
   });
   recording.admission = admission;
   // A key's max_tokens bound applies to a request that names none, so no call runs unbounded.
@@ -180,12 +182,9 @@ async function answerCall(
   if (route.guardrails && envelope.chat)
     envelope.chat = guardedChat(services.governance, caller, id, route.guardrails, envelope.chat);
   // What is stored of the call (when the operator stores content) goes through the route's redaction too.
-  const guardrails = route.guardrails;
-  const storedText =
-    services.storedContent &&
-    (guardrails
-      ? (text: string) => redactStored(guardrails, (services.storedContent as (text: string) => string)(text))
-      : services.storedContent);
+  const { guardrails } = route;
+  const stored = services.storedContent;
+  const storedText = stored && guardrails ? (text: string) => redactStored(guardrails, stored(text)) : stored;
   facts.prompt = storedText?.(JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input)) ?? null;
   observation.accepted(parsed.model, envelope.priority);
   const answer = {

@@ -149,7 +149,7 @@ export async function startGateway(
         config: config.batches,
         metrics: createBatchMetrics(metrics),
         log: log.child({ component: "batches" }),
-        lines: governance && { governance: governance.policy, keys: governance.keys, routes },
+        lines: governance && { governance: governance.policy, keys: governance.keys },
       });
       await running.start();
       closers.push(() => running.stop());

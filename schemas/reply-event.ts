@@ -160,5 +160,16 @@ export const zeroUsage: Usage = {
   cacheWriteTokens: 0,
   reasoningTokens: 0,
 };
+
+/** Usage under snake_case names: how the WebSocket protocol sends it and the analytics tables store it. */
+export function snakeCaseUsage(usage: Usage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cached_input_tokens: usage.cachedInputTokens,
+    cache_write_tokens: usage.cacheWriteTokens,
+    reasoning_tokens: usage.reasoningTokens,
+  };
+}
 export type Failure = AvroType<typeof failureSchema>;
 export type FinishReason = (typeof finishReasons)[number];

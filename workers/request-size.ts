@@ -7,7 +7,7 @@ export const charactersPerToken = 4;
 export const typicalOutputTokens = 500;
 
 /** What a prompt is read from: a request's chat or embeddings input (the ingress has no whole envelope yet). */
-type Prompted = Pick<RequestEnvelope, "chat" | "embeddings">;
+export type Prompted = Pick<RequestEnvelope, "chat" | "embeddings">;
 
 const prompts = new WeakMap<Prompted, string>();
 

@@ -17,6 +17,8 @@ export interface AdminKeyRoutesOptions {
   ledger: BudgetLedger;
 }
 
+const idPattern = new RegExp(teamIdPattern);
+
 declare module "fastify" {
   interface FastifyRequest {
     /** What an admin request did, named for the audit log (the admin scope records every request). */
@@ -33,7 +35,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRoutesOptions> = async (
   const idOf = (request: FastifyRequest) => {
     const { id } = request.params as { id: string };
     // Ids reach logs and the audit table: anything but an id's characters is refused before use.
-    if (!new RegExp(teamIdPattern).test(id))
+    if (!idPattern.test(id))
       throw new GatewayError("not_found", `no such id: ${JSON.stringify(id).slice(0, 80)}`, { status: 404 });
     return id;
   };

@@ -1,7 +1,7 @@
 import type { WebSocket } from "@fastify/websocket";
 import type { FastifyPluginAsync } from "fastify";
 import { GatewayError } from "../../schemas/errors.ts";
-import type { Usage } from "../../schemas/reply-event.ts";
+import { snakeCaseUsage, type Usage } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
@@ -147,7 +147,7 @@ async function serve(
       reply({
         type: "done",
         id,
-        usage: usageFields(completion.usage),
+        usage: snakeCaseUsage(completion.usage),
         ...cacheField(call.cacheStatus),
       });
       return;
@@ -171,7 +171,7 @@ async function serve(
     reply(
       cancelled
         ? { type: "cancelled", id }
-        : { type: "done", id, usage: usage ? usageFields(usage) : null, ...cacheField(call.cacheStatus) },
+        : { type: "done", id, usage: usage ? snakeCaseUsage(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
     const fields = errorFields(asGatewayError(error), api.shape);
@@ -190,16 +190,6 @@ function cacheField(status: string | undefined) {
 
 function errorFields(error: GatewayError, shape: InboundApi<unknown>["shape"]) {
   return { status: statusOf(error, shape), error: errorBody(error, shape) };
-}
-
-function usageFields(usage: Usage) {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    cached_input_tokens: usage.cachedInputTokens,
-    cache_write_tokens: usage.cacheWriteTokens,
-    reasoning_tokens: usage.reasoningTokens,
-  };
 }
 
 /** Sends one message if the socket is open; returns the bytes sent. */
