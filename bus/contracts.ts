@@ -70,23 +70,55 @@ export interface CancelChannel {
 }
 
 /**
- * Which worker runs a request. A worker claims a request before calling a provider, keeps the
- * claim alive while it works and marks it done at the end, so that a redelivered request (after a
- * rebalance or a crash) runs again only when its previous runner is gone and did not finish.
+ * Which worker runs a request, and what becomes of its provider calls if that worker dies. A
+ * worker claims a request before calling a provider, keeps the claim alive while it works and
+ * marks it done at the end, so that a redelivered request (after a rebalance or a crash) runs
+ * again only when its previous runner is gone and did not finish.
+ *
+ * Every provider call leaves a trace before it starts: the event it must be recorded with if its
+ * runner dies (outcome failed, error `lost`, its most possible cost). Whoever next finds the
+ * request without a live claim takes those traces over and records them, so a call billed by a
+ * provider is never missing from analytics. Finishing replaces the traces with the calls' real
+ * events, kept until they are durable on the bus (`recorded`), so an answered request cannot lose
+ * the record of its calls either.
  */
 export interface ClaimStore {
   /**
-   * `claimed`: this attempt now owns the request. `taken`: a live attempt holds it or it finished.
-   * `cancelled`: the request, or the batch job `batchId` it is a line of, was cancelled.
+   * `claimed`: this attempt now owns the request. `taken`: a live attempt holds it. `finished`:
+   * it was answered (or failed) already. `cancelled`: the request, or the batch job `batchId` it
+   * is a line of, was cancelled. `orphans`: the events of calls whose runner is gone, now this
+   * caller's to record. With `recoverOnly` (a request past its deadline) nothing is claimed.
    */
-  claim(requestId: string, attempt: string, ttlMs: number, batchId?: string): Promise<ClaimResult>;
+  claim(request: ClaimRequest): Promise<Claim>;
   /** Extends a live claim; false if it was lost. */
   renew(requestId: string, attempt: string, ttlMs: number): Promise<boolean>;
-  /** The request is finished for good; later deliveries of it are skipped. */
-  finish(requestId: string, keepMs: number): Promise<void>;
+  /** What `call` must be recorded as if its runner never finishes it; durable when this resolves. */
+  trace(requestId: string, call: string, event: AttemptEventInput, keepMs: number): Promise<void>;
+  /**
+   * The request is finished for good: later deliveries of it are refused, and `events` (its
+   * calls' real records) replace their traces until `recorded`. Ordered before any reply sent
+   * after it is called (one Redis connection, or a function call): a client is never answered
+   * before its request is marked finished.
+   */
+  finish(requestId: string, keepMs: number, events: AttemptEventInput[]): Promise<void>;
+  /** The events `finish` kept are durable on the bus: forget them. */
+  recorded(requestId: string): Promise<void>;
 }
 
-export type ClaimResult = "claimed" | "taken" | "cancelled";
+export interface ClaimRequest {
+  requestId: string;
+  attempt: string;
+  ttlMs: number;
+  batchId?: string;
+  recoverOnly?: boolean;
+}
+
+export type ClaimResult = "claimed" | "taken" | "finished" | "cancelled" | "stale";
+
+export interface Claim {
+  result: ClaimResult;
+  orphans: AttemptEvent[];
+}
 
 /**
  * Circuit breakers of provider deployments, shared by every worker process. A deployment that

@@ -334,7 +334,7 @@ export const ConfigSchema = T.Object(
           minimum: 1,
           default: 4096,
           description:
-            "A request that names no max_tokens is held against budgets as if it could write this many tokens.",
+            "A request that names no max_tokens is held against budgets as if it could write this many tokens, and a call lost with its worker is billed as if it wrote them.",
         }),
         softLimitPercent: T.Integer({
           minimum: 1,

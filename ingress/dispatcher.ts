@@ -121,6 +121,11 @@ export class Dispatcher {
 }
 
 class Tracker implements PendingRequest {
+  /**
+   * No worker's answer is wanted any more (the client went away, or was told the request failed):
+   * whoever runs it stops, and a later delivery of it is refused, so no provider bills an answer
+   * nobody receives.
+   */
   onCancel: () => void = () => {};
   private readonly queue = new EventQueue<ReplyEvent>();
   private attempt: string | undefined;
@@ -182,6 +187,7 @@ class Tracker implements PendingRequest {
     });
     this.queue.push(replyEventCodec.decode(failed));
     this.finish();
+    this.onCancel();
   }
 
   cancel(): void {

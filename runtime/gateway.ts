@@ -112,6 +112,7 @@ export async function startGateway(
         requestLag: bus.requestLag,
         tracer: tracing.tracer,
         log,
+        lostCallOutputTokens: config.governance.defaultMaxOutputTokens,
       });
       const running = worker;
       closers.push(() => running.stop(config.server.shutdownGraceMs));

@@ -4,7 +4,7 @@ import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { ChatPart } from "./providers/provider.ts";
-import { promptJsonOf } from "./request-size.ts";
+import { mostOutputTokens, mostPromptTokens, promptJsonOf } from "./request-size.ts";
 import type { Candidate } from "./routing/plan.ts";
 import { countTokens } from "./token-count.ts";
 
@@ -26,7 +26,7 @@ export class AttemptRecord {
 
   constructor(
     private readonly envelope: RequestEnvelope,
-    private readonly attempt: string,
+    readonly attempt: string,
     private readonly workerId: string,
     private readonly candidate: Candidate | undefined,
   ) {}
@@ -58,9 +58,31 @@ export class AttemptRecord {
   }
 
   event(): AttemptEventInput {
+    return this.eventWith(this.usageOf());
+  }
+
+  /**
+   * The call's event if its worker dies before it ends (kept as its trace, see ClaimStore): failed
+   * with error `lost`, billed the most the provider could bill (`outputTokens` for a request without
+   * max_tokens), so spend in analytics never falls below what providers charged.
+   */
+  lostEvent(outputTokens: number): AttemptEventInput {
+    const usage = {
+      ...zeroUsage,
+      inputTokens: mostPromptTokens(this.envelope),
+      outputTokens: mostOutputTokens(this.envelope, outputTokens),
+    };
+    return {
+      ...this.eventWith({ usage, usageEstimated: true }),
+      outcome: "failed",
+      errorCode: "lost",
+      status: 0,
+    };
+  }
+
+  private eventWith(used: { usage: Usage; usageEstimated: boolean }): AttemptEventInput {
     const { envelope, candidate } = this;
     const request = envelope.chat ?? envelope.embeddings;
-    const used = this.usageOf();
     return {
       requestId: envelope.id,
       attempt: this.attempt,

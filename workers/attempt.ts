@@ -4,6 +4,7 @@ import type { Bus, Delivery } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { extractContext, injectContext } from "../runtime/tracing.ts";
+import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { Failure } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
@@ -30,6 +31,8 @@ export interface AttemptContext {
   log: Logger;
   /** Abort controllers of running attempts by request id, so cancels and shutdown can reach them. */
   running: Map<string, AbortController>;
+  /** The output a call lost with its worker is billed for when its request names no max_tokens. */
+  lostCallOutputTokens: number;
 }
 
 /** The reason an attempt is aborted when its client went away. */
@@ -41,25 +44,39 @@ const claimHeartbeats = 3;
 const finishedMemoryMs = 60 * 60_000;
 
 /**
- * Runs one delivered request: skip it if it is stale, cancelled or claimed by a live worker;
- * otherwise serve it from its route's deployments (failing over between them), stream the reply
- * events back and record every call it made.
+ * Runs one delivered request: skip it if it is stale, cancelled, finished or claimed by a live
+ * worker (recording first the calls a dead runner left behind); otherwise serve it from its
+ * route's deployments (failing over between them), stream the reply events back and record every
+ * call it made. The request is marked finished before its client hears the end of it, and its
+ * calls' events travel with that mark until they are durable, so a crash at any point neither
+ * runs an answered request again nor loses the record of a call a provider billed.
  */
 export async function runAttempt(delivery: Delivery, context: AttemptContext): Promise<void> {
   const { bus, log } = context;
   const envelope = delivery.envelope;
   const requestLog = log.child({ requestId: envelope.id });
+  let durable = true;
   try {
-    if (Date.now() > envelope.deadlineMs) return;
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     const batch = envelope.batch ?? undefined;
-    const claim = await bus.claims.claim(envelope.id, attempt, claimTtlMs, batch?.batchId);
-    if (claim === "cancelled" && batch) {
+    const { result, orphans } = await bus.claims.claim({
+      requestId: envelope.id,
+      attempt,
+      ttlMs: claimTtlMs,
+      batchId: batch?.batchId,
+      recoverOnly: Date.now() > envelope.deadlineMs,
+    });
+    if (orphans.length > 0) {
+      requestLog.warn({ calls: orphans.length }, "recording the calls of a runner that is gone");
+      durable = await record(orphans, context, requestLog);
+    }
+    if (result !== "claimed") context.metrics.refused.inc({ reason: result });
+    if (result === "cancelled" && batch) {
       // Its coordinator counts every line, so a line it will never run still reports.
       await bus.batchResults.publish({ envelope, attempt, events: cancelledLine(envelope, attempt) });
     }
-    if (claim !== "claimed") return;
+    if (result !== "claimed") return;
     // The ingress's clock against this one: machines a little apart must not make a negative wait.
     const waitedMs = Math.max(0, Date.now() - envelope.receivedAtMs);
     context.metrics.queueWait.observe({ priority: envelope.priority }, waitedMs / 1000);
@@ -91,6 +108,7 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
         void bus.claims.renew(envelope.id, attempt, claimTtlMs).catch(() => {});
       },
     );
+    let final: FinalReply | undefined = { kind: "completed" };
     try {
       await serve(envelope, replies, abort.signal, attempt, records, context, span);
     } catch (error) {
@@ -101,44 +119,65 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       const last = records.at(-1) as AttemptRecord;
       if (reason instanceof Cancelled) {
         last.outcome = "cancelled";
+        final = undefined; // nobody is listening
       } else {
         const failure = toFailure(reason);
         if (failure.code === "internal")
           requestLog.error({ err: reason }, "request failed inside the worker");
-        replies.send({ kind: "failed", failure });
+        final = { kind: "failed", failure };
         last.fail(failure);
       }
     } finally {
       clearTimeout(deadline);
       context.running.delete(envelope.id);
     }
-    await replies
-      .close()
-      .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered"));
+    const events = records.map((record) => record.event());
+    const keepMs = Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now());
     if (batchReplies) {
+      if (final) replies.send(final);
+      await replies.close();
       // Published before the line is marked finished: a crash in between runs it again rather than losing it.
       await bus.batchResults.publish({ envelope, attempt, events: batchReplies.events });
     }
-    // A batch line may be published twice (a coordinator restarted mid-feed): remembered until its batch expires.
-    await bus.claims.finish(envelope.id, Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now()));
-    const events = records.map((record) => record.event());
+    // Marked finished before the client can hear the end (the mark goes out first on the same
+    // connection), with the calls' events kept beside it until they are durable on the bus.
+    const finished = bus.claims.finish(envelope.id, keepMs, events);
+    if (final && !batchReplies) replies.send(final);
+    await Promise.all([
+      finished,
+      replies
+        .close()
+        .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered")),
+    ]);
     countCalls(context.metrics, events);
     records.forEach((record, index) => {
       if (record.span && events[index]) endCallSpan(record.span, events[index]);
     });
     span.end();
-    await Promise.all(
-      events.map((event) =>
-        bus.events
-          .publishAttempt(event)
-          .catch((error: Error) => requestLog.error({ err: error }, "attempt event lost")),
-      ),
-    );
+    durable = (await record(events, context, requestLog)) && durable;
+    if (durable) await bus.claims.recorded(envelope.id);
   } catch (error) {
     requestLog.error({ err: error }, "request could not be run");
   } finally {
-    delivery.settle();
+    // Events that could not be made durable are kept with the claim: leaving the request
+    // uncommitted lets whoever gets it next record them.
+    if (durable) delivery.settle();
   }
+}
+
+/** How a request ends for its client: completed or failed (a cancelled one has nobody listening). */
+type FinalReply = Parameters<ReplyStream["send"]>[0];
+
+/** Publishes attempt events and waits until the bus holds them; false if any could not be. */
+async function record(events: AttemptEventInput[], context: AttemptContext, log: Logger): Promise<boolean> {
+  const published = await Promise.allSettled(events.map((event) => context.bus.events.publishAttempt(event)));
+  const lost = published.filter((outcome) => outcome.status === "rejected");
+  if (lost.length === 0) return true;
+  log.error(
+    { err: (lost[0] as PromiseRejectedResult).reason, events: lost.length },
+    "attempt events not recorded yet",
+  );
+  return false;
 }
 
 async function serve(
@@ -177,6 +216,8 @@ async function serve(
     latency: context.failover.latency,
   });
   const promptTokens = facts.promptTokens;
+  // A trace outlives the request's deadline, by when its runner has surely given up on the call.
+  const traceMs = Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now());
 
   await serveWithFailover(
     candidates,
@@ -196,6 +237,13 @@ async function serve(
       records.push(record);
       const started = { workerId: context.workerId, provider: deployment.provider, model: deployment.model };
       replies.announce(started);
+      // Before the provider hears of it: a call must never be billed without a trace.
+      await context.bus.claims.trace(
+        envelope.id,
+        record.attempt,
+        record.lostEvent(context.lostCallOutputTokens),
+        traceMs,
+      );
       const call = {
         model: deployment.model,
         signal: callSignal,
@@ -224,12 +272,15 @@ async function serve(
           replies.send({ kind: "usage", usage: result.usage, costNanoUsd: costSoFar(records), started });
         }
         if (record.usage) progress.used(record.usage.inputTokens + record.usage.outputTokens);
-        replies.send({ kind: "completed" });
         record.outcome = "completed";
       } catch (error) {
         // A failure the loop may fail over from is recorded here; the one that ends the request, by runAttempt.
         const reason = callSignal.aborted ? callSignal.reason : error;
-        if (!signal.aborted) record.fail(toFailure(reason));
+        if (!signal.aborted) {
+          record.fail(toFailure(reason));
+          // Its real event replaces its trace, should the worker die during the next call.
+          void context.bus.claims.trace(envelope.id, record.attempt, record.event(), traceMs).catch(() => {});
+        }
         throw reason;
       } finally {
         record.ended();

@@ -15,6 +15,7 @@ export interface WorkerMetrics {
   readonly tokens: Counter<CallLabel | "type">;
   readonly cost: Counter<CallLabel>;
   readonly queueWait: Histogram<"priority">;
+  readonly refused: Counter<"reason">;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -63,6 +64,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       help: "From a request's arrival at the ingress to a worker starting it (the bus and the worker's queue).",
       labelNames: ["priority"],
       buckets: latencyBuckets,
+      registers,
+    }),
+    refused: new Counter({
+      name: "gateway_worker_refused_total",
+      help: "Deliveries a worker did not run: `finished` (answered already: a redelivery), `cancelled`, `taken` (another worker runs it), `stale` (past its deadline).",
+      labelNames: ["reason"],
       registers,
     }),
   };

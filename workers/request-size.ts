@@ -27,6 +27,21 @@ export function estimatedPromptTokens(envelope: Prompted): number {
   return Math.ceil(promptJsonOf(envelope).length / charactersPerToken);
 }
 
+/**
+ * The most tokens a provider can bill for a request's prompt: byte-level tokenizers (OpenAI's,
+ * Anthropic's, Gemini's) never make more tokens than the text has UTF-8 bytes, and the prompt's
+ * JSON (roles, quotes, field names) has more bytes than the per-message tokens providers add.
+ */
+export function mostPromptTokens(envelope: Prompted): number {
+  return Buffer.byteLength(promptJsonOf(envelope));
+}
+
+/** The most tokens a provider can bill for a request's answer: its max_tokens (else `assumed`) for each of its `n` choices. */
+export function mostOutputTokens(envelope: RequestEnvelope, assumed: number): number {
+  if (!envelope.chat) return 0;
+  return (envelope.chat.maxTokens ?? assumed) * envelope.chat.n;
+}
+
 export function expectedOutputTokens(envelope: RequestEnvelope): number {
   return envelope.chat?.maxTokens ?? (envelope.chat ? typicalOutputTokens : 0);
 }

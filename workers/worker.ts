@@ -28,6 +28,8 @@ export interface WorkerOptions {
   requestLag: WorkerState["requestLag"];
   tracer: Tracer;
   log: Logger;
+  /** The output a call lost with this worker is billed for when its request names no max_tokens. */
+  lostCallOutputTokens: number;
 }
 
 export interface RunningWorker {
@@ -64,6 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     tracer: options.tracer,
     log,
     running,
+    lostCallOutputTokens: options.lostCallOutputTokens,
   };
   const consumer: RequestConsumer = bus.createConsumer();
   const scheduler = new PriorityScheduler(

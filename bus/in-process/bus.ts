@@ -20,7 +20,8 @@ import {
   type BreakerSettings,
   type Bus,
   type CancelChannel,
-  type ClaimResult,
+  type Claim,
+  type ClaimRequest,
   type ClaimStore,
   cancelMemoryMs,
   type DeliverySink,
@@ -150,18 +151,24 @@ class InProcessCancels implements CancelChannel {
   }
 }
 
-/** The in-process queue hands each request out once and never redelivers it: a claim holds unless the request was cancelled. */
+/**
+ * The in-process queue hands each request out once and never redelivers it: a claim holds unless
+ * the request was cancelled. Nothing outlives the process, so no call is ever left for another
+ * runner to record: traces need not be kept.
+ */
 class InProcessClaims implements ClaimStore {
   constructor(private readonly cancels: InProcessCancels) {}
 
-  async claim(requestId: string, _attempt: string, _ttlMs: number, batchId?: string): Promise<ClaimResult> {
+  async claim({ requestId, batchId, recoverOnly }: ClaimRequest): Promise<Claim> {
     const cancelled = this.cancels.has(requestId) || (batchId !== undefined && this.cancels.has(batchId));
-    return cancelled ? "cancelled" : "claimed";
+    return { result: cancelled ? "cancelled" : recoverOnly ? "stale" : "claimed", orphans: [] };
   }
   async renew(): Promise<boolean> {
     return true;
   }
+  async trace(): Promise<void> {}
   async finish(): Promise<void> {}
+  async recorded(): Promise<void> {}
 }
 
 /**

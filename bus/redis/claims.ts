@@ -1,16 +1,33 @@
 import type { Redis } from "ioredis";
-import type { ClaimResult, ClaimStore } from "../contracts.ts";
+import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
+import { attemptEventCodec } from "../../schemas/index.ts";
+import type { Claim, ClaimResult, ClaimStore } from "../contracts.ts";
 import { cancelledKey } from "./cancels.ts";
 
 const done = "done";
 
-// Take the claim unless the request (or its batch) was cancelled, someone holds it, or it is done.
+// Takes the traces of calls whose runner is gone (no live claim), then takes the claim unless the
+// request (or its batch) was cancelled, someone holds it, it is done, or only recovery was asked.
 const claimScript = `
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
-const claimResults: ClaimResult[] = ["taken", "claimed", "cancelled"];
+local held = redis.call('GET', KEYS[1])
+local live = held and held ~= '${done}'
+local orphans = {}
+if not live then
+  orphans = redis.call('HVALS', KEYS[4])
+  if #orphans > 0 then redis.call('DEL', KEYS[4]) end
+end
+local status
+if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then status = 3
+elseif live then status = 0
+elseif held then status = 2
+elseif ARGV[3] == '1' then status = 4
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  status = 1
+end
+table.insert(orphans, 1, tostring(status))
+return orphans`;
+const claimResults: ClaimResult[] = ["taken", "claimed", "finished", "cancelled", "stale"];
 
 // Extend the claim only if this attempt still holds it.
 const renewScript = `
@@ -18,41 +35,88 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
+// Done for good; the calls' real events replace their traces until they are recorded.
+const finishScript = `
+redis.call('SET', KEYS[1], '${done}', 'PX', ARGV[1])
+redis.call('DEL', KEYS[2])
+if #ARGV > 1 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+return 1`;
+
 type ClaimCommands = Redis & {
-  gatewayClaim(
+  gatewayClaimBuffer(
     key: string,
     cancelled: string,
     batchCancelled: string,
+    calls: string,
     attempt: string,
     ttlMs: number,
-  ): Promise<number>;
+    recoverOnly: string,
+  ): Promise<Buffer[]>;
   gatewayRenewClaim(key: string, attempt: string, ttlMs: number): Promise<number>;
+  gatewayFinishClaim(
+    key: string,
+    calls: string,
+    keepMs: number,
+    ...fieldsAndEvents: Array<string | Buffer>
+  ): Promise<number>;
 };
 
 /** Claims in Redis: shared by every worker process, atomic by Lua, self-expiring if a worker dies. */
 export function createRedisClaims(redis: Redis): ClaimStore {
   const commands = redis as ClaimCommands;
-  redis.defineCommand("gatewayClaim", { numberOfKeys: 3, lua: claimScript });
+  redis.defineCommand("gatewayClaim", { numberOfKeys: 4, lua: claimScript });
   redis.defineCommand("gatewayRenewClaim", { numberOfKeys: 1, lua: renewScript });
+  redis.defineCommand("gatewayFinishClaim", { numberOfKeys: 2, lua: finishScript });
   const key = (requestId: string) => `claim:${requestId}`;
+  const callsKey = (requestId: string) => `calls:${requestId}`;
   return {
-    async claim(requestId, attempt, ttlMs, batchId) {
+    async claim({ requestId, attempt, ttlMs, batchId, recoverOnly }): Promise<Claim> {
       // A request of no batch checks its own cancel key twice rather than a key built in Lua.
       const batchCancelled = cancelledKey(batchId ?? requestId);
-      const result = await commands.gatewayClaim(
+      const [status, ...orphans] = await commands.gatewayClaimBuffer(
         key(requestId),
         cancelledKey(requestId),
         batchCancelled,
+        callsKey(requestId),
         attempt,
         ttlMs,
+        recoverOnly ? "1" : "0",
       );
-      return claimResults[result] as ClaimResult;
+      return {
+        result: claimResults[Number(status?.toString())] as ClaimResult,
+        orphans: orphans.map(decodeEvent),
+      };
     },
     async renew(requestId, attempt, ttlMs) {
       return (await commands.gatewayRenewClaim(key(requestId), attempt, ttlMs)) === 1;
     },
-    async finish(requestId, keepMs) {
-      await redis.set(key(requestId), done, "PX", keepMs);
+    async trace(requestId, call, event, keepMs) {
+      await redis
+        .multi()
+        .hset(callsKey(requestId), call, encodeEvent(event))
+        .pexpire(callsKey(requestId), keepMs)
+        .exec();
+    },
+    async finish(requestId, keepMs, events) {
+      const fields = events.flatMap((event) => [event.attempt, encodeEvent(event)]);
+      await commands.gatewayFinishClaim(key(requestId), callsKey(requestId), keepMs, ...fields);
+    },
+    async recorded(requestId) {
+      await redis.del(callsKey(requestId));
     },
   };
+}
+
+/** An event behind the 2-byte schema version it was written with: a worker of another release reads it. */
+function encodeEvent(event: AttemptEventInput): Buffer {
+  const version = Buffer.allocUnsafe(2);
+  version.writeUInt16BE(attemptEventCodec.version, 0);
+  return Buffer.concat([version, attemptEventCodec.encode(event)]);
+}
+
+function decodeEvent(stored: Buffer): AttemptEvent {
+  return attemptEventCodec.decode(stored.subarray(2), stored.readUInt16BE(0));
 }

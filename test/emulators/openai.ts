@@ -30,6 +30,19 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
 export interface OpenAIEmulator extends Emulator {
   /** TCP connections accepted so far: keep-alive reuse shows as few connections for many requests. */
   readonly connections: () => number;
+  /**
+   * What it billed for each chat answer it began, as a provider does: the prompt, and the output
+   * it generated — all of it for a whole answer, the tokens it wrote for a stream, also one whose
+   * client went away.
+   */
+  readonly bills: Bill[];
+}
+
+export interface Bill {
+  /** The last user message, by which a test finds its request. */
+  prompt: string;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export interface OpenAIEmulatorOptions {
@@ -47,7 +60,7 @@ export interface OpenAIEmulatorOptions {
 }
 
 export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promise<OpenAIEmulator> {
-  const state = { ...options, promptCache: createPromptCache() };
+  const state = { ...options, promptCache: createPromptCache(), bills: [] as Bill[] };
   const server = await startJsonServer({
     handle: (request, response, body, injected) => handle(request, response, body, state, injected),
     badJson: (response) =>
@@ -61,14 +74,14 @@ export async function startOpenAIEmulator(options: OpenAIEmulatorOptions): Promi
     record: options.record,
     port: options.port,
   });
-  return { ...server.emulatorAt("/v1"), connections: server.connections };
+  return { ...server.emulatorAt("/v1"), connections: server.connections, bills: state.bills };
 }
 
 async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   body: Record<string, unknown>,
-  options: OpenAIEmulatorOptions & { promptCache: PromptCache },
+  options: OpenAIEmulatorOptions & { promptCache: PromptCache; bills: Bill[] },
   injected: string,
 ) {
   const azure = options.flavour === "azure";
@@ -174,7 +187,10 @@ async function handle(
   const model = `${requestedModel}-2025-01-01`;
   rateLimitHeaders(response);
 
+  const bill = { prompt, inputTokens: promptTokens, outputTokens: 0 };
+  options.bills.push(bill);
   if (body.stream !== true) {
+    bill.outputTokens = completionTokens;
     const message =
       plan.calls.length > 0
         ? {
@@ -220,6 +236,7 @@ async function handle(
     for (const [index, word] of plan.reasoning.split(" ").entries()) {
       await delay();
       response.write(delta({ reasoning_content: index === 0 ? word : ` ${word}` }));
+      bill.outputTokens++;
     }
   }
   for (const [index, call] of plan.calls.entries()) {
@@ -244,7 +261,9 @@ async function handle(
       return response.end();
     }
     response.write(delta({ content: index === 0 ? word : ` ${word}` }));
+    bill.outputTokens++;
   }
+  bill.outputTokens = completionTokens;
   response.write(delta({}, plan.finishReason));
   if (includeUsage) response.write(chunk([], { usage }));
   response.end("data: [DONE]\n\n");
