@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command === "start") return start(values.role);
+  // Stopped means exited: a client still retrying a service that is gone (kafkajs reconnecting to
+  // a dead broker) must not keep the process alive after its shutdown ended.
+  if (command === "start") process.exit(await start(values.role));
   process.stderr.write(`unknown command: ${command}\n${usage}`);
   return 2;
 }

@@ -109,7 +109,8 @@ export const ConfigSchema = T.Object(
         shutdownGraceMs: T.Integer({
           minimum: 0,
           default: 10_000,
-          description: "On SIGINT/SIGTERM, how long in-flight work may take to finish before it is cut.",
+          description:
+            "On SIGINT/SIGTERM, how long in-flight work may take to finish before it is cut; the rest of the shutdown then has 5 s.",
         }),
       },
       "The HTTP edge.",

@@ -29,7 +29,11 @@ import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
+import { Shutdown } from "./shutdown.ts";
 import { startTracing } from "./tracing.ts";
+
+/** Past the grace period for in-flight work, how long stopping the rest (commits, flushes, connections) may take. */
+const shutdownMarginMs = 5000;
 
 /**
  * `all` runs every part in one process (the embedded default); the others split them across
@@ -60,34 +64,36 @@ export async function startGateway(
   log: Logger,
   role: Role = "all",
 ): Promise<RunningGateway> {
-  const closers: Array<() => Promise<void>> = [];
+  const shutdown = new Shutdown(log);
   const checks: DependencyCheck[] = [];
   const metrics = createMetricsRegistry();
-  const closeAll = async () => {
-    for (const close of closers.reverse()) {
-      await close().catch((error: Error) => log.error({ err: error }, "error while stopping"));
-    }
-  };
+  // In-flight work has the grace period; stopping the rest (commits, flushes) a bounded margin.
+  const closeAll = () => shutdown.run(config.server.shutdownGraceMs + shutdownMarginMs);
   const servesInference = role === "all" || role === "ingress";
   const runsSink = role === "all" || role === "sink";
   const coordinatesBatches = role === "all" || role === "batch";
-  // Closed last (closers run in reverse): the spans of the shutdown itself are flushed too.
+  // Closed last (parts stop in reverse): the spans of the shutdown itself are flushed too.
   const tracing = startTracing(config.tracing, role);
-  closers.push(() => tracing.shutdown());
+  shutdown.add({ name: "tracing", leftBehind: "spans not yet exported", stop: () => tracing.shutdown() });
 
   try {
     let clickhouse: ClickHouseConnection | undefined;
     if (runsSink) {
       clickhouse = await connectClickHouse(config.clickhouse, log);
       const connection = clickhouse;
-      closers.push(() => connection.close());
+      shutdown.add({ name: "ClickHouse connection", stop: () => connection.close() });
       checks.push({ name: "clickhouse", check: () => connection.ping() });
       await runMigrations(connection.client, log);
       await applyRetention(connection.client, config.analytics, log);
     }
 
     const bus = await connectBus(config, log);
-    closers.push(() => bus.close());
+    shutdown.add({
+      name: "bus",
+      leftBehind:
+        "events and results not yet handed to Kafka (their requests' claims keep attempt events for the next worker)",
+      stop: () => bus.close(),
+    });
     checks.push(...bus.checks);
     const routes = createRouteTable(config.models, loadPrices(config));
 
@@ -97,7 +103,11 @@ export async function startGateway(
         clickhouse.client,
         log.child({ component: "sink" }),
       );
-      closers.push(() => sink.stop());
+      shutdown.add({
+        name: "analytics sink",
+        leftBehind: "uncommitted offsets: the next sink stores those events, exactly once",
+        stop: () => sink.stop(),
+      });
     }
 
     let worker: RunningWorker | undefined;
@@ -115,20 +125,25 @@ export async function startGateway(
         lostCallOutputTokens: config.governance.defaultMaxOutputTokens,
       });
       const running = worker;
-      closers.push(() => running.stop(config.server.shutdownGraceMs));
+      shutdown.add({
+        name: "worker",
+        leftBehind:
+          "uncommitted offsets of finished requests: Kafka redelivers them, their claims refuse them",
+        stop: () => running.stop(config.server.shutdownGraceMs),
+      });
     }
 
     let batchStore: BatchStore | undefined;
     if (servesInference || coordinatesBatches) {
       const connected = await connectBatchStore(config, log);
-      closers.push(() => connected.close());
+      shutdown.add({ name: "batch store", stop: () => connected.close() });
       batchStore = connected.store;
     }
     // The coordinator uses the answer cache as the ingress does: lines of cached routes read and fill it.
     let cache: AnswerCache | undefined;
     if (servesInference || coordinatesBatches) {
       const answers = await connectAnswerCache(config, log);
-      closers.push(() => answers.close());
+      shutdown.add({ name: "answer cache", stop: () => answers.close() });
       cache = answers.cache;
     }
     // Keys, teams and their counters: the edge authenticates and admits with them, the batch
@@ -136,7 +151,7 @@ export async function startGateway(
     let governance: ConnectedGovernance | undefined;
     if (servesInference || coordinatesBatches) {
       const connected = await connectGovernance(config, routes, bus.events, log);
-      closers.push(() => connected.close());
+      shutdown.add({ name: "governance", stop: () => connected.close() });
       governance = connected;
     }
     let coordinator: BatchCoordinator | undefined;
@@ -153,7 +168,11 @@ export async function startGateway(
         lines: governance && { governance: governance.policy, keys: governance.keys },
       });
       await running.start();
-      closers.push(() => running.stop());
+      shutdown.add({
+        name: "batch coordinator",
+        leftBehind: "its batches' leases, which lapse for another coordinator",
+        stop: () => running.stop(),
+      });
       coordinator = running;
     }
 
@@ -161,7 +180,7 @@ export async function startGateway(
     let generated: ReturnType<typeof loadOrCreateGatewayKey> | undefined;
     if (servesInference) {
       const receiver = await bus.createReplyReceiver();
-      closers.push(() => receiver.close());
+      shutdown.add({ name: "reply receiver", stop: () => receiver.close() });
       dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
       await dispatcher.start();
       if (config.auth.keys.length === 0 && !config.auth.masterKey)
@@ -179,7 +198,7 @@ export async function startGateway(
           password: config.clickhouse.password,
           database: config.clickhouse.database,
         });
-      if (!clickhouse) closers.push(() => client.close());
+      if (!clickhouse) shutdown.add({ name: "admin SQL connection", stop: () => client.close() });
       analyticsReader = { client, limits: config.analytics.query };
     }
 
@@ -225,11 +244,15 @@ export async function startGateway(
         },
     });
     const draining = dispatcher;
-    closers.push(async () => {
-      ingress.stopAcceptingWork();
-      const closed = ingress.app.close();
-      await drain(draining, config.server.shutdownGraceMs);
-      await closed;
+    shutdown.add({
+      name: "ingress",
+      leftBehind: "requests still open after the grace period, ended with an error",
+      stop: async () => {
+        ingress.stopAcceptingWork();
+        const closed = ingress.app.close();
+        await drain(draining, config.server.shutdownGraceMs);
+        await closed;
+      },
     });
     await ingress.app.listen({ host: config.server.host, port: config.server.port });
     const url = localUrl(ingress.app.server.address());
