@@ -14,7 +14,7 @@ import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/reque
 import { ensureTopics } from "./kafka/topics.ts";
 import { createRedisBreakers } from "./redis/breakers.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
-import { createRedisClaims } from "./redis/claims.ts";
+import { createRedisClaims, redisFinishClaim } from "./redis/claims.ts";
 import { createRedisQuotas } from "./redis/quotas.ts";
 import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replies.ts";
 
@@ -60,16 +60,17 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
   }
   log.info({ brokers: config.kafka.brokers }, "connected to Kafka and Redis");
   const cancels = createRedisCancels(redis, config.redis.keyPrefix);
+  const finishClaim = redisFinishClaim(redis);
   const requestsOut = new CoalescingProducer(producer, 0);
   const eventsOut = new CoalescingProducer(producer, eventLingerMs);
   return {
     kind: "kafka",
     requests: createKafkaRequestPublisher(requestsOut, config.kafka),
     createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, log.child({ component: "consumer" })),
-    replies: createRedisReplySender(redis),
+    replies: createRedisReplySender(redis, finishClaim),
     createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
     cancels,
-    claims: createRedisClaims(redis),
+    claims: createRedisClaims(redis, finishClaim),
     breakers: createRedisBreakers(redis, breakers),
     quotas: createRedisQuotas(redis, leaseLimitMs),
     events: createKafkaEventPublisher(eventsOut, config.kafka),

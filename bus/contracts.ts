@@ -44,7 +44,19 @@ export interface RequestConsumer {
 
 /** Worker → the ingress instance holding the client. */
 export interface ReplySender {
-  send(address: string, event: ReplyEventInput): Promise<void>;
+  /**
+   * Sends one event, in order after those sent before it. With `finish` (a request's last event)
+   * the request is marked finished in the same step as the event leaves: an ingress can never
+   * answer a client while its request could still run again, nor a crash leave it marked
+   * finished with its client never answered.
+   */
+  send(address: string, event: ReplyEventInput, finish?: Finishing): Promise<void>;
+}
+
+/** How a request is marked finished (see ClaimStore.finish). */
+export interface Finishing {
+  keepMs: number;
+  events: AttemptEventInput[];
 }
 
 /** Ingress side of the reply channel: one address per ingress instance. */
@@ -96,11 +108,10 @@ export interface ClaimStore {
   trace(requestId: string, call: string, event: AttemptEventInput, keepMs: number): Promise<void>;
   /**
    * The request is finished for good: later deliveries of it are refused, and `events` (its
-   * calls' real records) replace their traces until `recorded`. Ordered before any reply sent
-   * after it is called (one Redis connection, or a function call): a client is never answered
-   * before its request is marked finished.
+   * calls' real records) replace their traces until `recorded`. A request with a client is
+   * finished by its last reply instead (ReplySender.send), in the same step.
    */
-  finish(requestId: string, keepMs: number, events: AttemptEventInput[]): Promise<void>;
+  finish(requestId: string, finishing: Finishing): Promise<void>;
   /** The events `finish` kept are durable on the bus: forget them. */
   recorded(requestId: string): Promise<void>;
 }

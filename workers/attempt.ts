@@ -132,23 +132,22 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       context.running.delete(envelope.id);
     }
     const events = records.map((record) => record.event());
-    const keepMs = Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now());
+    const finishing = { keepMs: Math.max(finishedMemoryMs, envelope.deadlineMs - Date.now()), events };
+    const undelivered = (error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered");
     if (batchReplies) {
       if (final) replies.send(final);
       await replies.close();
       // Published before the line is marked finished: a crash in between runs it again rather than losing it.
       await bus.batchResults.publish({ envelope, attempt, events: batchReplies.events });
+      await bus.claims.finish(envelope.id, finishing);
+    } else if (final) {
+      // The last reply marks the request finished in the same step, the calls' events kept beside
+      // the mark until they are durable on the bus.
+      replies.send(final, finishing);
+      await replies.close().catch(undelivered);
+    } else {
+      await Promise.all([bus.claims.finish(envelope.id, finishing), replies.close().catch(undelivered)]);
     }
-    // Marked finished before the client can hear the end (the mark goes out first on the same
-    // connection), with the calls' events kept beside it until they are durable on the bus.
-    const finished = bus.claims.finish(envelope.id, keepMs, events);
-    if (final && !batchReplies) replies.send(final);
-    await Promise.all([
-      finished,
-      replies
-        .close()
-        .catch((error: Error) => requestLog.warn({ err: error }, "a reply could not be delivered")),
-    ]);
     countCalls(context.metrics, events);
     records.forEach((record, index) => {
       if (record.span && events[index]) endCallSpan(record.span, events[index]);

@@ -1,4 +1,4 @@
-import type { ReplySender } from "../bus/contracts.ts";
+import type { Finishing, ReplySender } from "../bus/contracts.ts";
 import type { ReplyEventInput } from "../schemas/reply-event.ts";
 
 type EventBody = Omit<ReplyEventInput, "requestId" | "attempt" | "seq">;
@@ -41,9 +41,10 @@ export class ReplyStream {
 
   /**
    * Sends without waiting: the transport keeps order (one Redis connection, or a function call),
-   * and a provider's next token should not wait for the previous one's round trip.
+   * and a provider's next token should not wait for the previous one's round trip. `finish` goes
+   * with a request's last event (see ReplySender).
    */
-  send(body: EventBody): void {
+  send(body: EventBody, finish?: Finishing): void {
     const event: ReplyEventInput = {
       requestId: this.requestId,
       attempt: this.attempt,
@@ -51,7 +52,7 @@ export class ReplyStream {
       ...body,
     };
     this.lastSent = Date.now();
-    const sending = this.sender.send(this.address, event).catch((error: Error) => {
+    const sending = this.sender.send(this.address, event, finish).catch((error: Error) => {
       this.failure ??= error;
     });
     this.flushed = sending;

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
 import { attemptEventCodec } from "../../schemas/index.ts";
-import type { Claim, ClaimResult, ClaimStore } from "../contracts.ts";
+import type { Claim, ClaimResult, ClaimStore, Finishing } from "../contracts.ts";
 import { cancelledKey } from "./cancels.ts";
 
 const done = "done";
@@ -35,12 +35,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-// Done for good; the calls' real events replace their traces until they are recorded.
+// Done for good; the calls' real events replace their traces until they are recorded; and the
+// request's last reply, if any, is published in the same step.
 const finishScript = `
 redis.call('SET', KEYS[1], '${done}', 'PX', ARGV[1])
 redis.call('DEL', KEYS[2])
-if #ARGV > 1 then
-  redis.call('HSET', KEYS[2], unpack(ARGV, 2))
+if ARGV[2] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if #ARGV > 3 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 4))
   redis.call('PEXPIRE', KEYS[2], ARGV[1])
 end
 return 1`;
@@ -60,24 +62,50 @@ type ClaimCommands = Redis & {
     key: string,
     calls: string,
     keepMs: number,
+    channel: string,
+    message: Buffer | string,
     ...fieldsAndEvents: Array<string | Buffer>
   ): Promise<number>;
 };
 
+const claimKey = (requestId: string) => `claim:${requestId}`;
+const callsKey = (requestId: string) => `calls:${requestId}`;
+
+/** Marks a request finished, publishing its last reply `message` on `channel` in the same step when given. */
+export type FinishClaim = (
+  requestId: string,
+  finishing: Finishing,
+  reply?: { channel: string; message: Buffer },
+) => Promise<void>;
+
+/** The finishing step, shared by the claims and the reply sender (whose last reply carries it). */
+export function redisFinishClaim(redis: Redis): FinishClaim {
+  const commands = redis as ClaimCommands;
+  redis.defineCommand("gatewayFinishClaim", { numberOfKeys: 2, lua: finishScript });
+  return async (requestId, { keepMs, events }, reply) => {
+    const fields = events.flatMap((event) => [event.attempt, encodeEvent(event)]);
+    await commands.gatewayFinishClaim(
+      claimKey(requestId),
+      callsKey(requestId),
+      keepMs,
+      reply?.channel ?? "",
+      reply?.message ?? "",
+      ...fields,
+    );
+  };
+}
+
 /** Claims in Redis: shared by every worker process, atomic by Lua, self-expiring if a worker dies. */
-export function createRedisClaims(redis: Redis): ClaimStore {
+export function createRedisClaims(redis: Redis, finish: FinishClaim): ClaimStore {
   const commands = redis as ClaimCommands;
   redis.defineCommand("gatewayClaim", { numberOfKeys: 4, lua: claimScript });
   redis.defineCommand("gatewayRenewClaim", { numberOfKeys: 1, lua: renewScript });
-  redis.defineCommand("gatewayFinishClaim", { numberOfKeys: 2, lua: finishScript });
-  const key = (requestId: string) => `claim:${requestId}`;
-  const callsKey = (requestId: string) => `calls:${requestId}`;
   return {
     async claim({ requestId, attempt, ttlMs, batchId, recoverOnly }): Promise<Claim> {
       // A request of no batch checks its own cancel key twice rather than a key built in Lua.
       const batchCancelled = cancelledKey(batchId ?? requestId);
       const [status, ...orphans] = await commands.gatewayClaimBuffer(
-        key(requestId),
+        claimKey(requestId),
         cancelledKey(requestId),
         batchCancelled,
         callsKey(requestId),
@@ -91,7 +119,7 @@ export function createRedisClaims(redis: Redis): ClaimStore {
       };
     },
     async renew(requestId, attempt, ttlMs) {
-      return (await commands.gatewayRenewClaim(key(requestId), attempt, ttlMs)) === 1;
+      return (await commands.gatewayRenewClaim(claimKey(requestId), attempt, ttlMs)) === 1;
     },
     async trace(requestId, call, event, keepMs) {
       await redis
@@ -100,10 +128,7 @@ export function createRedisClaims(redis: Redis): ClaimStore {
         .pexpire(callsKey(requestId), keepMs)
         .exec();
     },
-    async finish(requestId, keepMs, events) {
-      const fields = events.flatMap((event) => [event.attempt, encodeEvent(event)]);
-      await commands.gatewayFinishClaim(key(requestId), callsKey(requestId), keepMs, ...fields);
-    },
+    finish: (requestId, finishing) => finish(requestId, finishing),
     async recorded(requestId) {
       await redis.del(callsKey(requestId));
     },

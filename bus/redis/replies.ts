@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { replyEventCodec } from "../../schemas/index.ts";
-import type { ReplyReceiver, ReplySender } from "../contracts.ts";
+import type { Finishing, ReplyReceiver, ReplySender } from "../contracts.ts";
+import type { FinishClaim } from "./claims.ts";
 
 /**
  * Replies over Redis pub/sub: one channel per ingress instance. Chosen for latency (a PUBLISH
@@ -16,16 +17,29 @@ import type { ReplyReceiver, ReplySender } from "../contracts.ts";
  */
 const frameHeaderBytes = 6;
 
-export function createRedisReplySender(redis: Redis): ReplySender {
+export function createRedisReplySender(redis: Redis, finishClaim: FinishClaim): ReplySender {
   let pending = new Map<
     string,
-    { frames: Buffer[]; waiters: Array<{ resolve: () => void; reject: (error: Error) => void }> }
+    {
+      frames: Buffer[];
+      waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
+      finishes: Array<{ requestId: string; finishing: Finishing }>;
+    }
   >();
   const flush = () => {
     const batches = pending;
     pending = new Map();
-    for (const [address, { frames, waiters }] of batches) {
-      redis.publish(address, Buffer.concat(frames)).then(
+    for (const [address, { frames, waiters, finishes }] of batches) {
+      const message = Buffer.concat(frames);
+      // A batch that ends requests is published by the script that marks them finished. Rarely
+      // more than one ends in the same turn: the first carries the message, the others follow it.
+      const [first, ...others] = finishes;
+      const published: Promise<unknown> = first
+        ? finishClaim(first.requestId, first.finishing, { channel: address, message }).then(() =>
+            Promise.all(others.map(({ requestId, finishing }) => finishClaim(requestId, finishing))),
+          )
+        : redis.publish(address, message);
+      published.then(
         () => {
           for (const waiter of waiters) waiter.resolve();
         },
@@ -36,7 +50,7 @@ export function createRedisReplySender(redis: Redis): ReplySender {
     }
   };
   return {
-    send(address, event) {
+    send(address, event, finish) {
       return new Promise((resolve, reject) => {
         const encoded = replyEventCodec.encode(event);
         const header = Buffer.allocUnsafe(frameHeaderBytes);
@@ -45,11 +59,12 @@ export function createRedisReplySender(redis: Redis): ReplySender {
         let batch = pending.get(address);
         if (!batch) {
           if (pending.size === 0) setImmediate(flush);
-          batch = { frames: [], waiters: [] };
+          batch = { frames: [], waiters: [], finishes: [] };
           pending.set(address, batch);
         }
         batch.frames.push(header, encoded);
         batch.waiters.push({ resolve, reject });
+        if (finish) batch.finishes.push({ requestId: event.requestId, finishing: finish });
       });
     },
   };
