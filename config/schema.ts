@@ -345,7 +345,12 @@ export const ConfigSchema = T.Object(
         alertWebhookUrl: T.String({
           default: "",
           description:
-            "Budget alerts are POSTed here as JSON (signed with GATEWAY_ALERT_WEBHOOK_SECRET when set); empty: events only.",
+            "Budget alerts are POSTed here as JSON (signed with alertWebhookSecret when set); empty: events only.",
+        }),
+        alertWebhookSecret: T.String({
+          default: "",
+          description:
+            "HMAC key signing each alert (x-gateway-signature); give it through an environment variable. Empty: unsigned.",
         }),
         maxTokens: T.Integer({
           minimum: 0,
