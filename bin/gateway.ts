@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
+import { configCommand } from "./config.ts";
 import { keysCommand, teamsCommand } from "./keys/commands.ts";
 import { start } from "./start.ts";
 
@@ -12,6 +13,9 @@ commands:
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
+  config [--json]
+           the configuration start would use, secrets hidden, with where each value came
+           from: default, file or environment variable (ai-gateway config --help lists them).
   batch submit|status|cancel|list|results ...
            batch jobs on a running gateway (GATEWAY_URL, GATEWAY_API_KEY), e.g.
            ai-gateway batch submit requests.jsonl --watch --output results.jsonl
@@ -25,7 +29,8 @@ commands:
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // The batch, keys and teams commands have options of their own, so they parse their arguments themselves.
+  // These commands have options of their own, so they parse their arguments themselves.
+  if (argv[0] === "config") return configCommand(argv.slice(1));
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
   if (argv[0] === "keys") return keysCommand(argv.slice(1));
   if (argv[0] === "teams") return teamsCommand(argv.slice(1));

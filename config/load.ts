@@ -26,11 +26,13 @@ type Env = Record<string, string | undefined>;
 /** Where an option's value came from. */
 export type Source =
   | { from: "default" }
-  | { from: "file"; path: string }
+  | { from: "file" }
   | { from: "environment"; variable: EnvironmentVariable };
 
 export interface LoadedConfig {
   readonly config: GatewayConfig;
+  /** The configuration file read. */
+  readonly file: string;
   /** The source of every option, by its dotted path (`server.port`). */
   readonly sources: Record<string, Source>;
 }
@@ -102,11 +104,11 @@ function layer(text: string, file: string, env: Env): LoadedConfig {
     optionsOf(ConfigSchema).map((option): [string, Source] => {
       const variable = variableOf(option);
       if (variable) return [option, { from: "environment", variable }];
-      if (valueAt(fromFile, option) !== undefined) return [option, { from: "file", path: file }];
+      if (valueAt(fromFile, option) !== undefined) return [option, { from: "file" }];
       return [option, { from: "default" }];
     }),
   );
-  return { config, sources };
+  return { config, file, sources };
 }
 
 /** What one section's schema cannot see: references between sections and each provider's own options. */
