@@ -94,7 +94,11 @@ export const ConfigSchema = T.Object(
   {
     server: section(
       {
-        host: T.String({ default: "0.0.0.0", description: "Interface the HTTP server binds to." }),
+        host: T.String({
+          default: "127.0.0.1",
+          description:
+            "Interface the HTTP server binds to: this machine only, unless set (0.0.0.0: every interface).",
+        }),
         port: T.Integer({
           minimum: 0,
           maximum: 65535,

@@ -67,7 +67,7 @@ describe("ai-gateway config", () => {
     expect(config.server).toEqual({
       port: 9100,
       bodyLimitBytes: 2048,
-      host: "0.0.0.0",
+      host: "127.0.0.1",
       shutdownGraceMs: 10000,
     });
     expect(config.providers[0].options.apiKey).toBe("***");

@@ -23,7 +23,7 @@ function problemsOf(action: () => unknown): string[] {
 describe("configuration", () => {
   it("starts from the documented default file with no environment at all", () => {
     const config = loadConfig({});
-    expect(config.server.port).toBe(8080);
+    expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080 });
     expect(config.kafka.brokers).toEqual([]);
     expect(config.redis.url).toBe("");
     expect(config.clickhouse.url).toBe("");
@@ -54,7 +54,7 @@ describe("configuration", () => {
       }),
     );
     const config = loadConfig({ GATEWAY_CONFIG: path });
-    expect(config.server).toMatchObject({ port: 7000, host: "0.0.0.0", bodyLimitBytes: 4 * 1024 * 1024 });
+    expect(config.server).toMatchObject({ port: 7000, host: "127.0.0.1", bodyLimitBytes: 4 * 1024 * 1024 });
     expect(config.kafka.brokers).toEqual(["k:9092"]);
     expect(config.log.level).toBe("info");
   });

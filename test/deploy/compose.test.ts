@@ -32,6 +32,13 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("has the gateway listen on every interface of its container, where 127.0.0.1 would be unreachable", () => {
+    const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+    expect(dockerfile).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
+    for (const name of ["ingress", "worker", "sink", "batch"])
+      expect(compose.services[name]?.environment?.HOST).toBe("0.0.0.0");
+  });
+
   it("configures the gateway only through variables its configuration reads", () => {
     const variables = Object.keys(compose.services.ingress?.environment ?? {});
     expect(variables.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, inject, it } from "vitest";
@@ -23,7 +23,7 @@ interface LogLine {
 function startGateway(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", "start"], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);
@@ -115,6 +115,28 @@ describe("the gateway process", () => {
       checks: { clickhouse: "ok", redis: "ok", kafka: "ok" },
     });
     expect(gateway.lines.some((line) => line.msg === "embedded ClickHouse started")).toBe(false);
+    gateway.child.kill("SIGTERM");
+    expect(await gateway.exited).toBe(0);
+  });
+
+  it("listens on this machine only by default, as npm start does", async () => {
+    // An address of this machine that is not loopback, as another machine would reach it.
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === "IPv4" && !address.internal)?.address;
+    expect(outside, "this machine has no interface other than loopback to try from").toBeDefined();
+    const gateway = startGateway({
+      GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), "gateway-data-")),
+      CLICKHOUSE_URL: services.clickhouse.url,
+      CLICKHOUSE_USER: services.clickhouse.username,
+      CLICKHOUSE_PASSWORD: services.clickhouse.password,
+    });
+    const { url } = (await gateway.logged("gateway ready")) as LogLine & { url: string };
+    const port = new URL(url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://${outside}:${port}/healthz`)).rejects.toMatchObject({
+      cause: { code: "ECONNREFUSED" },
+    });
     gateway.child.kill("SIGTERM");
     expect(await gateway.exited).toBe(0);
   });
