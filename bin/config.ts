@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { Document } from "yaml";
 import { environmentVariables } from "../config/environment.ts";
+import { loadConfigOrSayWhy } from "./configuration.ts";
 
 const usage = `usage: ai-gateway config [--json]
 
@@ -34,19 +35,12 @@ export async function configCommand(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway config --help\n`);
     return 2;
   }
-  const [{ ConfigError, loadConfigWithSources }, { maskSecrets }, yaml] = await Promise.all([
-    import("../config/load.ts"),
+  const [loaded, { maskSecrets }, yaml] = await Promise.all([
+    loadConfigOrSayWhy(),
     import("../config/secrets.ts"),
     import("yaml"),
   ]);
-  let loaded: ReturnType<typeof loadConfigWithSources>;
-  try {
-    loaded = loadConfigWithSources();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
+  if (!loaded) return 2;
   const { file, sources } = loaded;
   const config = maskSecrets(loaded.config);
   if (json) {
