@@ -1,7 +1,7 @@
 import { isRecord } from "./options.ts";
 
 /** What a secret is shown as. */
-export const hidden = "***";
+const hidden = "***";
 
 /**
  * Options that hold secrets, by their name: keys (`apiKey`, `masterKey`, an `x-api-key` header,
