@@ -7,7 +7,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 COPY . .
 RUN mkdir -p /app/data && chown node:node /app/data
-ENV NODE_ENV=production
+# Outside a container the gateway listens on 127.0.0.1 only; inside one, that would be unreachable.
+ENV NODE_ENV=production HOST=0.0.0.0
 EXPOSE 8080
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "bin/gateway.ts"]

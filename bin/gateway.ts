@@ -1,7 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
+import { configCommand } from "./config.ts";
 import { keysCommand, teamsCommand } from "./keys/commands.ts";
+import { resetKeyCommand } from "./reset-key.ts";
 import { start } from "./start.ts";
 
 const usage = `usage: ai-gateway <command>
@@ -12,6 +14,12 @@ commands:
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
+  config [--json]
+           the configuration start would use, secrets hidden, with where each value came
+           from: default, file or environment variable (ai-gateway config --help lists them).
+  reset-key
+           a new generated key, printed once, in place of a lost one (with no keys configured,
+           the first start makes one and keeps only its hash); the gateway takes it at its next start.
   batch submit|status|cancel|list|results ...
            batch jobs on a running gateway (GATEWAY_URL, GATEWAY_API_KEY), e.g.
            ai-gateway batch submit requests.jsonl --watch --output results.jsonl
@@ -25,7 +33,9 @@ commands:
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // The batch, keys and teams commands have options of their own, so they parse their arguments themselves.
+  // These commands have options of their own, so they parse their arguments themselves.
+  if (argv[0] === "config") return configCommand(argv.slice(1));
+  if (argv[0] === "reset-key") return resetKeyCommand(argv.slice(1));
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
   if (argv[0] === "keys") return keysCommand(argv.slice(1));
   if (argv[0] === "teams") return teamsCommand(argv.slice(1));

@@ -1,5 +1,5 @@
-import type { GatewayConfig } from "../config/schema.ts";
 import type { Role } from "../runtime/gateway.ts";
+import { loadConfigOrSayWhy } from "./configuration.ts";
 
 /**
  * `ai-gateway start`: runs the gateway until SIGINT or SIGTERM. Its modules (Kafka, ClickHouse,
@@ -8,8 +8,7 @@ import type { Role } from "../runtime/gateway.ts";
  * dynamic import in a file with a hashbang, privatenumber/tsx#842.)
  */
 export async function start(roleName: string): Promise<number> {
-  const [{ ConfigError, loadConfig }, { roles, startGateway }, { createLogger }] = await Promise.all([
-    import("../config/load.ts"),
+  const [{ roles, startGateway }, { createLogger }] = await Promise.all([
     import("../runtime/gateway.ts"),
     import("../runtime/logger.ts"),
   ]);
@@ -18,14 +17,9 @@ export async function start(roleName: string): Promise<number> {
     process.stderr.write(`--role must be one of ${roles.join(", ")}\n`);
     return 2;
   }
-  let config: GatewayConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
+  const loaded = await loadConfigOrSayWhy();
+  if (!loaded) return 2;
+  const { config } = loaded;
   const log = createLogger(config.log);
   const gateway = await startGateway(config, log, role).catch((error: Error) => {
     log.fatal({ err: error }, "the gateway could not start");

@@ -3,10 +3,12 @@ import { fileURLToPath } from "node:url";
 import { Value, type ValueError } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { providerTypes } from "../workers/providers/registry.ts";
+import { type EnvironmentVariable, settingsFrom } from "./environment.ts";
+import { isRecord, optionsOf, setAt, valueAt } from "./options.ts";
 import { createRouteTable } from "./routes.ts";
 import { ConfigSchema, type GatewayConfig } from "./schema.ts";
 
-/** The documented default configuration, used when `GATEWAY_CONFIG` names no other file. */
+/** The file that writes out every option with its default, read when `GATEWAY_CONFIG` names no other. */
 export const defaultConfigPath = fileURLToPath(new URL("../gateway.yaml", import.meta.url));
 
 export class ConfigError extends Error {
@@ -21,8 +23,27 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Reads, interpolates and validates the configuration; throws a ConfigError naming every bad key. */
+/** Where an option's value came from. */
+export type Source =
+  | { from: "default" }
+  | { from: "file" }
+  | { from: "environment"; variable: EnvironmentVariable };
+
+export interface LoadedConfig {
+  readonly config: GatewayConfig;
+  /** The configuration file read. */
+  readonly file: string;
+  /** The source of every option, by its dotted path (`server.port`). */
+  readonly sources: Record<string, Source>;
+}
+
+/** Reads, interpolates, layers and validates the configuration; throws a ConfigError naming every bad key. */
 export function loadConfig(env: Env = process.env): GatewayConfig {
+  return loadConfigWithSources(env).config;
+}
+
+/** The configuration as loadConfig makes it, with where each value came from. */
+export function loadConfigWithSources(env: Env = process.env): LoadedConfig {
   const file = env.GATEWAY_CONFIG || defaultConfigPath;
   let text: string;
   try {
@@ -30,10 +51,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   } catch (error) {
     throw new ConfigError(file, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return parseConfig(text, file, env);
+  return layer(text, file, env);
 }
 
 export function parseConfig(text: string, file: string, env: Env): GatewayConfig {
+  return layer(text, file, env).config;
+}
+
+/**
+ * One rule, whatever the file: the schema's defaults, under the file's values, under the documented
+ * environment variables that are set (config/environment.ts). The defaults live in the schema
+ * alone, beside each option's type and description; gateway.yaml writes every one of them out (a
+ * test holds it equal), so it is a file like any other and not a base layer that a file of one's
+ * own would have to merge with.
+ */
+function layer(text: string, file: string, env: Env): LoadedConfig {
   // YAML 1.2 is a superset of JSON, so one parser serves both formats.
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
@@ -42,23 +74,41 @@ export function parseConfig(text: string, file: string, env: Env): GatewayConfig
       document.errors.map((error) => error.message.split("\n")[0] ?? error.message),
     );
   }
-  const raw: unknown = document.toJS() ?? {};
   const problems: string[] = [];
-  const interpolated = interpolate(raw, "", env, problems);
+  const fromFile = interpolate(document.toJS() ?? {}, "", env, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
-  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, interpolated));
+  const settings = settingsFrom(env);
+  const layered = structuredClone(fromFile);
+  if (isRecord(layered)) for (const { option, value } of settings) setAt(layered, option, value);
+  const variableOf = (key: string) =>
+    settings.find(({ option }) => key === option || key.startsWith(`${option}.`))?.variable;
+
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, layered));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
   if (errors.length > 0) {
     throw new ConfigError(
       file,
-      errors.map((error) => `${keyOf(error.path) || "(root)"}: ${describe(error)}`),
+      errors.map((error) => {
+        const key = keyOf(error.path);
+        const variable = variableOf(key);
+        return `${key || "(root)"}: ${describe(error)}${variable ? ` (from ${variable})` : ""}`;
+      }),
     );
   }
   const config = Value.Decode(ConfigSchema, withDefaults);
   const crossProblems = checkAcrossSections(config);
   if (crossProblems.length > 0) throw new ConfigError(file, crossProblems);
-  return config;
+
+  const sources = Object.fromEntries(
+    optionsOf(ConfigSchema).map((option): [string, Source] => {
+      const variable = variableOf(option);
+      if (variable) return [option, { from: "environment", variable }];
+      if (valueAt(fromFile, option) !== undefined) return [option, { from: "file" }];
+      return [option, { from: "default" }];
+    }),
+  );
+  return { config, file, sources };
 }
 
 /** What one section's schema cannot see: references between sections and each provider's own options. */

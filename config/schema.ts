@@ -94,7 +94,11 @@ export const ConfigSchema = T.Object(
   {
     server: section(
       {
-        host: T.String({ default: "0.0.0.0", description: "Interface the HTTP server binds to." }),
+        host: T.String({
+          default: "127.0.0.1",
+          description:
+            "Interface the HTTP server binds to: this machine only, unless set (0.0.0.0: every interface).",
+        }),
         port: T.Integer({
           minimum: 0,
           maximum: 65535,
@@ -346,7 +350,12 @@ export const ConfigSchema = T.Object(
         alertWebhookUrl: T.String({
           default: "",
           description:
-            "Budget alerts are POSTed here as JSON (signed with GATEWAY_ALERT_WEBHOOK_SECRET when set); empty: events only.",
+            "Budget alerts are POSTed here as JSON (signed with alertWebhookSecret when set); empty: events only.",
+        }),
+        alertWebhookSecret: T.String({
+          default: "",
+          description:
+            "HMAC key signing each alert (x-gateway-signature); give it through an environment variable. Empty: unsigned.",
         }),
         maxTokens: T.Integer({
           minimum: 0,

@@ -48,7 +48,7 @@ export async function connectGovernance(
   const settings = config.governance;
   const audit = new AuditTrail((event) => events.publishAudit(event), governanceLog);
   const webhook = settings.alertWebhookUrl
-    ? { url: settings.alertWebhookUrl, secret: process.env.GATEWAY_ALERT_WEBHOOK_SECRET }
+    ? { url: settings.alertWebhookUrl, secret: settings.alertWebhookSecret || undefined }
     : undefined;
   const policy: Governance = {
     ledger: redis

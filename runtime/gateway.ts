@@ -26,7 +26,7 @@ import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { createProviders } from "../workers/providers/instances.ts";
 import { type RunningWorker, startWorker } from "../workers/worker.ts";
-import { announceGeneratedKey, loadOrCreateGatewayKey } from "./generated-key.ts";
+import { announceGeneratedKey, keepGeneratedKey, readOrMakeGatewayKey } from "./generated-key.ts";
 import type { Logger } from "./logger.ts";
 import { createMetricsRegistry } from "./metrics.ts";
 import { Shutdown } from "./shutdown.ts";
@@ -177,14 +177,14 @@ export async function startGateway(
     }
 
     let dispatcher: Dispatcher | undefined;
-    let generated: ReturnType<typeof loadOrCreateGatewayKey> | undefined;
+    let generated: ReturnType<typeof readOrMakeGatewayKey> | undefined;
     if (servesInference) {
       const receiver = await bus.createReplyReceiver();
       shutdown.add({ name: "reply receiver", stop: () => receiver.close() });
       dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
       await dispatcher.start();
       if (config.auth.keys.length === 0 && !config.auth.masterKey)
-        generated = loadOrCreateGatewayKey(config.auth.generatedKeyFile);
+        generated = readOrMakeGatewayKey(config.auth.generatedKeyFile);
     }
 
     // Admin SQL reads the sink's ClickHouse in this process, else the configured server, if any.
@@ -256,6 +256,12 @@ export async function startGateway(
     });
     await ingress.app.listen({ host: config.server.host, port: config.server.port });
     const url = localUrl(ingress.app.server.address());
+    // A key made on this start has its hash kept only now, when nothing else can fail, and the
+    // caller shows it next: a start that fails earlier (a port in use) keeps no hash, so the next
+    // one makes and shows a key instead of accepting only a key nobody saw. Kept before it is
+    // shown, so that a hash that cannot be written fails the start rather than show a key that
+    // would stop working at the next one.
+    if (generated?.created) keepGeneratedKey(config.auth.generatedKeyFile, generated.created);
 
     return {
       url,

@@ -6,15 +6,16 @@ import { hashKey } from "../ingress/auth.ts";
 export interface GeneratedKey {
   /** Hashes of generated keys that the gateway accepts. */
   hashes: string[];
-  /** The key, only on the start that created it: to show once, then forget. */
+  /** A key made on this start: to show once, then forget; its hash is not kept yet (keepGeneratedKey). */
   created?: string;
 }
 
 /**
- * With no key configured the gateway is not left open: the first start creates a random key and
- * keeps only its SHA-256 in `file`; later starts accept that key again.
+ * With no key configured the gateway is not left open: it accepts the keys whose SHA-256 is kept
+ * in `file`, and with none kept yet it makes a random key, which the caller keeps with
+ * keepGeneratedKey once it is sure to show it.
  */
-export function loadOrCreateGatewayKey(file: string): GeneratedKey {
+export function readOrMakeGatewayKey(file: string): GeneratedKey {
   if (existsSync(file)) {
     const hashes = readFileSync(file, "utf8")
       .split("\n")
@@ -22,10 +23,18 @@ export function loadOrCreateGatewayKey(file: string): GeneratedKey {
       .filter((line) => /^[0-9a-f]{64}$/.test(line));
     if (hashes.length > 0) return { hashes };
   }
-  const key = `gw-${randomBytes(24).toString("base64url")}`;
+  const key = newGatewayKey();
+  return { hashes: [hashKey(key)], created: key };
+}
+
+export function newGatewayKey(): string {
+  return `gw-${randomBytes(24).toString("base64url")}`;
+}
+
+/** Keeps the key's hash in `file`, in place of any kept before (the key itself is never written). */
+export function keepGeneratedKey(file: string, key: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${hashKey(key)}\n`, { mode: 0o600 });
-  return { hashes: [hashKey(key)], created: key };
 }
 
 /** The one time the key is shown: on stderr, outside the structured logs, with a request to paste. */
@@ -33,7 +42,8 @@ export function announceGeneratedKey(key: string, file: string, url: string): st
   return [
     "",
     "No gateway key was configured, so one was created. It is shown only now; the gateway keeps just",
-    `its hash (${file}). Set GATEWAY_KEYS to choose your own keys instead.`,
+    `its hash (${file}). Set GATEWAY_KEYS to choose your own keys instead; lost, it is replaced by`,
+    "`npx ai-gateway reset-key`.",
     "",
     `  ${key}`,
     "",

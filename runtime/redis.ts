@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { GatewayConfig } from "../config/schema.ts";
+import { redactUrl } from "../config/secrets.ts";
 
 /**
  * One ioredis connection with the gateway's key prefix. Commands fail fast while Redis is away
@@ -40,15 +41,4 @@ export function openRedis(
   // Connection errors are the commands' to report; unhandled, they would only be noise.
   redis.on("error", () => {});
   return redis;
-}
-
-/** A Redis URL may carry a password; never print it. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
 }

@@ -4,7 +4,7 @@ import type { BudgetAlert } from "../contracts.ts";
 
 export interface AlertWebhook {
   url: string;
-  /** Signs each body (GATEWAY_ALERT_WEBHOOK_SECRET), so the receiver can tell it came from us. */
+  /** Signs each body (governance.alertWebhookSecret), so the receiver can tell it came from us. */
   secret?: string;
 }
 

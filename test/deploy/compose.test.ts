@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { defaultConfigPath } from "../../config/load.ts";
+import { environmentVariables } from "../../config/environment.ts";
 import { roles } from "../../runtime/gateway.ts";
 import { images } from "../services/docker.ts";
 
@@ -15,7 +15,6 @@ const compose = parse(readFileSync(new URL("../../docker-compose.yml", import.me
     { image?: string; build?: string; command?: string[]; environment?: Record<string, string> }
   >;
 };
-const documented = readFileSync(defaultConfigPath, "utf8");
 
 describe("docker-compose.yml", () => {
   it("runs the official images at the versions the tests run", () => {
@@ -33,9 +32,16 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it("has the gateway listen on every interface of its container, where 127.0.0.1 would be unreachable", () => {
+    const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+    expect(dockerfile).toMatch(/^ENV .*\bHOST=0\.0\.0\.0\b/m);
+    for (const name of ["ingress", "worker", "sink", "batch"])
+      expect(compose.services[name]?.environment?.HOST).toBe("0.0.0.0");
+  });
+
   it("configures the gateway only through variables its configuration reads", () => {
     const variables = Object.keys(compose.services.ingress?.environment ?? {});
     expect(variables.length).toBeGreaterThan(0);
-    for (const variable of variables) expect(documented).toContain(`\${${variable}`);
+    for (const variable of variables) expect(Object.keys(environmentVariables)).toContain(variable);
   });
 });

@@ -64,7 +64,6 @@ describe.each(busKinds)("budgets on the %s bus", (bus) => {
   beforeAll(async () => {
     emulator = await startOpenAIEmulator({ apiKey: "key" });
     webhook = await startWebhook();
-    process.env.GATEWAY_ALERT_WEBHOOK_SECRET = webhookSecret;
     config = testConfig(bus, {
       providers: [{ name: "p", type: "openai", options: { baseUrl: emulator.url, apiKey: "key" } }],
       pricing: { prices: { p: { "chat-model": price } } },
@@ -72,12 +71,11 @@ describe.each(busKinds)("budgets on the %s bus", (bus) => {
         { name: "chat", provider: "p", model: "chat-model" },
         { name: "unpriced", provider: "p", model: "model-without-a-price" },
       ],
-      governance: { alertWebhookUrl: webhook.url },
+      governance: { alertWebhookUrl: webhook.url, alertWebhookSecret: webhookSecret },
     });
     gateway = await startTestGateway(config);
   });
   afterAll(async () => {
-    delete process.env.GATEWAY_ALERT_WEBHOOK_SECRET;
     await gateway?.close();
     await emulator?.close();
     await webhook?.close();

@@ -93,6 +93,13 @@ describe("the price table", () => {
     }
   });
 
+  it("prices the built-in mock, and every mock-* model, at 0 (keys with budgets may call it)", () => {
+    expect(createPriceTable(file).priceOf({ name: "mock", type: "mock" }, "mock-slow")).toEqual({
+      input: 0,
+      output: 0,
+    });
+  });
+
   it("finds dated snapshots by their longest listed prefix, and nothing for an unknown model", () => {
     const plain = createPriceTable(file);
     expect(plain.priceOf({ name: "x", type: "openai" }, "gpt-4o-mini-2024-07-18")?.input).toBe(0.15);
@@ -101,7 +108,7 @@ describe("the price table", () => {
       plain.priceOf({ name: "x", type: "anthropic" }, "claude-sonnet-4-5-20250929")?.longContext?.input,
     ).toBe(6);
     expect(plain.priceOf({ name: "x", type: "openai" }, "gpt-4o2")).toBeUndefined();
-    expect(plain.priceOf({ name: "x", type: "mock" }, "mock")).toBeUndefined();
+    expect(plain.priceOf({ name: "x", type: "gemini" }, "no-such-model")).toBeUndefined();
   });
 
   it("lets the config replace a file entry, and price one account apart from its type", () => {

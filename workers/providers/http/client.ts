@@ -1,5 +1,12 @@
-import { Pool } from "undici";
+import { createRequire } from "node:module";
 import { GatewayError } from "../../../schemas/errors.ts";
+
+/**
+ * undici (110 modules) is required when the first provider connects, not when this file is
+ * imported: the configuration imports every adapter to check their options, and `ai-gateway
+ * config` should not pay for an HTTP client it never uses.
+ */
+const undici = () => createRequire(import.meta.url)("undici") as typeof import("undici");
 
 export interface HttpResponse {
   status: number;
@@ -39,7 +46,7 @@ export interface HttpClientOptions {
 export function createHttpClient(baseUrl: string, options: HttpClientOptions): HttpClient {
   const url = new URL(baseUrl);
   const basePath = url.pathname.replace(/\/$/, "");
-  const pool = new Pool(url.origin, {
+  const pool = new (undici().Pool)(url.origin, {
     connections: options.connections,
     connectTimeout: options.connectTimeoutMs,
     headersTimeout: options.headersTimeoutMs,
