@@ -86,7 +86,7 @@ export async function startGateway(
       await applyRetention(connection.client, config.analytics, log);
     }
 
-    const bus = await connectBus(config, log);
+    const bus = await connectBus(config, log, metrics);
     closers.push(() => bus.close());
     checks.push(...bus.checks);
     const routes = createRouteTable(config.models, loadPrices(config));
