@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
+import { deadLettersCommand } from "./dead-letters/commands.ts";
 import { keysCommand, teamsCommand } from "./keys/commands.ts";
 import { start } from "./start.ts";
 
@@ -22,11 +23,16 @@ commands:
            ai-gateway teams create search --monthly-usd 500 --rpm 600
            ai-gateway keys create --team search --models 'gpt-4o*' --daily-usd 20
            (ai-gateway keys --help for every setting).
+  dead-letters list|show|replay ...
+           Kafka messages the gateway could not decode, kept in its dead-letter topic: list them,
+           show one, put them back on their topics once the gateway can read them
+           (configuration as for start; ai-gateway dead-letters --help).
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // The batch, keys and teams commands have options of their own, so they parse their arguments themselves.
+  // The other commands have options of their own, so they parse their arguments themselves.
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
+  if (argv[0] === "dead-letters") return deadLettersCommand(argv.slice(1));
   if (argv[0] === "keys") return keysCommand(argv.slice(1));
   if (argv[0] === "teams") return teamsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({

@@ -20,6 +20,8 @@ export const deadLetterHeader = {
   consumer: "dead-letter-consumer",
   /** When it was dead-lettered, ISO 8601. */
   time: "dead-letter-time",
+  /** Only on a replay marker (a record without key or value): the id of the letter replayed. */
+  replayed: "dead-letter-replayed",
 } as const;
 
 export function isDeadLetterHeader(name: string): boolean {

@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Admin,
   ConfigResourceTypes,
@@ -13,13 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../config/load.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { RunningGateway } from "../../runtime/gateway.ts";
+import { runCli } from "../support/cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { queryAnalytics, requestIdOf, startTestGateway, testKey, testSettings } from "../support/gateway.ts";
 import { sampleSum, scrape } from "../support/prometheus.ts";
 
 /**
  * Messages no consumer of the gateway can decode go to the dead-letter topic, whole, before their
- * offset is committed. Written against
+ * offset is committed; `ai-gateway dead-letters` lists, shows and replays them. Written against
  * Kafka itself (topic names, headers, group offsets), as an operator would look at it.
  */
 
@@ -104,6 +108,8 @@ describe("dead letters on Kafka", () => {
   const admin = kafka.admin();
   let producer: Producer;
   let gateway: RunningGateway;
+  let configDirectory: string;
+  let cliEnv: Record<string, string>;
   const sent: Sent[] = [];
   const testStarted = Date.now();
 
@@ -112,11 +118,16 @@ describe("dead letters on Kafka", () => {
     await admin.connect();
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
+    configDirectory = mkdtempSync(join(tmpdir(), "dead-letters-"));
+    const configFile = join(configDirectory, "gateway.json");
+    writeFileSync(configFile, JSON.stringify(settings));
+    cliEnv = { GATEWAY_CONFIG: configFile };
   });
   afterAll(async () => {
     await gateway?.close();
     await producer?.disconnect();
     await admin.disconnect();
+    if (configDirectory) rmSync(configDirectory, { recursive: true, force: true });
   });
 
   /** Puts a message on one partition of a topic and remembers it. */
@@ -246,6 +257,99 @@ describe("dead letters on Kafka", () => {
         requests: 8,
         attempts: 8,
       });
+    }, 20_000);
+  }, 90_000);
+
+  it("lists, shows and replays them with ai-gateway dead-letters", async () => {
+    const listed = await runCli(["dead-letters", "list", "--json"], cliEnv);
+    expect(listed.stderr).toBe("");
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(sent.length);
+    const future = sent.find((message) => message.reason === "unknown-schema-version") as Sent;
+    const row = rows.find(
+      (candidate) =>
+        (candidate.source as { topic: string }).topic === future.topic &&
+        (candidate.source as { offset: string }).offset === future.offset,
+    );
+    expect(row).toMatchObject({
+      source: { topic: future.topic, partition: future.partition, offset: future.offset },
+      consumer: `${prefix}workers`,
+      class: "unknown-schema-version",
+      size: future.value.length,
+      replayed: null,
+    });
+    expect(Date.parse(row?.time as string)).toBeGreaterThanOrEqual(testStarted);
+    const id = row?.id as string;
+
+    // The human listing: one line per letter, its time, source, offset, reason and size.
+    const table = await runCli(["dead-letters", "list"], cliEnv);
+    expect(table.code).toBe(0);
+    const line = table.stdout.split("\n").find((text) => text.startsWith(`${id} `)) ?? "";
+    for (const part of [
+      `${future.topic}/${future.partition}`,
+      future.offset,
+      "unknown-schema-version",
+      `${future.value.length} B`,
+    ])
+      expect(line).toContain(part);
+
+    const shown = await runCli(["dead-letters", "show", id], cliEnv);
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id,
+      key: future.key,
+      headers: future.headers,
+      value: future.value.toString("base64"),
+    });
+    const raw = await runCli(["dead-letters", "show", id, "--value"], cliEnv);
+    expect(raw.stdout).toBe(future.value.toString());
+
+    // Replayed: back on its source topic as it was first written. The gateway still cannot read
+    // it, so it comes back as a new dead letter, whose original part is the replayed message.
+    const replayed = await runCli(["dead-letters", "replay", id], cliEnv);
+    expect(replayed.stderr).toBe("");
+    expect(replayed.code).toBe(0);
+    let again: Letter | undefined;
+    await eventually(async () => {
+      const letters = await readTopic(kafka, admin, deadLetterTopic);
+      const found = letters.filter(
+        ({ key, headers }) =>
+          key === future.key &&
+          headers["dead-letter-topic"] === future.topic &&
+          headers["dead-letter-offset"] !== future.offset,
+      );
+      expect(found).toHaveLength(1);
+      again = found[0];
+    }, 20_000);
+    if (!again) throw new Error("unreachable");
+    expect(again.value?.equals(future.value)).toBe(true);
+    expect(originalHeaders(again.headers)).toEqual(future.headers);
+    expect(BigInt(again.headers["dead-letter-offset"] ?? "0")).toBeGreaterThan(BigInt(future.offset));
+
+    // A letter is replayed once unless forced; --all replays those not replayed yet.
+    const twice = await runCli(["dead-letters", "replay", id], cliEnv);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/already replayed/);
+    const afterReplay = await runCli(["dead-letters", "list", "--json"], cliEnv);
+    const marked = afterReplay.stdout
+      .trim()
+      .split("\n")
+      .map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(marked).toHaveLength(sent.length + 1);
+    expect(marked.find((candidate) => candidate.id === id)?.replayed).toEqual(expect.any(String));
+
+    const source = `${prefix}batch-results`;
+    const fromSource = sent.filter((message) => message.topic === source);
+    const all = await runCli(["dead-letters", "replay", "--all", "--source", source], cliEnv);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain(`replayed ${fromSource.length}`);
+    await eventually(async () => {
+      const letters = await readTopic(kafka, admin, deadLetterTopic);
+      expect(letters.filter(({ value }) => value !== null)).toHaveLength(sent.length + 1 + fromSource.length);
     }, 20_000);
   }, 90_000);
 
