@@ -12,6 +12,7 @@ import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contrac
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import type { DeadLetters } from "./dead-letters.ts";
+import { isGroupChange } from "./kafkajs-log.ts";
 import { PartitionOffsets } from "./offset-tracker.ts";
 import { priorityOfTopic, requestTopic } from "./topics.ts";
 
@@ -167,8 +168,10 @@ export class KafkaRequestConsumer implements RequestConsumer {
       );
       for (const { offsets, point } of commits) offsets.committedAt(point);
     } catch (error) {
-      // A rebalance is under way; the next generation commits what is still ours.
-      this.log.warn({ err: error }, "offset commit failed");
+      // Routine in a rebalance: the next generation commits what is still ours.
+      if (isGroupChange(error))
+        this.log.info({ err: error }, "offset commit deferred: the group is rebalancing");
+      else this.log.warn({ err: error }, "offset commit failed");
     }
   }
 }

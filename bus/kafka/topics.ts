@@ -88,7 +88,7 @@ function topicSettings(config: GatewayConfig["kafka"], topic: string): ITopicCon
 
 /**
  * Creates the topics where missing, all of the gateway's unless told which (idempotent; every
- * process may call it at start).
+ * process may call it at start, several at once: a topic another one created meanwhile is no error).
  */
 export async function ensureTopics(
   admin: Admin,
@@ -98,8 +98,19 @@ export async function ensureTopics(
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return;
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => topicSettings(config, topic)),
-  });
+  try {
+    // Resolves false when every one was created by someone else first.
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => topicSettings(config, topic)),
+    });
+  } catch (error) {
+    // kafkajs says only "Topic creation errors": name each topic and what the broker said.
+    const each = (error as { errors?: Array<{ topic?: string; message: string }> }).errors;
+    if (!Array.isArray(each)) throw error;
+    throw new Error(
+      `cannot create topics: ${each.map(({ topic, message }) => `${topic ?? "?"}: ${message}`).join("; ")}`,
+      { cause: error },
+    );
+  }
 }
