@@ -63,13 +63,15 @@ async function readUpTo(
   timeoutMs: number,
 ): Promise<Fetched[]> {
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  const records: Fetched[] = [];
+  // By partition and offset: a consumer kafkajs restarts reads from the start again.
+  const records = new Map<string, Fetched>();
   const pending = new Set(ends.keys());
+  let timer: NodeJS.Timeout | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
+      timer = setTimeout(
         () => reject(new Error(`reading ${topic} took longer than ${timeoutMs / 1000} s`)),
         timeoutMs,
       );
@@ -82,20 +84,18 @@ async function readUpTo(
           eachMessage: async ({ partition, message }) => {
             const end = ends.get(partition);
             if (end === undefined || BigInt(message.offset) >= end) return; // written after we started
-            records.push({ partition, message });
+            records.set(`${partition}:${message.offset}`, { partition, message });
             if (BigInt(message.offset) + 1n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
+            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);
     });
   } finally {
+    clearTimeout(timer);
     await consumer.disconnect();
   }
-  return records.sort(
+  return [...records.values()].sort(
     (a, b) => a.partition - b.partition || Number(BigInt(a.message.offset) - BigInt(b.message.offset)),
   );
 }
