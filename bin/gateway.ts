@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
 import { configCommand } from "./config.ts";
+import { deadLettersCommand } from "./dead-letters/commands.ts";
 import { keysCommand, teamsCommand } from "./keys/commands.ts";
 import { resetKeyCommand } from "./reset-key.ts";
 import { start } from "./start.ts";
@@ -30,6 +31,10 @@ commands:
            ai-gateway teams create search --monthly-usd 500 --rpm 600
            ai-gateway keys create --team search --models 'gpt-4o*' --daily-usd 20
            (ai-gateway keys --help for every setting).
+  dead-letters list|show|replay ...
+           Kafka messages the gateway could not decode, kept in its dead-letter topic: list them,
+           show one, put them back on their topics once the gateway can read them
+           (configuration as for start; ai-gateway dead-letters --help).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "config") return configCommand(argv.slice(1));
   if (argv[0] === "reset-key") return resetKeyCommand(argv.slice(1));
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
+  if (argv[0] === "dead-letters") return deadLettersCommand(argv.slice(1));
   if (argv[0] === "keys") return keysCommand(argv.slice(1));
   if (argv[0] === "teams") return teamsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({

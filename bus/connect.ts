@@ -1,4 +1,5 @@
 import { Partitioners } from "kafkajs";
+import { Registry } from "prom-client";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { connectRedis } from "../runtime/redis.ts";
@@ -9,9 +10,10 @@ import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./kaf
 import { createKafka } from "./kafka/client.ts";
 import { CoalescingProducer } from "./kafka/coalescing-producer.ts";
 import { requestLag } from "./kafka/consumer-lag.ts";
+import { DeadLetters } from "./kafka/dead-letters.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./kafka/events.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./kafka/requests.ts";
-import { ensureTopics } from "./kafka/topics.ts";
+import { deadLetterTopic, ensureTopics } from "./kafka/topics.ts";
 import { createRedisBreakers } from "./redis/breakers.ts";
 import { createRedisCancels } from "./redis/cancels.ts";
 import { createRedisClaims, redisFinishClaim } from "./redis/claims.ts";
@@ -30,9 +32,14 @@ export interface ConnectedBus extends Bus {
 
 /**
  * The in-process bus when no Kafka is configured; otherwise Kafka for requests (topics created if
- * missing) and Redis for replies, cancels and claims.
+ * missing) and Redis for replies, cancels and claims. `metrics`: where the bus counts what it does
+ * (dead letters).
  */
-export async function connectBus(config: GatewayConfig, log: Logger): Promise<ConnectedBus> {
+export async function connectBus(
+  config: GatewayConfig,
+  log: Logger,
+  metrics: Registry = new Registry(),
+): Promise<ConnectedBus> {
   const breakers = {
     failures: config.routing.breakerFailures,
     windowMs: config.routing.breakerWindowMs,
@@ -63,10 +70,17 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
   const finishClaim = redisFinishClaim(redis);
   const requestsOut = new CoalescingProducer(producer, 0);
   const eventsOut = new CoalescingProducer(producer, eventLingerMs);
+  const deadLetters = new DeadLetters(
+    kafka,
+    deadLetterTopic(config.kafka),
+    metrics,
+    log.child({ component: "dead-letters" }),
+  );
   return {
     kind: "kafka",
     requests: createKafkaRequestPublisher(requestsOut, config.kafka),
-    createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, log.child({ component: "consumer" })),
+    createConsumer: () =>
+      new KafkaRequestConsumer(kafka, config.kafka, deadLetters, log.child({ component: "consumer" })),
     replies: createRedisReplySender(redis, finishClaim),
     createReplyReceiver: () => createRedisReplyReceiver(redis, config.redis.keyPrefix),
     cancels,
@@ -75,15 +89,9 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     quotas: createRedisQuotas(redis, leaseLimitMs),
     events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
-      new KafkaEventConsumer(
-        kafka,
-        config.kafka,
-        config.analytics.sink,
-        log.child({ component: "analytics-consumer" }),
-      ),
+      new KafkaEventConsumer(kafka, config.kafka, config.analytics.sink, deadLetters),
     batchResults: createKafkaBatchResultPublisher(requestsOut, config.kafka),
-    createBatchResultConsumer: () =>
-      new KafkaBatchResultConsumer(kafka, config.kafka, log.child({ component: "batch-results" })),
+    createBatchResultConsumer: () => new KafkaBatchResultConsumer(kafka, config.kafka, deadLetters),
     retainsRequests: true,
     checks: [
       { name: "kafka", check: async () => void (await admin.describeCluster()) },
@@ -93,7 +101,7 @@ export async function connectBus(config: GatewayConfig, log: Logger): Promise<Co
     async close() {
       await Promise.all([requestsOut.flush(), eventsOut.flush()]);
       await cancels.close();
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      await Promise.allSettled([producer.disconnect(), admin.disconnect(), deadLetters.close()]);
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -87,7 +87,7 @@ export async function startGateway(
       await applyRetention(connection.client, config.analytics, log);
     }
 
-    const bus = await connectBus(config, log);
+    const bus = await connectBus(config, log, metrics);
     shutdown.add({
       name: "bus",
       leftBehind:

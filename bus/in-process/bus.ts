@@ -40,6 +40,9 @@ import { createInProcessQuotas } from "./quotas.ts";
 /**
  * The bus of a single process: queues in memory, replies and cancels as function calls. Messages
  * still go through their Avro encoding, so a schema mistake shows here as it would on Kafka.
+ * There are no dead letters here: every message is written and read by this process, with the
+ * same codecs, so none can be undecodable (on Kafka, another release or another producer can
+ * write one: bus/kafka/dead-letters.ts).
  */
 export function createInProcessBus(breakers: BreakerSettings, leaseLimitMs: number): Bus {
   const requests = new InProcessRequestQueue();

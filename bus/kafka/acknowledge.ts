@@ -24,3 +24,19 @@ export async function acknowledgeBatch({
   });
   await heartbeat();
 }
+
+/**
+ * Whether a fetched batch is still this consumer's to handle, keeping its claim alive meanwhile (a
+ * heartbeat): false once the consumer stops or a rebalance may have given the partition to another.
+ */
+export function batchStillOwned({ heartbeat, isRunning, isStale }: EachBatchPayload): () => Promise<boolean> {
+  return async () => {
+    if (!isRunning() || isStale()) return false;
+    try {
+      await heartbeat();
+      return true;
+    } catch {
+      return false; // a rebalance: the partition may be another consumer's now
+    }
+  };
+}

@@ -9,8 +9,42 @@ export function toKafkaMessage<T, Input>(codec: Codec<T, Input>, key: string, va
   return { key, value: codec.encode(value), headers: { [schemaVersionHeader]: String(codec.version) } };
 }
 
-/** Reads a message written by any released version of the schema (throws if it cannot). */
+/**
+ * Why a message could not be read, as a small fixed set (a metric label):
+ * - `unknown-schema-version`: written by a newer release (or naming no version this one knows);
+ *   a release that knows the version reads it;
+ * - `no-value`: an empty message where a record is expected;
+ * - `undecodable`: bytes that are no record of the schema version they claim.
+ */
+export type DecodeFailure = "unknown-schema-version" | "no-value" | "undecodable";
+
+export class DecodeError extends Error {
+  constructor(
+    readonly failure: DecodeFailure,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DecodeError";
+  }
+}
+
+/** Reads a message written by any released version of the schema (throws a DecodeError if it cannot). */
 export function fromKafkaMessage<T, Input>(codec: Codec<T, Input>, message: KafkaMessage): T {
   const header = message.headers?.[schemaVersionHeader]?.toString();
-  return codec.decode(message.value as Buffer, header === undefined ? codec.version : Number(header));
+  const version = header === undefined ? codec.version : Number(header);
+  if (!Number.isInteger(version) || version < 1 || version > codec.version) {
+    throw new DecodeError(
+      "unknown-schema-version",
+      `${codec.name} schema version ${header} is unknown to this release, which reads versions 1 to ${codec.version}`,
+    );
+  }
+  if (message.value === null)
+    throw new DecodeError("no-value", `an empty message where a ${codec.name} was expected`);
+  try {
+    return codec.decode(message.value, version);
+  } catch (error) {
+    const reason = `not a ${codec.name} of version ${version}: ${(error as Error).message}`;
+    throw new DecodeError("undecodable", reason, { cause: error });
+  }
 }

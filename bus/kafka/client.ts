@@ -1,9 +1,13 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { gatewayLevel } from "./kafkajs-log.ts";
 import "./request-queue-fix.ts";
 
-/** A kafkajs client whose own logs go through our structured logger. */
+/**
+ * A kafkajs client whose own logs go through our structured logger, at the level each deserves
+ * (kafkajs-log.ts: a routine rebalance is no error).
+ */
 export function createKafka(config: GatewayConfig["kafka"], log: Logger): Kafka {
   const kafkaLog = log.child({ component: "kafkajs" });
   return new Kafka({
@@ -14,9 +18,7 @@ export function createKafka(config: GatewayConfig["kafka"], log: Logger): Kafka 
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...fields } = entry;
-        if (level <= KafkaLogLevel.ERROR) kafkaLog.error(fields, message);
-        else if (level === KafkaLogLevel.WARN) kafkaLog.warn(fields, message);
-        else kafkaLog.debug(fields, message);
+        kafkaLog[gatewayLevel(level, entry)](fields, message);
       },
   });
 }

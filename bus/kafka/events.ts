@@ -1,12 +1,12 @@
 import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
-import type { Logger } from "../../runtime/logger.ts";
 import type { Codec } from "../../schemas/codec.ts";
 import { attemptEventCodec, auditEventCodec, requestEventCodec } from "../../schemas/index.ts";
 import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../contracts.ts";
-import { acknowledgeBatch } from "./acknowledge.ts";
+import { acknowledgeBatch, batchStillOwned } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
+import type { DeadLetters, Undecodable } from "./dead-letters.ts";
 import { eventKinds, eventsTopic } from "./topics.ts";
 
 export function createKafkaEventPublisher(
@@ -34,21 +34,26 @@ export function createKafkaEventPublisher(
  * returns once `minBytes` of events are there or `maxWaitTimeInMs` has passed, and takes at most
  * `maxBytesPerPartition` of a partition. A batch's offsets are committed only after the handler
  * stored it; if storing fails, the same events are offered again (nothing is lost), and the first
- * batch of each partition after a (re)assignment is marked as possibly stored already.
+ * batch of each partition after a (re)assignment is marked as possibly stored already. Messages
+ * that are no events this release can read are kept in the dead letters before the batch is
+ * stored, so before its offsets are committed.
  */
 export class KafkaEventConsumer implements EventConsumer {
   private readonly consumer: Consumer;
   /** Partitions (topic/partition) handed a batch since the last group join: their later batches are new to the store. */
   private readonly seen = new Set<string>();
 
+  private readonly groupId: string;
+
   constructor(
     kafka: Kafka,
     private readonly config: GatewayConfig["kafka"],
     sink: GatewayConfig["analytics"]["sink"],
-    private readonly log: Logger,
+    private readonly deadLetters: DeadLetters,
   ) {
+    this.groupId = `${config.topicPrefix}analytics`;
     this.consumer = kafka.consumer({
-      groupId: `${config.topicPrefix}analytics`,
+      groupId: this.groupId,
       sessionTimeout: config.sessionTimeoutMs,
       minBytes: sink.minBatchBytes,
       maxBytesPerPartition: sink.maxBatchBytes,
@@ -67,20 +72,18 @@ export class KafkaEventConsumer implements EventConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.config.eventPartitions * 2,
       eachBatch: async (payload) => {
-        const { batch, heartbeat, isRunning, isStale } = payload;
+        const { batch } = payload;
         const first = batch.messages[0];
         const last = batch.messages.at(-1);
         if (!first || !last) return;
+        const undecodable: Undecodable[] = [];
         const decoded = <T>(codec: Codec<T, unknown>) => {
           const events: Array<Sourced<T>> = [];
           for (const message of batch.messages) {
             try {
               events.push({ offset: Number(message.offset), event: fromKafkaMessage(codec, message) });
             } catch (error) {
-              this.log.error(
-                { err: error, topic: batch.topic, offset: message.offset },
-                "undecodable event skipped",
-              );
+              undecodable.push({ topic: batch.topic, partition: batch.partition, message, error });
             }
           }
           return events;
@@ -92,6 +95,10 @@ export class KafkaEventConsumer implements EventConsumer {
             : kind === "request"
               ? { kind, events: decoded(requestEventCodec) }
               : { kind: "audit" as const, events: decoded(auditEventCodec) };
+        // Kept before the batch is stored, so before its offsets are committed.
+        const stillOwned = batchStillOwned(payload);
+        if (!(await this.deadLetters.keepWhileOwned(this.groupId, undecodable, stillOwned)))
+          throw new Error("the batch is no longer this consumer's to store");
         const partitionKey = `${batch.topic}/${batch.partition}`;
         const mayBeStored = !this.seen.has(partitionKey);
         await handle({
@@ -103,15 +110,7 @@ export class KafkaEventConsumer implements EventConsumer {
             lastOffset: Number(last.offset),
           },
           mayBeStored,
-          stillOwned: async () => {
-            if (!isRunning() || isStale()) return false;
-            try {
-              await heartbeat();
-              return true;
-            } catch {
-              return false; // a rebalance: the partition may be another consumer's now
-            }
-          },
+          stillOwned,
         });
         this.seen.add(partitionKey);
         await acknowledgeBatch(payload);

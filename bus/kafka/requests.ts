@@ -11,6 +11,8 @@ import {
 import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contracts.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
+import type { DeadLetters } from "./dead-letters.ts";
+import { isGroupChange } from "./kafkajs-log.ts";
 import { PartitionOffsets } from "./offset-tracker.ts";
 import { priorityOfTopic, requestTopic } from "./topics.ts";
 
@@ -41,7 +43,8 @@ export function workerGroup(config: GatewayConfig["kafka"]): string {
  * hands each request to the worker's scheduler, so it returns at once and keeps heartbeating
  * however long provider calls take (no rebalance storms). A priority whose local queue is full is
  * paused, leaving its requests in Kafka for other workers. Offsets are committed only for work
- * that finished, at the lowest unfinished offset of each partition.
+ * that finished, at the lowest unfinished offset of each partition. A message that is no request
+ * this release can read finishes once it is kept in the dead letters.
  */
 export class KafkaRequestConsumer implements RequestConsumer {
   private readonly consumer: Consumer;
@@ -50,10 +53,12 @@ export class KafkaRequestConsumer implements RequestConsumer {
   private assigned = new Set<string>();
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     kafka: Kafka,
     private readonly config: GatewayConfig["kafka"],
+    private readonly deadLetters: DeadLetters,
     private readonly log: Logger,
   ) {
     this.consumer = kafka.consumer({
@@ -100,21 +105,25 @@ export class KafkaRequestConsumer implements RequestConsumer {
         const offset = BigInt(message.offset);
         if (!offsets.receive(offset)) return;
         const tracked = offsets;
+        const stillOwned = () => this.assigned.has(key) && this.partitions.get(key) === tracked;
         let envelope: RequestEnvelope;
         try {
           envelope = fromKafkaMessage(requestEnvelopeCodec, message);
         } catch (error) {
-          // Not a request we can read: nothing can ever process it, so it must not block the partition.
-          this.log.error(
-            { err: error, topic, partition, offset: message.offset },
-            "undecodable request skipped",
-          );
-          tracked.finish(offset);
+          // Not a request this release can read. It must not block the partition: it is done once
+          // the dead letters hold it, while the loop goes on; until then its offset stays uncommitted.
+          void this.deadLetters
+            .keepWhileOwned(
+              workerGroup(this.config),
+              [{ topic, partition, message, error }],
+              () => !this.closed && stillOwned(),
+            )
+            .then((kept) => kept && tracked.finish(offset));
           return;
         }
         const hasRoom = sink.offer(priority, {
           envelope,
-          stillOwned: () => this.assigned.has(key) && this.partitions.get(key) === tracked,
+          stillOwned,
           settle: () => tracked.finish(offset),
         });
         if (!hasRoom) this.consumer.pause([{ topic }]);
@@ -136,6 +145,7 @@ export class KafkaRequestConsumer implements RequestConsumer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.commitTimer);
     await this.committing;
     await this.commitFinished();
@@ -158,8 +168,10 @@ export class KafkaRequestConsumer implements RequestConsumer {
       );
       for (const { offsets, point } of commits) offsets.committedAt(point);
     } catch (error) {
-      // A rebalance is under way; the next generation commits what is still ours.
-      this.log.warn({ err: error }, "offset commit failed");
+      // Routine in a rebalance: the next generation commits what is still ours.
+      if (isGroupChange(error))
+        this.log.info({ err: error }, "offset commit deferred: the group is rebalancing");
+      else this.log.warn({ err: error }, "offset commit failed");
     }
   }
 }

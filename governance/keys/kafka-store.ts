@@ -43,6 +43,10 @@ export function createKafkaKeyStore(config: GatewayConfig["kafka"], log: Logger)
     try {
       apply(name, message.value === null ? null : fromKafkaMessage(governanceRecordCodec, message));
     } catch (error) {
+      // Not dead-lettered (bus/kafka/dead-letters.ts): every process reads this log whole at each
+      // start, so each would dead-letter the entry again, and a replay would append an old record
+      // after newer ones of its name, undoing them. Nor is it lost: the log keeps it until a newer
+      // record of the same name replaces it, and a release that can read it reads it here.
       log.error({ err: error, entry: name, offset: message.offset }, "undecodable governance entry skipped");
     }
   };
