@@ -81,7 +81,15 @@ describe("analytics migrations", () => {
     };
     expect(await schema()).toEqual(expected);
     // A step interrupted halfway runs again from its first statement: each must be a no-op the second time.
+    if (typeof batchId.statements === "function") throw new Error("0010 names no database");
     for (const statement of batchId.statements) await client.command({ query: statement });
     expect(await schema()).toEqual(expected);
+  });
+
+  it("names the step, what it needs and ClickHouse's words when ClickHouse refuses it", async () => {
+    const broken = { id: 99, name: "broken", needs: "nothing ClickHouse can give", statements: ["SELEC 1"] };
+    await expect(runMigrations(client, pino({ level: "silent" }), [broken])).rejects.toThrow(
+      /^analytics migration 99 \(broken\) failed; it needs nothing ClickHouse can give\. ClickHouse said: Syntax error: .* \(SYNTAX_ERROR\)$/,
+    );
   });
 });
