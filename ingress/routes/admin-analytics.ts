@@ -1,6 +1,6 @@
 import { type ClickHouseClient, ClickHouseError } from "@clickhouse/client";
 import { Type as T } from "@sinclair/typebox";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { clickHouseMessage } from "../../analytics/clickhouse/errors.ts";
 import type { Reader } from "../../analytics/reader/connect.ts";
 import { readerQuery } from "../../analytics/reader/query.ts";
@@ -54,7 +54,12 @@ export const analyticsAdminRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
   app,
   { access },
 ) => {
-  const run = async (sql: string, params: Record<string, unknown>, check?: (sql: string) => void) => {
+  const run = async (
+    log: FastifyBaseLogger,
+    sql: string,
+    params: Record<string, unknown>,
+    check?: (sql: string) => void,
+  ) => {
     if (!access)
       throw new GatewayError(
         "overloaded",
@@ -66,13 +71,17 @@ export const analyticsAdminRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
       check?.(sql);
       return await readerQuery(reader.client, sql, params);
     } catch (error) {
-      throw failure(error, reader);
+      const { answer, reason } = failure(error, reader);
+      // One line, without the stack: a refusal is the admin's mistake; the 503s are the operator's to fix.
+      if (answer.status < 500) log.info({ status: answer.status, reason }, "admin SQL refused");
+      else log.warn({ status: answer.status, reason, error: answer.message }, "admin SQL unavailable");
+      throw answer;
     }
   };
 
   app.post("/admin/analytics/query", async (request) => {
     const { sql, params } = validateBody(queryBody, request.body ?? {});
-    return run(sql, params ?? {}, assertQuery);
+    return run(request.log, sql, params ?? {}, assertQuery);
   });
 
   // Stored prompts and completions erased after the fact (a user's request to be forgotten).
@@ -111,7 +120,7 @@ export const analyticsAdminRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
         report: report.name,
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
-        ...(await run(report.sql, { from: from / 1000, to: to / 1000 })),
+        ...(await run(request.log, report.sql, { from: from / 1000, to: to / 1000 })),
       };
     },
   );
@@ -128,19 +137,30 @@ function timeParam(value: string | undefined, name: string, fallback: number): n
 /** This process cannot log in as the reader, and why. */
 class ReaderUnavailable extends Error {}
 
-/** Why an admin query failed, as the caller's error. */
-function failure(error: unknown, reader: Reader): GatewayError {
-  if (error instanceof StatementRefused) return new GatewayError("invalid_request", error.message);
-  if (error instanceof ReaderUnavailable) return new GatewayError("overloaded", error.message);
+/** Why an admin query failed, as the caller's error, with the reason logged beside it. */
+function failure(error: unknown, reader: Reader): { answer: GatewayError; reason: string } {
+  if (error instanceof StatementRefused)
+    return { answer: new GatewayError("invalid_request", error.message), reason: error.keyword };
+  if (error instanceof ReaderUnavailable)
+    return { answer: new GatewayError("overloaded", error.message), reason: "no password" };
   if (error instanceof ClickHouseError && error.type === "AUTHENTICATION_FAILED")
-    return new GatewayError(
-      "overloaded",
-      `admin SQL runs as the ClickHouse user ${reader.username}, and ClickHouse refused its login: give ` +
-        "every process the same analytics.query.password, or define the user where this ClickHouse keeps " +
-        "its users (docs/analytics.md#admin-sql)",
-    );
+    return {
+      answer: new GatewayError(
+        "overloaded",
+        `admin SQL runs as the ClickHouse user ${reader.username}, and ClickHouse refused its login: give ` +
+          "every process the same analytics.query.password, or define the user where this ClickHouse keeps " +
+          "its users (docs/analytics.md#admin-sql)",
+      ),
+      reason: error.type,
+    };
   // ClickHouse's own words: what was refused or wrong in the SQL (an admin's query, not a secret).
   if (error instanceof ClickHouseError)
-    return new GatewayError("invalid_request", `the query failed: ${clickHouseMessage(error)}`);
-  return new GatewayError("overloaded", `ClickHouse did not answer: ${(error as Error).message}`);
+    return {
+      answer: new GatewayError("invalid_request", `the query failed: ${clickHouseMessage(error)}`),
+      reason: error.type ?? `code ${error.code}`,
+    };
+  return {
+    answer: new GatewayError("overloaded", `ClickHouse did not answer: ${(error as Error).message}`),
+    reason: "unreachable",
+  };
 }

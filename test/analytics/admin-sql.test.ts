@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { keepsUsersInSql } from "../../analytics/reader/access.ts";
 import { reports } from "../../analytics/reports/index.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
@@ -210,6 +211,13 @@ function readerSuite(setup: () => Setup) {
 
 describe("admin SQL on the gateway's embedded ClickHouse", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "gateway-admin-sql-"));
+  const logLines: Array<Record<string, unknown>> = [];
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
   const config = testConfig("in-process", {
     clickhouse: { url: "", dataDir: join(dataDir, "clickhouse") },
     analytics: { query: limits },
@@ -217,7 +225,7 @@ describe("admin SQL on the gateway's embedded ClickHouse", () => {
   let setup: Setup;
 
   beforeAll(async () => {
-    const gateway = await startGateway(config, pino({ level: "silent" }));
+    const gateway = await startGateway(config, pino({ level: "info" }, logStream));
     const connection = gateway.clickhouse;
     if (!connection?.reader) throw new Error("the embedded ClickHouse has no reader user");
     setup = { gateway, config, owner: connection.client, reader: connection.reader };
@@ -234,6 +242,22 @@ describe("admin SQL on the gateway's embedded ClickHouse", () => {
     expect(users).toContain(`<${setup.reader.username}>`);
     expect(users).toContain("<password_sha256_hex>");
     expect(users).not.toContain(setup.reader.password);
+  });
+
+  it("logs a refused query as one structured line, and nothing on the console", async () => {
+    const consoleError = vi.spyOn(console, "error");
+    const consoleWarn = vi.spyOn(console, "warn");
+    const before = logLines.length;
+    expect((await adminSql(setup.gateway, "SELECT * FROM system.users")).status).toBe(400);
+    expect((await adminSql(setup.gateway, "SYSTEM STOP MERGES")).status).toBe(400);
+    const lines = logLines.slice(before).filter((line) => line.msg !== "request");
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, msg: "admin SQL refused", status: 400, reason: "ACCESS_DENIED" }),
+      expect.objectContaining({ level: 30, msg: "admin SQL refused", status: 400, reason: "SYSTEM" }),
+    ]);
+    expect(JSON.stringify(lines)).not.toMatch(/stack|\\n {4}at /);
+    expect(consoleError).not.toHaveBeenCalled();
+    expect(consoleWarn).not.toHaveBeenCalled();
   });
 });
 
