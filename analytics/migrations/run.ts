@@ -61,7 +61,6 @@ export class MigrationError extends Error {
     const needs = migration.needs ? `; it needs ${migration.needs}` : "";
     super(
       `analytics migration ${migration.id} (${migration.name}) failed${needs}. ClickHouse said: ${clickHouseMessage(cause)}`,
-      { cause },
     );
     this.name = "MigrationError";
   }

@@ -51,7 +51,6 @@ export async function applyReaderAccess(
     await client.command({ query: statement }).catch((error: Error) => {
       throw new Error(
         `the admin SQL user ${name} could not be set up; it needs ${readerRights}. ClickHouse said: ${clickHouseMessage(error)}`,
-        { cause: error },
       );
     });
 }

@@ -41,5 +41,6 @@ export function readerSettings(limits: ReaderOptions): ReadonlyArray<readonly [s
 
 /** What the gateway's own ClickHouse user needs where SQL manages users: named when a step fails. */
 export const readerRights =
-  "a ClickHouse user that may create and alter users and settings profiles and grant SELECT on its " +
-  "database and on system.tables, system.columns and system.parts (docs/analytics.md#admin-sql)";
+  "a ClickHouse user that may read system.user_directories, create and alter users and settings profiles, " +
+  "and grant SELECT on its database and on system.tables, system.columns and system.parts " +
+  "(docs/analytics.md#admin-sql)";
