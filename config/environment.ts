@@ -32,6 +32,7 @@ export const environmentVariables = {
   CLICKHOUSE_URL: { "clickhouse.url": as },
   CLICKHOUSE_USER: { "clickhouse.username": as },
   CLICKHOUSE_PASSWORD: { "clickhouse.password": as },
+  CLICKHOUSE_READER_PASSWORD: { "analytics.query.password": as },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { "tracing.endpoint": as },
 } satisfies Record<string, Record<string, Derive>>;
 

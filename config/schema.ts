@@ -318,11 +318,24 @@ export const ConfigSchema = T.Object(
               default: 10_000,
               description: "An admin's query returning more rows fails (add a LIMIT or aggregate).",
             }),
+            maxMemoryBytes: T.Integer({
+              minimum: 1_048_576,
+              default: 1_073_741_824,
+              description: "An admin's query using more memory in ClickHouse fails.",
+            }),
+            password: T.String({
+              default: "",
+              description:
+                "Password of the ClickHouse user <database>_reader that admin SQL runs as; the same on the " +
+                "sink and the ingress. Empty: made anew at each start on the embedded ClickHouse, admin SQL off " +
+                "with a ClickHouse server.",
+            }),
           },
           {
             default: {},
             additionalProperties: false,
-            description: "Limits of the admin SQL endpoint (readonly).",
+            description:
+              "Admin SQL and the named reports: the read-only ClickHouse user they run as, and its limits.",
           },
         ),
       },

@@ -16,7 +16,7 @@ import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
 import { errorBody } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
-import type { AnalyticsReader } from "./routes/admin-analytics.ts";
+import type { AnalyticsAccess } from "./routes/admin-analytics.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
@@ -45,7 +45,7 @@ export interface IngressOptions {
     keyring: Keyring;
     routes: RouteTable;
     services: CallServices;
-    analytics?: AnalyticsReader;
+    analytics?: AnalyticsAccess;
     batches: BatchServices;
     /** Keys and teams, for the admin API; every admin request goes to the audit log. */
     admin: AdminKeyRoutesOptions;

@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createClient } from "@clickhouse/client";
 import { type ClickHouseConnection, connectClickHouse } from "../analytics/clickhouse/connect.ts";
 import { runMigrations } from "../analytics/migrations/run.ts";
+import { applyReaderAccess } from "../analytics/reader/access.ts";
+import { connectReader } from "../analytics/reader/connect.ts";
 import { applyRetention } from "../analytics/retention.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
 import { connectBatchStore } from "../batches/connect.ts";
@@ -21,7 +23,7 @@ import { connectAnswerCache } from "../ingress/cache/connect.ts";
 import { Dispatcher } from "../ingress/dispatcher.ts";
 import { createIngressMetrics } from "../ingress/metrics.ts";
 import { createRedactor } from "../ingress/redact.ts";
-import type { AnalyticsReader } from "../ingress/routes/admin-analytics.ts";
+import type { AnalyticsAccess } from "../ingress/routes/admin-analytics.ts";
 import type { DependencyCheck } from "../ingress/routes/health.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { createProviders } from "../workers/providers/instances.ts";
@@ -79,12 +81,13 @@ export async function startGateway(
   try {
     let clickhouse: ClickHouseConnection | undefined;
     if (runsSink) {
-      clickhouse = await connectClickHouse(config.clickhouse, log);
+      clickhouse = await connectClickHouse(config.clickhouse, config.analytics.query, log);
       const connection = clickhouse;
       shutdown.add({ name: "ClickHouse connection", stop: () => connection.close() });
       checks.push({ name: "clickhouse", check: () => connection.ping() });
       await runMigrations(connection.client, log);
       await applyRetention(connection.client, config.analytics, log);
+      await applyReaderAccess(connection.client, config.clickhouse.database, config.analytics.query, log);
     }
 
     const bus = await connectBus(config, log, metrics);
@@ -187,10 +190,11 @@ export async function startGateway(
         generated = readOrMakeGatewayKey(config.auth.generatedKeyFile);
     }
 
-    // Admin SQL reads the sink's ClickHouse in this process, else the configured server, if any.
-    let analyticsReader: AnalyticsReader | undefined;
+    // The admin analytics API uses the sink's ClickHouse in this process, else the configured
+    // server, if any: admin SQL and reports as the reader user, erasures as the gateway's own.
+    let analytics: AnalyticsAccess | undefined;
     if (servesInference && (clickhouse || config.clickhouse.url)) {
-      const client =
+      const owner =
         clickhouse?.client ??
         createClient({
           url: config.clickhouse.url,
@@ -198,8 +202,14 @@ export async function startGateway(
           password: config.clickhouse.password,
           database: config.clickhouse.database,
         });
-      if (!clickhouse) shutdown.add({ name: "admin SQL connection", stop: () => client.close() });
-      analyticsReader = { client, limits: config.analytics.query };
+      if (!clickhouse) shutdown.add({ name: "admin SQL connection", stop: () => owner.close() });
+      const reader = connectReader(
+        clickhouse?.url ?? config.clickhouse.url,
+        config.clickhouse.database,
+        clickhouse?.reader?.password ?? config.analytics.query.password,
+      );
+      if ("client" in reader) shutdown.add({ name: "admin SQL reader", stop: () => reader.client.close() });
+      analytics = { owner, reader };
     }
 
     const batches = batchStore && {
@@ -228,7 +238,7 @@ export async function startGateway(
           admin: { admin: governance.admin, ledger: governance.policy.ledger },
           audit: governance.audit,
           routes,
-          analytics: analyticsReader,
+          analytics,
           services: {
             dispatcher,
             routes,

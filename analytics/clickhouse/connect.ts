@@ -1,12 +1,17 @@
+import { randomBytes } from "node:crypto";
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { sha256Hex } from "../reader/access.ts";
+import { type ReaderOptions, readerName } from "../reader/user.ts";
 import { startEmbeddedClickHouse } from "./embedded-server.ts";
 
 export interface ClickHouseConnection {
   readonly client: ClickHouseClient;
   readonly url: string;
   readonly embedded: boolean;
+  /** The login of the reader user that admin SQL runs as, when this process has its password. */
+  readonly reader: { username: string; password: string } | undefined;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -17,9 +22,18 @@ export interface ClickHouseConnection {
  */
 export async function connectClickHouse(
   config: GatewayConfig["clickhouse"],
+  reader: ReaderOptions,
   log: Logger,
 ): Promise<ClickHouseConnection> {
-  const embedded = config.url ? undefined : await startEmbeddedClickHouse({ dataDir: config.dataDir });
+  // The embedded ClickHouse is this process's alone: without a configured password its reader gets
+  // one made here, and the users.xml written at its start holds only the hash.
+  const readerPassword = reader.password || (config.url ? "" : randomBytes(24).toString("base64url"));
+  const embedded = config.url
+    ? undefined
+    : await startEmbeddedClickHouse({
+        dataDir: config.dataDir,
+        reader: { database: config.database, options: reader, passwordSha256: sha256Hex(readerPassword) },
+      });
   const url = config.url || (embedded?.url as string);
   if (embedded)
     log.info({ url, dataDir: config.dataDir, clickhousePid: embedded.pid }, "embedded ClickHouse started");
@@ -38,6 +52,7 @@ export async function connectClickHouse(
     client,
     url,
     embedded: embedded !== undefined,
+    reader: readerPassword ? { username: readerName(config.database), password: readerPassword } : undefined,
     async ping() {
       const result = await client.ping();
       if (!result.success) throw result.error;

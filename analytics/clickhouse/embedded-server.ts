@@ -1,10 +1,11 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ChildProcessService, startChildProcessService } from "../../runtime/child-process-service.ts";
 import { freePort } from "../../runtime/free-port.ts";
 import { answersOk } from "../../runtime/http-probe.ts";
+import { configXml, usersXml, type XmlReader } from "../reader/users-xml.ts";
 
 export interface EmbeddedClickHouse {
   readonly url: string;
@@ -17,20 +18,22 @@ const launcher = fileURLToPath(new URL("./launch-embedded.py", import.meta.url))
 /**
  * Starts ClickHouse from the chdb npm package as a real HTTP server on a loopback port: the same
  * SQL, engines and client protocol as a ClickHouse server, with nothing to install but npm packages.
+ * Its users are `default` and, when given, the reader that admin SQL runs as.
  */
 export async function startEmbeddedClickHouse(options: {
   dataDir: string;
   port?: number;
+  reader?: XmlReader;
 }): Promise<EmbeddedClickHouse> {
   const library = findLibchdb();
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const configFile = writeUserConfig(join(dataDir, "config"), options.reader);
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const service: ChildProcessService = await startChildProcessService({
     name: "embedded ClickHouse",
     command: process.env.PYTHON ?? "python3",
-    args: [launcher, library, dataDir, String(port)],
+    args: [launcher, library, dataDir, String(port), configFile],
     isReady: () => answersOk(`${url}/ping`),
     startTimeoutMs: 60_000,
     stopWith: "close-stdin",
@@ -43,6 +46,16 @@ export async function startEmbeddedClickHouse(options: {
     throw error;
   });
   return { url, pid: service.pid, stop: () => service.stop() };
+}
+
+/** Writes users.xml and the config.xml naming it, anew at every start; returns the config.xml's path. */
+function writeUserConfig(dir: string, reader: XmlReader | undefined): string {
+  mkdirSync(dir, { recursive: true });
+  const users = join(dir, "users.xml");
+  writeFileSync(users, usersXml(reader));
+  const config = join(dir, "config.xml");
+  writeFileSync(config, configXml(users));
+  return config;
 }
 
 /** libchdb.so ships in a per-platform npm package, an optional dependency of this project. */

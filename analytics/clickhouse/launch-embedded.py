@@ -8,7 +8,10 @@ us stops or dies. ClickHouse then shuts down cleanly.
 It is called from Python's main thread because ClickHouse checks its stack bounds, which Node FFI
 libraries (running calls on their own stacks) fail.
 
-usage: launch-embedded.py LIBCHDB_PATH DATA_DIR HTTP_PORT
+usage: launch-embedded.py LIBCHDB_PATH DATA_DIR HTTP_PORT CONFIG_FILE
+
+CONFIG_FILE is a config.xml naming the users.xml that holds ClickHouse's users: without one,
+clickhouse local knows only its built-in `default` user.
 """
 
 import ctypes
@@ -18,7 +21,7 @@ import threading
 
 
 def main() -> int:
-    lib_path, data_dir, port = sys.argv[1], sys.argv[2], sys.argv[3]
+    lib_path, data_dir, port, config_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     lib = ctypes.CDLL(lib_path)
     lib.chdb_query_cmdline.restype = ctypes.c_void_p
     lib.chdb_result_error.restype = ctypes.c_char_p
@@ -36,6 +39,7 @@ def main() -> int:
     args = [
         "clickhouse",
         f"--path={data_dir}",
+        f"--config-file={config_file}",
         f"--http_port={port}",
         "--listen_host=127.0.0.1",
         "--multiquery",

@@ -9,6 +9,7 @@ import { outputSpeed } from "./0008-output-speed.ts";
 import { responseBytes } from "./0009-response-bytes.ts";
 import { batchId } from "./0010-batch-id.ts";
 import { auditLog } from "./0011-audit-log.ts";
+import { readerUser } from "./0012-reader-user.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   responseBytes,
   batchId,
   auditLog,
+  readerUser,
 ];

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../../runtime/logger.ts";
+import { clickHouseMessage } from "../clickhouse/errors.ts";
 import type { Migration } from "./migration.ts";
 import { migrations as registry } from "./registry.ts";
 
@@ -23,10 +24,17 @@ export async function runMigrations(
     format: "JSONEachRow",
   });
   const applied = new Set((await result.json<{ id: number }>()).map((row) => Number(row.id)));
+  const database = await currentDatabase(client);
   const newlyApplied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.id - b.id)) {
     if (applied.has(migration.id)) continue;
-    for (const statement of migration.statements) await client.command({ query: statement });
+    const applies = await apply(client, migration, database).catch((error: Error) => {
+      throw new MigrationError(migration, error);
+    });
+    if (!applies) {
+      log.info({ migration: migration.id, name: migration.name }, "analytics migration does not apply here");
+      continue;
+    }
     await client.insert({
       table: "schema_migrations",
       values: [{ id: migration.id, name: migration.name }],
@@ -36,6 +44,32 @@ export async function runMigrations(
     log.info({ migration: migration.id, name: migration.name }, "analytics migration applied");
   }
   return newlyApplied;
+}
+
+/** Runs a migration's statements; false when it does not apply to this server. */
+async function apply(client: ClickHouseClient, migration: Migration, database: string): Promise<boolean> {
+  if (migration.shouldApply && !(await migration.shouldApply(client))) return false;
+  const statements =
+    typeof migration.statements === "function" ? migration.statements(database) : migration.statements;
+  for (const statement of statements) await client.command({ query: statement });
+  return true;
+}
+
+/** A step ClickHouse refused: which one, what it needs of the gateway's user, and ClickHouse's words. */
+export class MigrationError extends Error {
+  constructor(migration: Migration, cause: Error) {
+    const needs = migration.needs ? `; it needs ${migration.needs}` : "";
+    super(
+      `analytics migration ${migration.id} (${migration.name}) failed${needs}. ClickHouse said: ${clickHouseMessage(cause)}`,
+    );
+    this.name = "MigrationError";
+  }
+}
+
+async function currentDatabase(client: ClickHouseClient): Promise<string> {
+  const result = await client.query({ query: "SELECT currentDatabase() AS name", format: "JSONEachRow" });
+  const [row] = await result.json<{ name: string }>();
+  return row?.name ?? "default";
 }
 
 export type { Migration };

@@ -6,7 +6,7 @@ import { validateBody } from "../apis/validate.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import type { AnswerCache } from "../cache/answer-cache.ts";
 import { answerErrorsIn } from "../errors.ts";
-import { type AnalyticsReader, analyticsAdminRoutes } from "./admin-analytics.ts";
+import { type AnalyticsAccess, analyticsAdminRoutes } from "./admin-analytics.ts";
 import { type AdminKeyRoutesOptions, adminKeyRoutes } from "./admin-keys.ts";
 
 const purgeBody = T.Object(
@@ -27,7 +27,7 @@ const purgeBody = T.Object(
 export const adminRoutes: FastifyPluginAsync<{
   keyring: Keyring;
   cache: AnswerCache;
-  analytics: AnalyticsReader | undefined;
+  analytics: AnalyticsAccess | undefined;
   keys: AdminKeyRoutesOptions;
   audit: AuditTrail;
 }> = async (app, options) => {
@@ -41,7 +41,7 @@ export const adminRoutes: FastifyPluginAsync<{
   });
   // Every admin request is recorded, refused ones too: who, what, on what, from where, and how it ended.
   app.addHook("onResponse", async (request, reply) => options.audit.adminRequest(request, reply.statusCode));
-  await app.register(analyticsAdminRoutes, { reader: options.analytics });
+  await app.register(analyticsAdminRoutes, { access: options.analytics });
   await app.register(adminKeyRoutes, options.keys);
   app.post("/admin/cache/purge", async (request) => {
     const scope = validateBody(purgeBody, request.body ?? {});

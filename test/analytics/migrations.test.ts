@@ -3,8 +3,10 @@ import { createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { batchId } from "../../analytics/migrations/0010-batch-id.ts";
+import { readerUser } from "../../analytics/migrations/0012-reader-user.ts";
 import { migrations } from "../../analytics/migrations/registry.ts";
 import { runMigrations } from "../../analytics/migrations/run.ts";
+import { keepsUsersInSql } from "../../analytics/reader/access.ts";
 
 const endpoint = inject("services").clickhouse;
 const database = `test_migrations_${randomUUID().slice(0, 8)}`;
@@ -15,8 +17,14 @@ const client = createClient({
   password: endpoint.password,
   database,
 });
+/** Whether this run's ClickHouse keeps users where SQL can create them (0012 applies only there). */
+const sqlUsers = await keepsUsersInSql(admin);
 afterAll(async () => {
   await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  if (sqlUsers) {
+    await admin.command({ query: `DROP USER IF EXISTS ${database}_reader` });
+    await admin.command({ query: `DROP SETTINGS PROFILE IF EXISTS ${database}_reader` });
+  }
   await Promise.all([admin.close(), client.close()]);
 });
 
@@ -29,8 +37,9 @@ describe("analytics migrations", () => {
     await admin.command({ query: `CREATE DATABASE ${database}` });
     const log = pino({ level: "silent" });
     const [first, second] = await Promise.all([runMigrations(client, log), runMigrations(client, log)]);
+    const applying = migrations.filter((migration) => sqlUsers || migration !== readerUser);
     expect([...first, ...second].sort()).toEqual(
-      expect.arrayContaining(migrations.map((migration) => migration.id)),
+      expect.arrayContaining(applying.map((migration) => migration.id)),
     );
     expect(await runMigrations(client, log)).toEqual([]);
     const tables = await client.query({
@@ -81,7 +90,49 @@ describe("analytics migrations", () => {
     };
     expect(await schema()).toEqual(expected);
     // A step interrupted halfway runs again from its first statement: each must be a no-op the second time.
+    if (typeof batchId.statements === "function") throw new Error("0010 names no database");
     for (const statement of batchId.statements) await client.command({ query: statement });
     expect(await schema()).toEqual(expected);
+  });
+
+  it.runIf(!sqlUsers)(
+    "0012 does not apply where ClickHouse keeps users in config files, and is asked again at the next start",
+    async () => {
+      const recorded = await client.query({
+        query: "SELECT count() AS n FROM schema_migrations WHERE id = 12",
+        format: "JSONEachRow",
+      });
+      expect(await recorded.json()).toEqual([{ n: 0 }]);
+      // The statements it would run there are refused for want of a writable access storage.
+      if (typeof readerUser.statements !== "function") throw new Error("0012 names its database");
+      const [createProfile] = readerUser.statements(database);
+      await expect(client.command({ query: createProfile as string })).rejects.toMatchObject({
+        type: "ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND",
+      });
+    },
+  );
+
+  it.runIf(sqlUsers)(
+    "0012 creates the reader user, unable to log in until a start sets its password",
+    async () => {
+      const users = await admin.query({
+        query: "SELECT name, auth_type FROM system.users WHERE name = {name:String}",
+        query_params: { name: `${database}_reader` },
+        format: "JSONEachRow",
+      });
+      const [user] = await users.json<{ name: string; auth_type: unknown }>();
+      expect(user?.name).toBe(`${database}_reader`);
+      expect(JSON.stringify(user?.auth_type)).toContain("sha256_password");
+      // Run again (a step interrupted halfway), it changes nothing.
+      if (typeof readerUser.statements !== "function") throw new Error("0012 names its database");
+      for (const statement of readerUser.statements(database)) await client.command({ query: statement });
+    },
+  );
+
+  it("names the step, what it needs and ClickHouse's words when ClickHouse refuses it", async () => {
+    const broken = { id: 99, name: "broken", needs: "nothing ClickHouse can give", statements: ["SELEC 1"] };
+    await expect(runMigrations(client, pino({ level: "silent" }), [broken])).rejects.toThrow(
+      /^analytics migration 99 \(broken\) failed; it needs nothing ClickHouse can give\. ClickHouse said: Syntax error: .* \(SYNTAX_ERROR\)$/,
+    );
   });
 });

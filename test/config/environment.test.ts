@@ -109,6 +109,12 @@ const cases: Case[] = [
     wins: { "clickhouse.password": "env-password" },
   },
   {
+    variable: "CLICKHOUSE_READER_PASSWORD",
+    value: "env-reader-password",
+    file: { analytics: { query: { password: "file-reader-password" } } },
+    wins: { "analytics.query.password": "env-reader-password" },
+  },
+  {
     variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     value: "http://env-collector:4318/v1/traces",
     file: { tracing: { endpoint: "http://file-collector:4318/v1/traces" } },

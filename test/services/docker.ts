@@ -47,7 +47,13 @@ export async function startDockerKafka(): Promise<RunningService<KafkaEndpoint>>
 export async function startDockerClickHouse(): Promise<RunningService<ClickHouseEndpoint>> {
   const container = await new GenericContainer(images.clickhouse)
     .withExposedPorts(8123)
-    .withEnvironment({ CLICKHOUSE_USER: "gateway", CLICKHOUSE_PASSWORD: "gateway", CLICKHOUSE_DB: "default" })
+    // Access management, as docker-compose.yml gives it: the migrations create the reader user.
+    .withEnvironment({
+      CLICKHOUSE_USER: "gateway",
+      CLICKHOUSE_PASSWORD: "gateway",
+      CLICKHOUSE_DB: "default",
+      CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT: "1",
+    })
     .withWaitStrategy(Wait.forHttp("/ping", 8123).forStatusCode(200))
     .start();
   return {
