@@ -15,10 +15,20 @@ const here = fileURLToPath(new URL("./kafka/", import.meta.url));
 const pom = join(here, "pom.xml");
 const tether = fileURLToPath(new URL("./tether.sh", import.meta.url));
 
-/** Starts a single-node KRaft Kafka broker (broker and controller in one JVM) from Maven Central jars. */
-export async function startLocalKafka(workDir: string): Promise<RunningService<{ brokers: string[] }>> {
+/**
+ * Starts a single-node KRaft Kafka broker (broker and controller in one JVM) from Maven Central
+ * jars. Given the `ports` of a broker stopped earlier in the same `workDir`, it starts that broker
+ * again, with its data (fault tests restart the broker under load).
+ */
+export async function startLocalKafka(
+  workDir: string,
+  ports?: KafkaPorts,
+): Promise<RunningService<{ brokers: string[] }> & { ports: KafkaPorts }> {
   const classpath = await kafkaClasspath();
-  const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+  const { broker: brokerPort, controller: controllerPort } = ports ?? {
+    broker: await freePort(),
+    controller: await freePort(),
+  };
   const properties = join(workDir, "server.properties");
   writeFileSync(
     properties,
@@ -54,12 +64,20 @@ export async function startLocalKafka(workDir: string): Promise<RunningService<{
     classpath,
   ];
   const clusterId = kafkaClusterId();
-  await run("java", [...java, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties]).catch(
-    (error: Error & { stderr?: string; code?: string }) => {
+  const formatted = existsSync(join(workDir, "logs", "meta.properties"));
+  if (!formatted)
+    await run("java", [
+      ...java,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      clusterId,
+      "-c",
+      properties,
+    ]).catch((error: Error & { stderr?: string; code?: string }) => {
       const reason = error.code === "ENOENT" ? "java is not on the PATH" : error.stderr || error.message;
       throw new Error(`formatting Kafka's storage failed: ${reason}`);
-    },
-  );
+    });
 
   const brokers = [`127.0.0.1:${brokerPort}`];
   const service = await startChildProcessService({
@@ -70,7 +88,16 @@ export async function startLocalKafka(workDir: string): Promise<RunningService<{
     startTimeoutMs: 90_000,
     stopWith: "kill",
   });
-  return { endpoint: { brokers }, stop: () => service.stop() };
+  return {
+    endpoint: { brokers },
+    ports: { broker: brokerPort, controller: controllerPort },
+    stop: () => service.stop(),
+  };
+}
+
+export interface KafkaPorts {
+  broker: number;
+  controller: number;
 }
 
 async function brokerAnswers(brokers: string[]): Promise<boolean> {

@@ -6,9 +6,12 @@ import type { RedisEndpoint, RunningService } from "./endpoints.ts";
 
 const tether = fileURLToPath(new URL("./tether.sh", import.meta.url));
 
-/** A private redis-server on a free port, memory only, so tests may flush or kill it at will. */
-export async function startLocalRedis(workDir: string): Promise<RunningService<RedisEndpoint>> {
-  const port = await freePort();
+/** A private redis-server on a free port (or `port`), memory only, so tests may flush or kill it at will. */
+export async function startLocalRedis(
+  workDir: string,
+  port?: number,
+): Promise<RunningService<RedisEndpoint>> {
+  port ??= await freePort();
   const service = await startChildProcessService({
     name: "redis-server",
     command: tether,
