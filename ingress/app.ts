@@ -9,6 +9,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
 import type { InboundApi } from "./apis/api.ts";
+import { depthError } from "./apis/depth.ts";
 import { openAIChat } from "./apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
 import { openAIResponses } from "./apis/openai-responses/index.ts";
@@ -79,6 +80,17 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   });
   // Every API here takes JSON; any other body type is refused with a 415 rather than parsed as text.
   app.removeContentTypeParser("text/plain");
+  // fastify's own JSON parsing, then the depth check, before any route (or its error) sees the body.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, text, done) =>
+    parseJson(request, text as string, (error, body) => {
+      if (error) return done(error, undefined);
+      const tooDeep = depthError(body, options.config.bodyDepthLimit);
+      if (tooDeep) return done(tooDeep, undefined);
+      done(null, body);
+    }),
+  );
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
@@ -87,7 +99,12 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics, keys: admin, audit });
-    await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
+    await app.register(webSocketRoutes, {
+      apis: inboundApis,
+      keyring,
+      services,
+      bodyDepthLimit: options.config.bodyDepthLimit,
+    });
     await app.register(batchRoutes, { keyring, services: batches });
     await app.register(messageBatchRoutes, { keyring, services: batches });
   }

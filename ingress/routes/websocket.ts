@@ -4,6 +4,7 @@ import { GatewayError } from "../../schemas/errors.ts";
 import { snakeCaseUsage, type Usage } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
+import { depthError } from "../apis/depth.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
 import { type HeaderValues, readSteering } from "../call-headers.ts";
@@ -15,6 +16,8 @@ export interface WebSocketOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
   keyring: Keyring;
   services: CallServices;
+  /** server.bodyDepthLimit: a request's body is held to it as an HTTP body is. */
+  bodyDepthLimit: number;
 }
 
 type ClientMessage =
@@ -83,6 +86,12 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
           `a request with id ${message.id} is already running on this socket`,
         );
         send(socket, { type: "error", id: message.id, ...errorFields(problem, api.shape) });
+        return;
+      }
+      // The same limit as an HTTP body's, checked as HTTP checks it: before anything else reads the body.
+      const tooDeep = depthError(message.body, options.bodyDepthLimit);
+      if (tooDeep) {
+        send(socket, { type: "error", id: message.id, ...errorFields(tooDeep, api.shape) });
         return;
       }
       void serve(
