@@ -108,7 +108,8 @@ export const ConfigSchema = T.Object(
         bodyLimitBytes: T.Integer({
           minimum: 1024,
           default: 4 * 1024 * 1024,
-          description: "Largest request body accepted; larger bodies get a 413 in the caller's error shape.",
+          description:
+            "Largest request body (or WebSocket message) accepted; larger bodies get a 413 in the caller's error shape.",
         }),
         bodyDepthLimit: T.Integer({
           minimum: 16,

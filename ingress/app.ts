@@ -25,7 +25,7 @@ import { inferenceRoutes } from "./routes/inference.ts";
 import { messageBatchRoutes } from "./routes/message-batches.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
-import { webSocketRoutes } from "./routes/websocket.ts";
+import { onSocketError, webSocketRoutes } from "./routes/websocket.ts";
 
 /** The inbound APIs this gateway speaks; adding one is a folder under apis/ and a line here. */
 export const inboundApis = [
@@ -95,7 +95,11 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
     const { keyring, routes, services, analytics, batches, admin, audit } = options.inference;
-    await app.register(websocket);
+    // A message is held to the body limit (the library's own is 100 MiB); a larger one closes the socket with 1009.
+    await app.register(websocket, {
+      options: { maxPayload: options.config.bodyLimitBytes },
+      errorHandler: onSocketError,
+    });
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics, keys: admin, audit });

@@ -1,5 +1,5 @@
 import type { WebSocket } from "@fastify/websocket";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { GatewayError } from "../../schemas/errors.ts";
 import { snakeCaseUsage, type Usage } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
@@ -112,6 +112,19 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
     });
   });
 };
+
+/**
+ * An error on a socket. The WebSocket library's own (code WS_ERR_…: a message over the limit, a
+ * malformed frame) are the client's doing, and it has already closed the socket with the status
+ * that says so: worth an info line, not an error with a stack.
+ */
+export function onSocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && code.startsWith("WS_ERR_"))
+    request.log.info({ code, reason: error.message }, "websocket closed on a client's protocol error");
+  else request.log.error({ err: error }, "websocket failed");
+  socket.terminate();
+}
 
 async function serve(
   socket: WebSocket,
