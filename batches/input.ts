@@ -6,7 +6,7 @@ import { depthError } from "../ingress/apis/depth.ts";
 import { openAIChat } from "../ingress/apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "../ingress/apis/openai-embeddings/index.ts";
 import { validateBody } from "../ingress/apis/validate.ts";
-import { asGatewayError } from "../ingress/errors.ts";
+import { GatewayError } from "../schemas/errors.ts";
 import type { BatchError } from "./store.ts";
 
 /** The endpoints a batch line may call: each is one of the gateway's inbound APIs. */
@@ -117,11 +117,13 @@ export function readBatchInput(
         parsed,
       });
     } catch (error) {
-      const invalid = asGatewayError(error);
-      const param = invalid.details.param;
+      // A line at fault is the caller's to mend; anything else is the gateway's own failure, for
+      // the caller's route to answer (and log) as such, not to be passed off as a bad line.
+      if (!(error instanceof GatewayError)) throw error;
+      const param = error.details.param;
       problem(
         lineNumber,
-        param ? `body.${invalid.message}` : `body: ${invalid.message}`,
+        param ? `body.${error.message}` : `body: ${error.message}`,
         param ? `body.${param}` : "body",
       );
     }

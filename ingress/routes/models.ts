@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteTable } from "../../config/routes.ts";
 import { modelAllowed } from "../../governance/access.ts";
 import type { Caller, Keyring } from "../auth.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
 
 /**
  * GET /v1/models: the model names this gateway serves that the caller's key may call, in OpenAI's
@@ -19,7 +19,7 @@ export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable; keyring: Keyr
       caller = options.keyring.authenticate(request.headers);
     } catch (error) {
       const shape = anthropic ? "anthropic" : "openai";
-      const gatewayError = asGatewayError(error);
+      const gatewayError = errorToAnswer(error, request.log);
       return reply.code(statusOf(gatewayError, shape)).send(errorBody(gatewayError, shape));
     }
     const names = options.routes.listed().filter((name) => modelAllowed(caller, name));

@@ -7,9 +7,9 @@ import { collect, failureToError } from "../apis/completion.ts";
 import { depthError } from "../apis/depth.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
-import { type HeaderValues, readSteering } from "../call-headers.ts";
+import { readSteering } from "../call-headers.ts";
 import type { PendingRequest } from "../dispatcher.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
 import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 
 export interface WebSocketOptions {
@@ -36,7 +36,7 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
     try {
       caller = options.keyring.authenticate(request.headers);
     } catch (error) {
-      send(socket, { type: "error", id: null, ...errorFields(asGatewayError(error), "openai") });
+      send(socket, { type: "error", id: null, ...errorFields(errorToAnswer(error, request.log), "openai") });
       socket.close(1008, "authentication failed");
       return;
     }
@@ -94,16 +94,7 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
         send(socket, { type: "error", id: message.id, ...errorFields(tooDeep, api.shape) });
         return;
       }
-      void serve(
-        socket,
-        api,
-        message,
-        caller,
-        running,
-        options.services,
-        request.headers,
-        Buffer.byteLength(text),
-      );
+      void serve(socket, api, message, caller, running, options.services, request, Buffer.byteLength(text));
     });
 
     socket.on("close", () => {
@@ -133,9 +124,11 @@ async function serve(
   caller: Caller,
   running: Map<string, PendingRequest>,
   services: CallServices,
-  headers: HeaderValues,
+  /** The upgrade request: its headers steer the call, its logger takes what goes wrong. */
+  upgrade: FastifyRequest,
   requestBytes: number,
 ): Promise<void> {
+  const headers = upgrade.headers;
   const id = message.id;
   let cancelled = false;
   let sent = 0;
@@ -196,7 +189,7 @@ async function serve(
         : { type: "done", id, usage: usage ? snakeCaseUsage(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
-    const fields = errorFields(asGatewayError(error), api.shape);
+    const fields = errorFields(errorToAnswer(error, upgrade.log), api.shape);
     status = fields.status;
     reply({ type: "error", id, ...fields });
   } finally {
