@@ -15,7 +15,7 @@ import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
 import { openAIResponses } from "./apis/openai-responses/index.ts";
 import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
-import { errorBody } from "./errors.ts";
+import { type ApiShape, errorBody, errorToAnswer, sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AnalyticsAccess } from "./routes/admin-analytics.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
@@ -60,6 +60,14 @@ export interface Ingress {
   stopAcceptingWork(): void;
 }
 
+/**
+ * The error shape for a URL no API route answers: Anthropic's under /v1/messages/ (e.g. Claude Code
+ * falls back to its own token estimate when /v1/messages/count_tokens answers with an error), else OpenAI's.
+ */
+function shapeOfUrl(url: string): ApiShape {
+  return url.startsWith("/v1/messages/") ? "anthropic" : "openai";
+}
+
 /** The HTTP edge as a fastify instance, not yet listening (tests `inject` into it). */
 export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   let acceptingWork = true;
@@ -91,6 +99,10 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
       done(null, body);
     }),
   );
+  // Routes of an API answer in its shape; the rest (unknown URLs, health, metrics) in the URL's.
+  app.setErrorHandler((error, request, reply) =>
+    sendErrorIn(reply, errorToAnswer(error, request.log), shapeOfUrl(request.url)),
+  );
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
@@ -114,9 +126,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;
-    // Anthropic clients read their own error shape; e.g. Claude Code falls back to its own token
-    // estimate when /v1/messages/count_tokens answers with an error.
-    if (request.url.startsWith("/v1/messages/"))
+    if (shapeOfUrl(request.url) === "anthropic")
       return reply.code(404).send(errorBody(new GatewayError("not_found", message), "anthropic"));
     return reply
       .code(404)
