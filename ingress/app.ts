@@ -88,7 +88,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   });
   // Every API here takes JSON; any other body type is refused with a 415 rather than parsed as text.
   app.removeContentTypeParser("text/plain");
-  // fastify's own JSON parsing, then the depth check, before any route (or its error) sees the body.
+  // fastify's own JSON parsing, then the depth check (apis/depth.ts): no route sees a body too deep to handle.
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, text, done) =>
