@@ -384,6 +384,10 @@ export class BatchCoordinator {
   private async inputLines(batch: BatchRecord): Promise<InputLine[]> {
     const content = await this.options.store.fileContent(batch.inputFileId);
     if (!content) throw new Error(`the input file ${batch.inputFileId} of batch ${batch.id} is gone`);
-    return readBatchInput(content, Number.POSITIVE_INFINITY).lines;
+    // Limits were checked when the file was accepted; the lines must be read as they were then.
+    return readBatchInput(content, {
+      maxLines: Number.POSITIVE_INFINITY,
+      bodyDepth: Number.POSITIVE_INFINITY,
+    }).lines;
   }
 }

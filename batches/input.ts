@@ -2,10 +2,11 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { anthropicMessages } from "../ingress/apis/anthropic-messages/index.ts";
 import type { InboundApi, ParsedCall } from "../ingress/apis/api.ts";
+import { depthError } from "../ingress/apis/depth.ts";
 import { openAIChat } from "../ingress/apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "../ingress/apis/openai-embeddings/index.ts";
 import { validateBody } from "../ingress/apis/validate.ts";
-import { asGatewayError } from "../ingress/errors.ts";
+import { GatewayError } from "../schemas/errors.ts";
 import type { BatchError } from "./store.ts";
 
 /** The endpoints a batch line may call: each is one of the gateway's inbound APIs. */
@@ -41,13 +42,14 @@ const maxProblems = 20;
 
 /**
  * Reads a JSONL batch input: one request a line, `{custom_id, method: "POST", url, body}`, the
- * body valid for its endpoint's API. Every problem names its line; custom_ids must be unique.
- * Blank lines are skipped.
+ * body valid for its endpoint's API and nested at most `limits.bodyDepth` levels deep, as an HTTP
+ * body. Every problem names its line; custom_ids must be unique. Blank lines are skipped.
  */
 export function readBatchInput(
   content: Buffer,
-  maxLines: number,
+  limits: { maxLines: number; bodyDepth: number },
 ): { lines: InputLine[]; problems: BatchError[] } {
+  const { maxLines } = limits;
   const lines: InputLine[] = [];
   const problems: BatchError[] = [];
   const customIds = new Set<string>();
@@ -102,6 +104,8 @@ export function readBatchInput(
     }
     customIds.add(line.custom_id);
     try {
+      const tooDeep = depthError(line.body, limits.bodyDepth);
+      if (tooDeep) throw tooDeep;
       const parsed = api.parse(validateBody(api.bodySchema, line.body));
       parsed.stream = false;
       lines.push({
@@ -113,11 +117,13 @@ export function readBatchInput(
         parsed,
       });
     } catch (error) {
-      const invalid = asGatewayError(error);
-      const param = invalid.details.param;
+      // A line at fault is the caller's to mend; anything else is the gateway's own failure, for
+      // the caller's route to answer (and log) as such, not to be passed off as a bad line.
+      if (!(error instanceof GatewayError)) throw error;
+      const param = error.details.param;
       problem(
         lineNumber,
-        param ? `body.${invalid.message}` : `body: ${invalid.message}`,
+        param ? `body.${error.message}` : `body: ${error.message}`,
         param ? `body.${param}` : "body",
       );
     }

@@ -16,6 +16,8 @@ export interface BatchServices {
   routes: RouteTable;
   cancels: CancelChannel;
   config: GatewayConfig["batches"];
+  /** server.bodyDepthLimit: each line's body is held to it as an HTTP body is. */
+  bodyDepthLimit: number;
   /** Tells this process's coordinator, if any, that a batch changed (so it need not wait a tick). */
   changed(): void;
 }
@@ -58,7 +60,10 @@ export async function uploadFile(
         param: "purpose",
       },
     );
-  const { problems } = readBatchInput(upload.content, services.config.maxLines);
+  const { problems } = readBatchInput(upload.content, {
+    maxLines: services.config.maxLines,
+    bodyDepth: services.bodyDepthLimit,
+  });
   if (problems.length > 0) throw invalidFile(problems);
   const createdAt = unixSeconds();
   const file: StoredFile = {
@@ -95,7 +100,7 @@ export async function ownFile(services: BatchServices, caller: Caller, id: strin
  * its errors, as OpenAI's validation does.
  */
 export async function createBatch(services: BatchServices, request: NewBatch): Promise<BatchRecord> {
-  const { config, store, routes } = services;
+  const { config, store, routes, bodyDepthLimit } = services;
   if (!config.completionWindows.includes(request.completionWindow))
     throw new GatewayError(
       "invalid_request",
@@ -109,7 +114,10 @@ export async function createBatch(services: BatchServices, request: NewBatch): P
     });
   const content = await store.fileContent(file.id);
   if (!content) throw new GatewayError("not_found", `no file with id ${file.id}`, { param: "input_file_id" });
-  const { lines, problems } = readBatchInput(content, config.maxLines);
+  const { lines, problems } = readBatchInput(content, {
+    maxLines: config.maxLines,
+    bodyDepth: bodyDepthLimit,
+  });
   const errors = [...problems];
   for (const line of lines) {
     if (errors.length >= 20) break;

@@ -108,7 +108,16 @@ export const ConfigSchema = T.Object(
         bodyLimitBytes: T.Integer({
           minimum: 1024,
           default: 4 * 1024 * 1024,
-          description: "Largest request body accepted; larger bodies get a 413 in the caller's error shape.",
+          description:
+            "Largest request body (or WebSocket message) accepted; larger bodies get a 413 in the caller's error shape.",
+        }),
+        bodyDepthLimit: T.Integer({
+          minimum: 16,
+          // JSON.stringify runs out of stack near 4,000 levels; Python's json refuses 1,000 (docs/governance.md).
+          maximum: 1000,
+          default: 128,
+          description:
+            "Deepest nesting of arrays and objects accepted in a JSON body, a WebSocket request's body or a batch line's body; deeper ones get a 400 naming the field.",
         }),
         shutdownGraceMs: T.Integer({
           minimum: 0,

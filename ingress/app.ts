@@ -9,12 +9,13 @@ import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
 import type { InboundApi } from "./apis/api.ts";
+import { depthError } from "./apis/depth.ts";
 import { openAIChat } from "./apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
 import { openAIResponses } from "./apis/openai-responses/index.ts";
 import type { Keyring } from "./auth.ts";
 import type { CallServices } from "./call.ts";
-import { errorBody } from "./errors.ts";
+import { type ApiShape, errorBody, errorToAnswer, sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AnalyticsAccess } from "./routes/admin-analytics.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
@@ -24,7 +25,7 @@ import { inferenceRoutes } from "./routes/inference.ts";
 import { messageBatchRoutes } from "./routes/message-batches.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
-import { webSocketRoutes } from "./routes/websocket.ts";
+import { onSocketError, webSocketRoutes } from "./routes/websocket.ts";
 
 /** The inbound APIs this gateway speaks; adding one is a folder under apis/ and a line here. */
 export const inboundApis = [
@@ -59,6 +60,14 @@ export interface Ingress {
   stopAcceptingWork(): void;
 }
 
+/**
+ * The error shape for a URL no API route answers: Anthropic's under /v1/messages/ (e.g. Claude Code
+ * falls back to its own token estimate when /v1/messages/count_tokens answers with an error), else OpenAI's.
+ */
+function shapeOfUrl(url: string): ApiShape {
+  return url.startsWith("/v1/messages/") ? "anthropic" : "openai";
+}
+
 /** The HTTP edge as a fastify instance, not yet listening (tests `inject` into it). */
 export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   let acceptingWork = true;
@@ -79,23 +88,45 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   });
   // Every API here takes JSON; any other body type is refused with a 415 rather than parsed as text.
   app.removeContentTypeParser("text/plain");
+  // fastify's own JSON parsing, then the depth check (apis/depth.ts): no route sees a body too deep to handle.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, text, done) =>
+    parseJson(request, text as string, (error, body) => {
+      if (error) return done(error, undefined);
+      const tooDeep = depthError(body, options.config.bodyDepthLimit);
+      if (tooDeep) return done(tooDeep, undefined);
+      done(null, body);
+    }),
+  );
+  // Routes of an API answer in its shape; the rest (unknown URLs, health, metrics) in the URL's.
+  app.setErrorHandler((error, request, reply) =>
+    sendErrorIn(reply, errorToAnswer(error, request.log), shapeOfUrl(request.url)),
+  );
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
     const { keyring, routes, services, analytics, batches, admin, audit } = options.inference;
-    await app.register(websocket);
+    // A message is held to the body limit (the library's own is 100 MiB); a larger one closes the socket with 1009.
+    await app.register(websocket, {
+      options: { maxPayload: options.config.bodyLimitBytes },
+      errorHandler: onSocketError,
+    });
     await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
     await app.register(modelRoutes, { routes, keyring });
     await app.register(adminRoutes, { keyring, cache: services.cache, analytics, keys: admin, audit });
-    await app.register(webSocketRoutes, { apis: inboundApis, keyring, services });
+    await app.register(webSocketRoutes, {
+      apis: inboundApis,
+      keyring,
+      services,
+      bodyDepthLimit: options.config.bodyDepthLimit,
+    });
     await app.register(batchRoutes, { keyring, services: batches });
     await app.register(messageBatchRoutes, { keyring, services: batches });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;
-    // Anthropic clients read their own error shape; e.g. Claude Code falls back to its own token
-    // estimate when /v1/messages/count_tokens answers with an error.
-    if (request.url.startsWith("/v1/messages/"))
+    if (shapeOfUrl(request.url) === "anthropic")
       return reply.code(404).send(errorBody(new GatewayError("not_found", message), "anthropic"));
     return reply
       .code(404)

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, GatewayError } from "../schemas/errors.ts";
 
 export type ApiShape = "openai" | "anthropic";
@@ -65,8 +65,8 @@ export function errorBody(error: GatewayError, shape: ApiShape): Record<string, 
  * message in the API's own terms where the gateway's differ.
  */
 export function answerErrorsIn(shape: ApiShape, describe?: (message: string) => string) {
-  return (error: unknown, _request: FastifyRequest, reply: FastifyReply) => {
-    const caught = asGatewayError(error);
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const caught = errorToAnswer(error, request.log);
     const shown = describe ? new GatewayError(caught.code, describe(caught.message), caught.details) : caught;
     return sendErrorIn(reply, shown, shape);
   };
@@ -80,7 +80,20 @@ export function sendErrorIn(reply: FastifyReply, error: GatewayError, shape: Api
   return reply.code(statusOf(error, shape)).send(errorBody(error, shape));
 }
 
-/** Any thrown value as a GatewayError; unknown errors become a generic internal error (details go to the log only). */
+/**
+ * What to answer a request that threw. An error the gateway did not expect reaches the caller only
+ * as "the gateway failed to handle the request", so its cause — type, message, stack — is logged
+ * here, as one line: every catch-all of the edge answers through this.
+ */
+export function errorToAnswer(error: unknown, log: FastifyBaseLogger): GatewayError {
+  const answer = asGatewayError(error);
+  if (answer.code === "internal") log.error({ err: error }, internalMessage);
+  return answer;
+}
+
+const internalMessage = "the gateway failed to handle the request";
+
+/** Any thrown value as a GatewayError; unknown errors become a generic internal error (see errorToAnswer). */
 export function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   const status = (error as { statusCode?: number }).statusCode;
@@ -92,5 +105,5 @@ export function asGatewayError(error: unknown): GatewayError {
       status: 415,
     });
   if (status === 400) return new GatewayError("invalid_request", `the body is not valid JSON: ${message}`);
-  return new GatewayError("internal", "the gateway failed to handle the request");
+  return new GatewayError("internal", internalMessage);
 }

@@ -217,6 +217,7 @@ export async function startGateway(
       routes,
       cancels: bus.cancels,
       config: config.batches,
+      bodyDepthLimit: config.server.bodyDepthLimit,
       changed: () => void coordinator?.tick(),
     };
     const ingress = await buildIngress({

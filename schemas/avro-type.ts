@@ -82,5 +82,14 @@ type RecordOf<Fields extends readonly AvroField[], M extends Mode> = {
 export type AvroType<S> = Mapped<S, "read">;
 export type AvroInput<S> = Mapped<S, "write">;
 
+/**
+ * The integers an Avro `int` holds, and a `long` as avsc encodes a JavaScript number: what a
+ * request may carry in such a field, checked at the edge so that encoding it cannot fail.
+ */
+export const avroIntegers = {
+  int: { minimum: -(2 ** 31), maximum: 2 ** 31 - 1 },
+  long: { minimum: -(2 ** 53 - 2), maximum: 2 ** 53 - 2 },
+} as const;
+
 /** `["null", type]`: an optional value (give the field `default: null`). */
 export const nullable = <const T extends AvroSchema>(type: T) => ["null", type] as const;

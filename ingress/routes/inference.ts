@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import { GatewayError } from "../../schemas/errors.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
@@ -6,7 +6,7 @@ import { collect, failureToError } from "../apis/completion.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
 import { gatewayHeaders, readSteering } from "../call-headers.ts";
-import { asGatewayError, sendErrorIn, statusOf } from "../errors.ts";
+import { errorToAnswer, sendErrorIn, statusOf } from "../errors.ts";
 import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
 
@@ -37,7 +37,9 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
 
   for (const api of options.apis) {
     app.register(async (scope) => {
-      scope.setErrorHandler((error, request, reply) => sendError(reply, asGatewayError(error), api, request));
+      scope.setErrorHandler((error, request, reply) =>
+        sendErrorIn(reply, errorToAnswer(error, request.log), api.shape),
+      );
       scope.addHook("onRequest", async (request, reply) => {
         const observation = new RequestObservation(options.services.metrics, api.name);
         request.observation = observation;
@@ -131,14 +133,4 @@ function timing(reply: FastifyReply): string {
 /** The first event the client must see: content, or the end. Until then a failure is a plain HTTP error. */
 function answerBegins(event: ReplyEvent): boolean {
   return event.kind !== "started" && event.kind !== "heartbeat";
-}
-
-function sendError(
-  reply: FastifyReply,
-  error: GatewayError,
-  api: InboundApi<unknown>,
-  request: FastifyRequest,
-) {
-  if (error.code === "internal") request.log.error({ err: error }, "request failed");
-  return sendErrorIn(reply, error, api.shape);
 }

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteTable } from "../../config/routes.ts";
-import type { Keyring } from "../auth.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { modelAllowed } from "../../governance/access.ts";
+import type { Caller, Keyring } from "../auth.ts";
+import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
 
 /**
- * GET /v1/models: the model names this gateway serves, in OpenAI's list shape, or in Anthropic's
- * when the caller sends `anthropic-version` (as the Anthropic SDKs do).
+ * GET /v1/models: the model names this gateway serves that the caller's key may call, in OpenAI's
+ * list shape, or in Anthropic's when the caller sends `anthropic-version` (as the Anthropic SDKs do).
  */
 export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable; keyring: Keyring }> = async (
   app,
@@ -13,14 +14,15 @@ export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable; keyring: Keyr
 ) => {
   app.get("/v1/models", async (request, reply) => {
     const anthropic = request.headers["anthropic-version"] !== undefined;
+    let caller: Caller;
     try {
-      options.keyring.authenticate(request.headers);
+      caller = options.keyring.authenticate(request.headers);
     } catch (error) {
       const shape = anthropic ? "anthropic" : "openai";
-      const gatewayError = asGatewayError(error);
+      const gatewayError = errorToAnswer(error, request.log);
       return reply.code(statusOf(gatewayError, shape)).send(errorBody(gatewayError, shape));
     }
-    const names = options.routes.listed();
+    const names = options.routes.listed().filter((name) => modelAllowed(caller, name));
     if (anthropic) {
       return {
         data: names.map((id) => ({

@@ -1,20 +1,23 @@
 import type { WebSocket } from "@fastify/websocket";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { GatewayError } from "../../schemas/errors.ts";
 import { snakeCaseUsage, type Usage } from "../../schemas/reply-event.ts";
 import type { InboundApi } from "../apis/api.ts";
 import { collect, failureToError } from "../apis/completion.ts";
+import { depthError } from "../apis/depth.ts";
 import type { Caller, Keyring } from "../auth.ts";
 import { type CallServices, startCall } from "../call.ts";
-import { type HeaderValues, readSteering } from "../call-headers.ts";
+import { readSteering } from "../call-headers.ts";
 import type { PendingRequest } from "../dispatcher.ts";
-import { asGatewayError, errorBody, statusOf } from "../errors.ts";
+import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
 import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 
 export interface WebSocketOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
   keyring: Keyring;
   services: CallServices;
+  /** server.bodyDepthLimit: a request's body is held to it as an HTTP body is. */
+  bodyDepthLimit: number;
 }
 
 type ClientMessage =
@@ -33,7 +36,7 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
     try {
       caller = options.keyring.authenticate(request.headers);
     } catch (error) {
-      send(socket, { type: "error", id: null, ...errorFields(asGatewayError(error), "openai") });
+      send(socket, { type: "error", id: null, ...errorFields(errorToAnswer(error, request.log), "openai") });
       socket.close(1008, "authentication failed");
       return;
     }
@@ -85,16 +88,13 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
         send(socket, { type: "error", id: message.id, ...errorFields(problem, api.shape) });
         return;
       }
-      void serve(
-        socket,
-        api,
-        message,
-        caller,
-        running,
-        options.services,
-        request.headers,
-        Buffer.byteLength(text),
-      );
+      // The same limit as an HTTP body's, checked as HTTP checks it: before anything else reads the body.
+      const tooDeep = depthError(message.body, options.bodyDepthLimit);
+      if (tooDeep) {
+        send(socket, { type: "error", id: message.id, ...errorFields(tooDeep, api.shape) });
+        return;
+      }
+      void serve(socket, api, message, caller, running, options.services, request, Buffer.byteLength(text));
     });
 
     socket.on("close", () => {
@@ -104,6 +104,19 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
   });
 };
 
+/**
+ * An error on a socket. The WebSocket library's own (code WS_ERR_…: a message over the limit, a
+ * malformed frame) are the client's doing, and it has already closed the socket with the status
+ * that says so: worth an info line, not an error with a stack.
+ */
+export function onSocketError(error: Error, socket: WebSocket, request: FastifyRequest): void {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && code.startsWith("WS_ERR_"))
+    request.log.info({ code, reason: error.message }, "websocket closed on a client's protocol error");
+  else request.log.error({ err: error }, "websocket failed");
+  socket.terminate();
+}
+
 async function serve(
   socket: WebSocket,
   api: InboundApi<unknown>,
@@ -111,9 +124,11 @@ async function serve(
   caller: Caller,
   running: Map<string, PendingRequest>,
   services: CallServices,
-  headers: HeaderValues,
+  /** The upgrade request: its headers steer the call, its logger takes what goes wrong. */
+  upgrade: FastifyRequest,
   requestBytes: number,
 ): Promise<void> {
+  const headers = upgrade.headers;
   const id = message.id;
   let cancelled = false;
   let sent = 0;
@@ -174,7 +189,7 @@ async function serve(
         : { type: "done", id, usage: usage ? snakeCaseUsage(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
-    const fields = errorFields(asGatewayError(error), api.shape);
+    const fields = errorFields(errorToAnswer(error, upgrade.log), api.shape);
     status = fields.status;
     reply({ type: "error", id, ...fields });
   } finally {

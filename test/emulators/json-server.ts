@@ -7,6 +7,8 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
   /** When its body had arrived (before any latency the prompt asked for). */
   receivedAtMs: number;
+  /** The status the emulator answered with, once it has (a provider's own refusal is a 4xx here). */
+  readonly status: number | undefined;
 }
 
 /** What every provider emulator offers a test. */
@@ -60,7 +62,15 @@ export async function startJsonServer(options: {
         return options.badJson(response);
       }
       if (options.record !== false)
-        requests.push({ path: request.url ?? "", headers: request.headers, body, receivedAtMs: Date.now() });
+        requests.push({
+          path: request.url ?? "",
+          headers: request.headers,
+          body,
+          receivedAtMs: Date.now(),
+          get status() {
+            return response.headersSent ? response.statusCode : undefined;
+          },
+        });
       options.handle(request, response, body, injected).catch(() => response.destroy());
     });
   });

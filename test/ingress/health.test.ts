@@ -3,7 +3,13 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { buildIngress } from "../../ingress/app.ts";
 
-const server = { host: "127.0.0.1", port: 0, bodyLimitBytes: 1024 * 1024, shutdownGraceMs: 1000 };
+const server = {
+  host: "127.0.0.1",
+  port: 0,
+  bodyLimitBytes: 1024 * 1024,
+  bodyDepthLimit: 128,
+  shutdownGraceMs: 1000,
+};
 const log = pino({ level: "silent" });
 const metrics = new Registry();
 

@@ -1,4 +1,5 @@
 import { type Static, Type as T } from "@sinclair/typebox";
+import { avroIntegers } from "../../../schemas/avro-type.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
 import {
   blankPart,
@@ -46,7 +47,7 @@ const otherBlock = T.Object({
 /** The fields of a Messages body the gateway reads; all others pass through verbatim. */
 export const anthropicMessagesBody = T.Object({
   model: T.String({ minLength: 1 }),
-  max_tokens: T.Integer({ minimum: 1 }),
+  max_tokens: T.Integer({ minimum: 1, maximum: avroIntegers.int.maximum }),
   messages: T.Array(
     T.Object({
       role: T.Union([T.Literal("user"), T.Literal("assistant")], {
@@ -102,10 +103,15 @@ export const anthropicMessagesBody = T.Object({
   thinking: T.Optional(
     T.Union(
       [
-        T.Object({ type: T.Literal("enabled"), budget_tokens: T.Integer({ minimum: 1024 }) }),
+        T.Object({
+          type: T.Literal("enabled"),
+          budget_tokens: T.Integer({ minimum: 1024, maximum: avroIntegers.int.maximum }),
+        }),
         T.Object({ type: T.Literal("disabled") }),
       ],
-      { description: 'expected {"type":"enabled","budget_tokens":>=1024} or {"type":"disabled"}' },
+      {
+        description: `expected {"type":"enabled","budget_tokens":1024 to ${avroIntegers.int.maximum}} or {"type":"disabled"}`,
+      },
     ),
   ),
   stream: T.Optional(T.Boolean()),

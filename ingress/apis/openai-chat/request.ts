@@ -1,4 +1,5 @@
 import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
+import { avroIntegers } from "../../../schemas/avro-type.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
 import { blankPart, type ChatRequest, type ContentPart } from "../../../schemas/request-envelope.ts";
 import type { ParsedCall } from "../api.ts";
@@ -43,6 +44,8 @@ const message = T.Union(
   { description: "a message with role system, developer, user, assistant or tool and its content" },
 );
 
+const tokenCount = T.Integer({ minimum: 1, maximum: avroIntegers.int.maximum });
+
 /** The fields of a Chat Completions body the gateway reads; all others pass through verbatim. */
 export const openAIChatBody = T.Object({
   model: T.String({ minLength: 1 }),
@@ -77,10 +80,10 @@ export const openAIChatBody = T.Object({
   reasoning_effort: T.Optional(reasoningEffortSchema),
   temperature: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 2 })])),
   top_p: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 1 })])),
-  max_tokens: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1 })])),
-  max_completion_tokens: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1 })])),
+  max_tokens: T.Optional(T.Union([T.Null(), tokenCount])),
+  max_completion_tokens: T.Optional(T.Union([T.Null(), tokenCount])),
   stop: T.Optional(T.Union([T.Null(), T.String(), T.Array(T.String(), { maxItems: 4 })])),
-  seed: T.Optional(T.Union([T.Null(), T.Integer()])),
+  seed: T.Optional(T.Union([T.Null(), T.Integer(avroIntegers.long)])),
   n: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1, maximum: 128 })])),
   user: T.Optional(T.String()),
   response_format: T.Optional(

@@ -1,4 +1,5 @@
 import { type Static, Type as T } from "@sinclair/typebox";
+import { avroIntegers } from "../../../schemas/avro-type.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
 import type { InboundApi } from "../api.ts";
 
@@ -10,7 +11,7 @@ const embeddingsBody = T.Object({
   encoding_format: T.Optional(
     T.Union([T.Literal("float"), T.Literal("base64")], { description: 'expected "float" or "base64"' }),
   ),
-  dimensions: T.Optional(T.Integer({ minimum: 1 })),
+  dimensions: T.Optional(T.Integer({ minimum: 1, maximum: avroIntegers.int.maximum })),
   user: T.Optional(T.String()),
 });
 

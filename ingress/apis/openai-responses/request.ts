@@ -1,4 +1,5 @@
 import { type Static, Type as T } from "@sinclair/typebox";
+import { avroIntegers } from "../../../schemas/avro-type.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
 import {
   blankPart,
@@ -105,7 +106,9 @@ export const openAIResponsesBody = T.Object({
   parallel_tool_calls: T.Optional(T.Union([T.Boolean(), T.Null()])),
   temperature: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 2 })])),
   top_p: T.Optional(T.Union([T.Null(), T.Number({ minimum: 0, maximum: 1 })])),
-  max_output_tokens: T.Optional(T.Union([T.Null(), T.Integer({ minimum: 1 })])),
+  max_output_tokens: T.Optional(
+    T.Union([T.Null(), T.Integer({ minimum: 1, maximum: avroIntegers.int.maximum })]),
+  ),
   text: T.Optional(
     T.Object({
       format: T.Optional(
