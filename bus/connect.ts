@@ -22,6 +22,8 @@ import { createRedisReplyReceiver, createRedisReplySender } from "./redis/replie
 
 /** Events wait this long to share a produce request: nobody waits for them, and each request costs CPU on both ends. */
 const eventLingerMs = 100;
+/** Events a process holds while Kafka is away (a few hundred bytes each): minutes of traffic. */
+const maxHeldEvents = 100_000;
 
 export interface ConnectedBus extends Bus {
   /** Health checks of what the bus runs on. */
@@ -69,7 +71,12 @@ export async function connectBus(
   const cancels = createRedisCancels(redis, config.redis.keyPrefix);
   const finishClaim = redisFinishClaim(redis);
   const requestsOut = new CoalescingProducer(producer, 0);
-  const eventsOut = new CoalescingProducer(producer, eventLingerMs);
+  // Events outlive a broker outage in memory (bounded): their rows land once it is back.
+  const eventsOut = new CoalescingProducer(producer, eventLingerMs, {
+    kind: "hold",
+    maxHeld: maxHeldEvents,
+    log: log.child({ component: "events-producer" }),
+  });
   const deadLetters = new DeadLetters(
     kafka,
     deadLetterTopic(config.kafka),
@@ -99,7 +106,7 @@ export async function connectBus(
     ],
     requestLag: () => requestLag(admin, config.kafka),
     async close() {
-      await Promise.all([requestsOut.flush(), eventsOut.flush()]);
+      await Promise.all([requestsOut.close(), eventsOut.close()]);
       await cancels.close();
       await Promise.allSettled([producer.disconnect(), admin.disconnect(), deadLetters.close()]);
       await redis.quit().catch(() => redis.disconnect());

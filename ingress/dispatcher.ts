@@ -152,6 +152,11 @@ class Tracker implements PendingRequest {
 
   receive(event: ReplyEvent): void {
     if (this.finished) return;
+    // The first events of the only attempt never came (the reply channel was down): they cannot be had.
+    if (this.attempt === undefined && event.seq !== 0) {
+      this.fail(new GatewayError("internal", "the reply stream from the worker lost events"));
+      return;
+    }
     if (event.attempt !== this.attempt) {
       // A new attempt: the request was redelivered. Take it over only if the client saw nothing yet.
       if (this.contentSent || event.seq !== 0) return;

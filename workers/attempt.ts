@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
-import type { Bus, Delivery } from "../bus/contracts.ts";
+import type { Bus, Claim, ClaimRequest, Delivery } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { extractContext, injectContext } from "../runtime/tracing.ts";
@@ -60,13 +60,12 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
     const claimTtlMs = context.heartbeatMs * claimHeartbeats;
     const batch = envelope.batch ?? undefined;
-    const { result, orphans } = await bus.claims.claim({
-      requestId: envelope.id,
-      attempt,
-      ttlMs: claimTtlMs,
-      batchId: batch?.batchId,
-      recoverOnly: Date.now() > envelope.deadlineMs,
-    });
+    const { result, orphans } = await claimPatiently(
+      delivery,
+      { requestId: envelope.id, attempt, ttlMs: claimTtlMs, batchId: batch?.batchId },
+      context,
+      requestLog,
+    );
     if (orphans.length > 0) {
       requestLog.warn({ calls: orphans.length }, "recording the calls of a runner that is gone");
       durable = await record(orphans, context, requestLog);
@@ -161,6 +160,32 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
     // Events that could not be made durable are kept with the claim: leaving the request
     // uncommitted lets whoever gets it next record them.
     if (durable) delivery.settle();
+  }
+}
+
+/** While Redis cannot be reached, a claim is asked again this often at most. */
+const claimRetryMaxMs = 2000;
+
+/**
+ * Claims the request, asking again while Redis cannot be reached: the requests delivered during
+ * an outage of seconds run once it is over, instead of being dropped. It gives up once the
+ * request's deadline has passed, or once the bus has given the request to another worker.
+ */
+async function claimPatiently(
+  delivery: Delivery,
+  request: Omit<ClaimRequest, "recoverOnly">,
+  context: AttemptContext,
+  log: Logger,
+): Promise<Claim> {
+  const { deadlineMs } = delivery.envelope;
+  for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, claimRetryMaxMs)) {
+    try {
+      return await context.bus.claims.claim({ ...request, recoverOnly: Date.now() > deadlineMs });
+    } catch (error) {
+      if (Date.now() > deadlineMs || !delivery.stillOwned()) throw error;
+      log.warn({ err: error, retryMs: waitMs }, "cannot claim the request yet; asking again");
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   }
 }
 

@@ -67,6 +67,7 @@ describe("ai-gateway config", () => {
     expect(config.server).toEqual({
       port: 9100,
       bodyLimitBytes: 2048,
+      bodyDepthLimit: 128,
       host: "127.0.0.1",
       shutdownGraceMs: 10000,
     });

@@ -209,7 +209,19 @@ async function checkRows(analytics: ClickHouseClient, outcomes: Outcome[], bills
        FROM requests FINAL WHERE stage = 'finished' GROUP BY n`,
     );
     expect(requests.length).toBe(outcomes.length);
-  }, 180_000);
+  }, 180_000).catch((error) => {
+    const recorded = new Set(requests.map((row) => Number(row.n)));
+    const missing = outcomes.filter((outcome) => !recorded.has(outcome.index));
+    console.info(
+      `faults: no request row for ${missing.length}: ${JSON.stringify(
+        countBy(missing, (outcome) => outcome.error?.message.slice(0, 60) ?? "answered"),
+      )}, e.g. ${missing
+        .slice(0, 10)
+        .map((outcome) => outcome.index)
+        .join(", ")}`,
+    );
+    throw error;
+  });
   const byIndex = new Map(requests.map((row) => [Number(row.n), row]));
   for (const outcome of outcomes) {
     const row = byIndex.get(outcome.index);
