@@ -70,7 +70,12 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
       requestLog.warn({ calls: orphans.length }, "recording the calls of a runner that is gone");
       durable = await record(orphans, context, requestLog);
     }
-    if (result !== "claimed") context.metrics.refused.inc({ reason: result });
+    if (result !== "claimed") {
+      context.metrics.refused.inc({ reason: result });
+      // A redelivery of a request whose client already has its answer, or was told it failed.
+      if (result === "finished" || result === "cancelled")
+        requestLog.info({ reason: result }, "delivery refused");
+    }
     if (result === "cancelled" && batch) {
       // Its coordinator counts every line, so a line it will never run still reports.
       await bus.batchResults.publish({ envelope, attempt, events: cancelledLine(envelope, attempt) });
