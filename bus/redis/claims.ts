@@ -35,6 +35,12 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
+// Keeps a call's trace (one command, not a MULTI of four: it is on the way to every provider call).
+const traceScript = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
 // Done for good; the calls' real events replace their traces until they are recorded; and the
 // request's last reply, if any, is published in the same step.
 const finishScript = `
@@ -58,6 +64,7 @@ type ClaimCommands = Redis & {
     recoverOnly: string,
   ): Promise<Buffer[]>;
   gatewayRenewClaim(key: string, attempt: string, ttlMs: number): Promise<number>;
+  gatewayTraceCall(calls: string, call: string, event: Buffer, keepMs: number): Promise<number>;
   gatewayFinishClaim(
     key: string,
     calls: string,
@@ -100,6 +107,7 @@ export function createRedisClaims(redis: Redis, finish: FinishClaim): ClaimStore
   const commands = redis as ClaimCommands;
   redis.defineCommand("gatewayClaim", { numberOfKeys: 4, lua: claimScript });
   redis.defineCommand("gatewayRenewClaim", { numberOfKeys: 1, lua: renewScript });
+  redis.defineCommand("gatewayTraceCall", { numberOfKeys: 1, lua: traceScript });
   return {
     async claim({ requestId, attempt, ttlMs, batchId, recoverOnly }): Promise<Claim> {
       // A request of no batch checks its own cancel key twice rather than a key built in Lua.
@@ -122,11 +130,7 @@ export function createRedisClaims(redis: Redis, finish: FinishClaim): ClaimStore
       return (await commands.gatewayRenewClaim(claimKey(requestId), attempt, ttlMs)) === 1;
     },
     async trace(requestId, call, event, keepMs) {
-      await redis
-        .multi()
-        .hset(callsKey(requestId), call, encodeEvent(event))
-        .pexpire(callsKey(requestId), keepMs)
-        .exec();
+      await commands.gatewayTraceCall(callsKey(requestId), call, encodeEvent(event), keepMs);
     },
     finish: (requestId, finishing) => finish(requestId, finishing),
     async recorded(requestId) {
