@@ -1,22 +1,24 @@
 import { createHash } from "node:crypto";
 import type { Bus } from "../bus/contracts.ts";
+import { type AdmittedCall, admitAndCache, keptWhenAnswered } from "../calls/admit-and-cache.ts";
+import type { AnswerCache } from "../calls/cache/answer-cache.ts";
+import { cacheHitEvent } from "../calls/cache/hit-event.ts";
+import { cacheKey } from "../calls/cache/key.ts";
+import type { CachedAnswer } from "../calls/cache/store.ts";
+import { rejectedRequest } from "../calls/request-record.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
-import type { AnswerCache } from "../ingress/cache/answer-cache.ts";
-import { cacheHitEvent } from "../ingress/cache/hit-event.ts";
-import { cacheKey } from "../ingress/cache/key.ts";
-import type { CachedAnswer } from "../ingress/cache/store.ts";
-import { rejectedRequest } from "../ingress/request-record.ts";
+import type { Admission } from "../governance/admission.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { BatchLineResult } from "../schemas/batch-line-result.ts";
-import type { GatewayError } from "../schemas/errors.ts";
+import { GatewayError } from "../schemas/errors.ts";
 import { type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { Ending } from "./formats/format.ts";
 import { formats } from "./formats/index.ts";
 import { type InputLine, readBatchInput } from "./input.ts";
 import { lineEnvelope } from "./line-envelope.ts";
-import { admitLine, type LineGovernance, settleLine } from "./line-governance.ts";
+import { type LineGovernance, lineCaller, routeOf, settleLine } from "./line-governance.ts";
 import { failedLine, lineFacts, pendingOf, recordedLine } from "./line-result.ts";
 import type { BatchMetrics } from "./metrics.ts";
 import { type BatchRecord, type BatchStore, doneCount, isFinal, noCounts, unixSeconds } from "./store.ts";
@@ -27,12 +29,12 @@ export interface CoordinatorOptions {
   store: BatchStore;
   routes: RouteTable;
   /** The exact answer cache: lines of cached routes are answered from it and fill it, as requests do. */
-  cache: AnswerCache | undefined;
+  cache: AnswerCache;
   config: GatewayConfig["batches"];
   metrics: BatchMetrics;
   log: Logger;
-  /** The policy of virtual keys (budgets, model access) over their batches' lines. */
-  lines?: LineGovernance;
+  /** The policy of keys (budgets, model access, guardrails) over their batches' lines. */
+  lines: LineGovernance;
 }
 
 /** Lines published between two checks of the batch's status (a cancel stops feeding within one). */
@@ -165,19 +167,32 @@ export class BatchCoordinator {
     }
   }
 
-  /** One line to the workers, unless the answer cache has its answer. */
+  /** One line to the workers, unless its key's policy refuses it or the answer cache has its answer. */
   private async publishLine(batch: BatchRecord, line: InputLine): Promise<void> {
-    const { cache, bus } = this.options;
-    let cacheStatus: string | null = null;
-    if (cache && this.cacheTtlSeconds(line.parsed.model) > 0) {
-      const envelope = lineEnvelope(batch, line, "hit");
-      const kept = await cache.lookup(this.cacheKeyOf(envelope));
-      if (kept && kept !== "unavailable") return this.answerFromCache(cache, envelope, kept);
-      cacheStatus = kept === "unavailable" ? "unavailable" : "miss";
+    const { cache, bus, lines } = this.options;
+    const envelope = lineEnvelope(batch, line, null);
+    let admitted: AdmittedCall;
+    try {
+      const caller = lineCaller(lines, envelope);
+      admitted = await admitAndCache(
+        { governance: lines.governance, cache },
+        {
+          caller,
+          group: line.api.group,
+          route: routeOf(lines.governance.routes, line.parsed.model),
+          envelope,
+          cache: { mode: "use", ttlSeconds: null },
+          batch: { holdMs: Math.max(1000, envelope.deadlineMs - Date.now()) },
+        },
+      );
+      envelope.caller.team = caller.team ?? null;
+      envelope.caller.tags = { ...envelope.caller.tags, ...caller.tags };
+    } catch (error) {
+      if (error instanceof GatewayError) return this.refuseLine(envelope, error);
+      throw error;
     }
-    const envelope = lineEnvelope(batch, line, cacheStatus);
-    const refusal = this.options.lines && (await admitLine(this.options.lines, line, envelope));
-    if (refusal) return this.refuseLine(envelope, refusal);
+    envelope.cache = admitted.cacheStatus ?? null;
+    if (admitted.kept) return this.answerFromCache(envelope, admitted.kept.answer, admitted.admission);
     await bus.requests.publish(envelope);
     this.options.metrics.linesPublished.inc();
   }
@@ -193,15 +208,17 @@ export class BatchCoordinator {
     );
   }
 
+  /** A line the answer cache answered: stored as its result, its budget hold settled at nothing. */
   private async answerFromCache(
-    cache: AnswerCache,
     envelope: RequestEnvelope,
     kept: CachedAnswer,
+    admission: Admission,
   ): Promise<void> {
-    const { bus, store } = this.options;
+    const { bus, store, cache } = this.options;
     const line = envelope.batch as NonNullable<RequestEnvelope["batch"]>;
     const facts = lineFacts(envelope, this.options.id);
     const { result, event } = await recordedLine(cache.replay(envelope.id, kept), facts, "hit", true);
+    admission.end(event ?? { costNanoUsd: 0, priced: true, usage: null, provider: "" });
     if (!(await store.putResult(line.batchId, line.line, result))) return;
     this.options.metrics.linesStored.inc({ outcome: result.outcome });
     const hit = cacheHitEvent(
@@ -223,13 +240,6 @@ export class BatchCoordinator {
     return this.options.routes.resolve(model)?.cacheTtlSeconds ?? 0;
   }
 
-  private cacheKeyOf(envelope: RequestEnvelope): string {
-    return cacheKey(envelope.caller.keyId, envelope.inboundApi, {
-      chat: envelope.chat ?? null,
-      embeddings: envelope.embeddings ?? null,
-    });
-  }
-
   /** Stores the workers' results; a line's first result wins, later ones (and those of finished batches) are dropped. */
   private async storeResults(results: BatchLineResult[]): Promise<void> {
     await Promise.all(results.map((result) => this.storeResult(result)));
@@ -241,15 +251,12 @@ export class BatchCoordinator {
     if (!line || (await this.isFinished(line.batchId))) return;
     let pending = pendingOf(envelope.id, events);
     const ttlSeconds = this.cacheTtlSeconds(envelope.chat?.model ?? envelope.embeddings?.model ?? "");
-    if (cache && ttlSeconds > 0 && envelope.cache === "miss") {
-      const toolCallsCacheable = envelope.chat?.temperature === 0;
-      pending = cache.recording(
-        pending,
-        this.cacheKeyOf(envelope),
-        ttlSeconds * 1000,
-        toolCallsCacheable,
-        undefined,
-      );
+    if (ttlSeconds > 0 && envelope.cache === "miss") {
+      const key = cacheKey(envelope.caller.keyId, envelope.inboundApi, {
+        chat: envelope.chat ?? null,
+        embeddings: envelope.embeddings ?? null,
+      });
+      pending = keptWhenAnswered(cache, key, ttlSeconds, envelope.chat, pending);
     }
     const { result, event } = await recordedLine(
       pending,
@@ -261,7 +268,7 @@ export class BatchCoordinator {
     if (result.error?.code === "timeout" && Date.now() >= envelope.deadlineMs) return;
     if (!(await store.putResult(line.batchId, line.line, result))) return;
     this.options.metrics.linesStored.inc({ outcome: result.outcome });
-    if (event && this.options.lines) settleLine(this.options.lines, envelope, event);
+    if (event) settleLine(this.options.lines, envelope, event);
     if (event) await bus.events.publishRequest(event);
   }
 

@@ -1,11 +1,11 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { anthropicMessages } from "../ingress/apis/anthropic-messages/index.ts";
-import type { InboundApi, ParsedCall } from "../ingress/apis/api.ts";
-import { depthError } from "../ingress/apis/depth.ts";
-import { openAIChat } from "../ingress/apis/openai-chat/index.ts";
-import { openAIEmbeddings } from "../ingress/apis/openai-embeddings/index.ts";
-import { validateBody } from "../ingress/apis/validate.ts";
+import { anthropicMessages } from "../calls/apis/anthropic-messages/index.ts";
+import type { InboundApi, ParsedCall } from "../calls/apis/api.ts";
+import { depthError } from "../calls/apis/depth.ts";
+import { openAIChat } from "../calls/apis/openai-chat/index.ts";
+import { openAIEmbeddings } from "../calls/apis/openai-embeddings/index.ts";
+import { validateBody } from "../calls/apis/validate.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { BatchError } from "./store.ts";
 

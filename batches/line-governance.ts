@@ -1,12 +1,11 @@
-import type { RouteTable } from "../config/routes.ts";
-import { admitCall, callHoldNanoUsd, type Governance, settleCall } from "../governance/admission.ts";
+import type { Route, RouteTable } from "../config/routes.ts";
+import { callHoldNanoUsd, type Governance, settleCall } from "../governance/admission.ts";
 import type { KeyStore } from "../governance/contracts.ts";
-import { grantedCaller, virtualCaller } from "../ingress/auth.ts";
+import { type Caller, grantedCaller, virtualCaller } from "../governance/keys/keyring.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import { estimatedPromptTokens } from "../workers/request-size.ts";
-import type { InputLine } from "./input.ts";
+import { estimatedPromptTokens } from "../schemas/request-size.ts";
 
 /** What batch lines are governed by: the policy of the virtual key that made the batch. */
 export interface LineGovernance {
@@ -15,40 +14,22 @@ export interface LineGovernance {
 }
 
 /**
- * Admits one line of a virtual key's batch as a call of its own, just before it is published: the
- * key must still be valid and may call the line's model, and the line's most possible cost is
- * held against the key's and team's budgets until the batch's deadline. The envelope gets the
- * key's team, tags and max_tokens bound. Returns the refusal, if any (the line fails with it).
+ * Who a line calls as: the virtual key that made the batch, if it is still valid now (a revoked or
+ * expired key, or a disabled team, refuses the line), else the configured key it names.
  */
-export async function admitLine(
-  lines: LineGovernance,
-  line: InputLine,
-  envelope: RequestEnvelope,
-): Promise<GatewayError | undefined> {
+export function lineCaller(lines: LineGovernance, envelope: RequestEnvelope): Caller {
   const key = lines.keys.key(envelope.caller.keyId);
-  if (!key) return undefined; // a key from the configuration: no policy beyond the gateway's
-  const model = line.parsed.model;
-  try {
-    const caller = virtualCaller(key, lines.keys, Date.now());
-    const admission = await admitCall(lines.governance, caller, {
-      requestId: envelope.id,
-      group: line.api.group,
-      model,
-      route: lines.governance.routes.resolve(model) as NonNullable<ReturnType<RouteTable["resolve"]>>,
-      stream: false,
-      maxTokens: envelope.chat?.maxTokens ?? null,
-      n: envelope.chat?.n ?? 1,
-      prompt: envelope,
-      batch: { holdMs: Math.max(1000, envelope.deadlineMs - Date.now()) },
+  return key ? virtualCaller(key, lines.keys, Date.now()) : { keyId: envelope.caller.keyId };
+}
+
+/** The route a line's model names now (its file was checked against the routes when the batch was made). */
+export function routeOf(routes: RouteTable, model: string): Route {
+  const route = routes.resolve(model);
+  if (!route)
+    throw new GatewayError("not_found", `the model ${model} is no longer served by this gateway`, {
+      param: "model",
     });
-    envelope.caller.team = caller.team ?? null;
-    envelope.caller.tags = { ...envelope.caller.tags, ...caller.tags };
-    if (envelope.chat && envelope.chat.maxTokens === null) envelope.chat.maxTokens = admission.maxTokens;
-    return undefined;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
+  return route;
 }
 
 /** Settles a line's budget hold at its cost, wherever it was held (the hold is found by the line's request id). */

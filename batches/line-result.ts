@@ -1,7 +1,7 @@
-import { collect } from "../ingress/apis/completion.ts";
-import type { PendingRequest } from "../ingress/dispatcher.ts";
-import { asGatewayError } from "../ingress/errors.ts";
-import { type RequestFacts, recordingRequest } from "../ingress/request-record.ts";
+import { collect } from "../calls/apis/completion.ts";
+import type { PendingRequest } from "../calls/dispatcher.ts";
+import { asGatewayError } from "../calls/errors.ts";
+import { type RequestFacts, recordingRequest } from "../calls/request-record.ts";
 import type { GatewayError } from "../schemas/errors.ts";
 import type { ReplyEvent } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";

@@ -2,7 +2,7 @@ import type { CancelChannel } from "../bus/contracts.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { apiAllowed, modelAllowed } from "../governance/access.ts";
-import type { Caller } from "../ingress/auth.ts";
+import type { Caller } from "../governance/keys/keyring.ts";
 import { prefixedId } from "../runtime/ids.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { progressOf } from "./formats/format.ts";

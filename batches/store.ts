@@ -1,4 +1,4 @@
-import type { Completion } from "../ingress/apis/completion.ts";
+import type { Completion } from "../calls/apis/completion.ts";
 import type { Usage } from "../schemas/reply-event.ts";
 
 /**

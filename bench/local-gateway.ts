@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { type RunningGateway, startGateway } from "../app/gateway.ts";
 import { parseConfig } from "../config/load.ts";
-import { type RunningGateway, startGateway } from "../runtime/gateway.ts";
 
 /** The key of every local benchmark gateway, and its admin API's key. */
 export const benchKey = "bench-key-0123456789";

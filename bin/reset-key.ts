@@ -26,7 +26,7 @@ export async function resetKeyCommand(argv: string[]): Promise<number> {
   }
   const [loaded, { keepGeneratedKey, newGatewayKey }] = await Promise.all([
     loadConfigOrSayWhy(),
-    import("../runtime/generated-key.ts"),
+    import("../governance/keys/generated-key.ts"),
   ]);
   if (!loaded) return 2;
   const { auth } = loaded.config;

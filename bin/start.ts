@@ -1,4 +1,4 @@
-import type { Role } from "../runtime/gateway.ts";
+import { roles } from "../app/roles.ts";
 import { loadConfigOrSayWhy } from "./configuration.ts";
 
 /**
@@ -8,12 +8,12 @@ import { loadConfigOrSayWhy } from "./configuration.ts";
  * dynamic import in a file with a hashbang, privatenumber/tsx#842.)
  */
 export async function start(roleName: string): Promise<number> {
-  const [{ roles, startGateway }, { createLogger }] = await Promise.all([
-    import("../runtime/gateway.ts"),
+  const [{ startGateway }, { createLogger }] = await Promise.all([
+    import("../app/gateway.ts"),
     import("../runtime/logger.ts"),
   ]);
-  const role = roleName as Role;
-  if (!roles.includes(role)) {
+  const role = roles.find((name) => name === roleName);
+  if (!role) {
     process.stderr.write(`--role must be one of ${roles.join(", ")}\n`);
     return 2;
   }

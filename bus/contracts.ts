@@ -1,3 +1,4 @@
+import type { DeploymentLimits } from "../config/routes.ts";
 import type { AttemptEvent, AttemptEventInput } from "../schemas/attempt-event.ts";
 import type { AuditEvent, AuditEventInput } from "../schemas/audit-event.ts";
 import type { BatchLineResult, BatchLineResultInput } from "../schemas/batch-line-result.ts";
@@ -163,12 +164,6 @@ export interface BreakerStore {
  * across every worker process. A call takes a lease before it starts and gives it back when it
  * ends, with the tokens it really used; a lease of a worker that died lapses by itself.
  */
-export interface DeploymentLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
-  concurrency?: number;
-}
-
 export type QuotaGrant = { granted: true; lease: string } | { granted: false; retryInMs: number };
 
 export interface QuotaStore {

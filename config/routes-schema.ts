@@ -1,6 +1,9 @@
 import { type SchemaOptions, Type as T } from "@sinclair/typebox";
-import { piiKinds } from "../governance/guardrails/pii.ts";
 import { priceSchema } from "./pricing/price-schema.ts";
+
+/** What a route's guardrails can redact (governance/guardrails/pii.ts finds each). */
+export const piiKinds = ["email", "phone", "card", "secret"] as const;
+export type PiiKind = (typeof piiKinds)[number];
 
 /** How a route orders its deployments before trying them; see docs/routing.md. */
 export const routingStrategies = ["weighted", "priority", "latency", "cost"] as const;

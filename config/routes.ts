@@ -1,8 +1,21 @@
-import type { DeploymentLimits } from "../bus/contracts.ts";
-import type { Guardrails } from "../governance/guardrails/index.ts";
 import type { Price } from "./pricing/price-schema.ts";
-import type { routingStrategies } from "./routes-schema.ts";
+import type { PiiKind, routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
+
+/** A deployment's own quotas: requests and tokens per minute, calls at once (counted across workers). */
+export interface DeploymentLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  concurrency?: number;
+}
+
+/** A route's guardrails, as configured (`guardrails` of a model entry), its deny list compiled. */
+export interface Guardrails {
+  /** Kinds of personal data and secrets replaced in prompts before they leave, and in stored text. */
+  redact: PiiKind[];
+  /** Regular expressions (case-insensitive) whose match in a prompt refuses the request. */
+  deny: RegExp[];
+}
 
 /** One place a model is served: a provider account and its model name. */
 export interface Deployment {

@@ -1,6 +1,6 @@
-import type { Caller } from "../ingress/auth.ts";
 import { covers } from "./keys/admin.ts";
 import type { ApiGroup } from "./keys/admin-schema.ts";
+import type { Caller } from "./keys/keyring.ts";
 
 /** Whether a caller's key may use an API group; keys from the configuration may use all. */
 export function apiAllowed(caller: Caller, group: ApiGroup): boolean {

@@ -1,9 +1,9 @@
 import type { Route, RouteTable } from "../config/routes.ts";
+import type { PiiKind } from "../config/routes-schema.ts";
 import type { GatewayConfig } from "../config/schema.ts";
-import type { Caller } from "../ingress/auth.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import { estimatedPromptTokens, type Prompted } from "../workers/request-size.ts";
+import { estimatedPromptTokens, type Prompted } from "../schemas/request-size.ts";
 import { apiAllowed, modelAllowed } from "./access.ts";
 import { maxCallCostNanoUsd } from "./budgets/estimate.ts";
 import {
@@ -16,8 +16,8 @@ import {
   type Spender,
   type StreamGate,
 } from "./contracts.ts";
-import type { PiiKind } from "./guardrails/pii.ts";
 import type { ApiGroup } from "./keys/admin-schema.ts";
+import type { Caller } from "./keys/keyring.ts";
 import { rateLimitHeaders } from "./rate-limits/headers.ts";
 
 /** What the ingress and the batch coordinator need to govern calls. */

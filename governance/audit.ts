@@ -1,9 +1,9 @@
 import type { FastifyRequest } from "fastify";
-import type { Caller } from "../ingress/auth.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { AuditEventInput } from "../schemas/audit-event.ts";
 import type { BudgetAlert } from "./contracts.ts";
+import type { Caller } from "./keys/keyring.ts";
 
 /**
  * The audit log: every admin request and every policy decision that refused or changed a call,

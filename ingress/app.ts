@@ -2,20 +2,22 @@ import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Registry } from "prom-client";
 import type { BatchServices } from "../batches/service.ts";
+import { anthropicMessages } from "../calls/apis/anthropic-messages/index.ts";
+import type { InboundApi } from "../calls/apis/api.ts";
+import { depthError } from "../calls/apis/depth.ts";
+import { openAIChat } from "../calls/apis/openai-chat/index.ts";
+import { openAIEmbeddings } from "../calls/apis/openai-embeddings/index.ts";
+import { openAIResponses } from "../calls/apis/openai-responses/index.ts";
+import type { CallServices } from "../calls/call.ts";
+import { type ApiShape, errorBody, errorToAnswer } from "../calls/errors.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { AuditTrail } from "../governance/audit.ts";
+import type { Keyring } from "../governance/keys/keyring.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
-import { anthropicMessages } from "./apis/anthropic-messages/index.ts";
-import type { InboundApi } from "./apis/api.ts";
-import { depthError } from "./apis/depth.ts";
-import { openAIChat } from "./apis/openai-chat/index.ts";
-import { openAIEmbeddings } from "./apis/openai-embeddings/index.ts";
-import { openAIResponses } from "./apis/openai-responses/index.ts";
-import type { Keyring } from "./auth.ts";
-import type { CallServices } from "./call.ts";
-import { type ApiShape, errorBody, errorToAnswer, sendErrorIn } from "./errors.ts";
+import { authentication } from "./auth.ts";
+import { sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AnalyticsAccess } from "./routes/admin-analytics.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
@@ -112,17 +114,17 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
       options: { maxPayload: options.config.bodyLimitBytes },
       errorHandler: onSocketError,
     });
-    await app.register(inferenceRoutes, { apis: inboundApis, keyring, services });
-    await app.register(modelRoutes, { routes, keyring });
-    await app.register(adminRoutes, { keyring, cache: services.cache, analytics, keys: admin, audit });
+    await app.register(authentication, { keyring });
+    await app.register(inferenceRoutes, { apis: inboundApis, services });
+    await app.register(modelRoutes, { routes });
+    await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, audit });
     await app.register(webSocketRoutes, {
       apis: inboundApis,
-      keyring,
       services,
       bodyDepthLimit: options.config.bodyDepthLimit,
     });
-    await app.register(batchRoutes, { keyring, services: batches });
-    await app.register(messageBatchRoutes, { keyring, services: batches });
+    await app.register(batchRoutes, { services: batches });
+    await app.register(messageBatchRoutes, { services: batches });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

@@ -1,119 +1,35 @@
-import { createHash } from "node:crypto";
-import type { GatewayConfig } from "../config/schema.ts";
-import type { KeyStore } from "../governance/contracts.ts";
-import { GatewayError } from "../schemas/errors.ts";
-import type { KeyRecord, TeamRecord } from "../schemas/governance-record.ts";
-import type { Priority } from "../schemas/request-envelope.ts";
+import type { FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { Caller, Keyring } from "../governance/keys/keyring.ts";
 
-export interface Caller {
-  /** Non-secret id of the key: a virtual key's id, or the first 12 hex digits of a configured key's SHA-256. */
-  keyId: string;
-  name?: string;
-  priority?: Priority;
-  /** May call the /admin API: the master key, or a configured key with `admin: true`. */
-  admin?: boolean;
-  team?: string;
-  user?: string;
-  /** Cost-attribution tags of the key and its team; a request's own tags never override them. */
-  tags?: Record<string, string>;
-  /** A virtual key's record and its team's, as they were when the request arrived: its policy. */
-  grant?: { key: KeyRecord; team: TeamRecord };
-}
-
-export interface Keyring {
-  /** The caller behind the request's key; throws `authentication` if there is none or it is not valid now. */
-  authenticate(headers: Record<string, string | string[] | undefined>): Caller;
-}
-
-export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
-}
-
-export interface KeyringOptions {
-  /** Keys from the configuration (GATEWAY_KEYS). */
-  keys: GatewayConfig["auth"]["keys"];
-  /** The admin API's key (GATEWAY_MASTER_KEY); empty: none. */
-  masterKey?: string;
-  /** Hashes of generated keys: admin keys, as the only key of a gateway nobody configured. */
-  generatedHashes?: string[];
-  /** Virtual keys issued by the admin API. */
-  store?: KeyStore;
-  now?: () => number;
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who called: set by `authenticate` in the routes that use it, before their handlers run. */
+    caller: Caller;
+  }
+  interface FastifyInstance {
+    /** Reads the request's key and sets `request.caller`; throws `authentication` when it is missing or not valid now. */
+    authenticate(request: FastifyRequest): void;
+  }
 }
 
 /**
- * Keys are kept and looked up by their SHA-256 only: a lookup of a digest leaks nothing about the
- * key through its timing (an attacker cannot steer the digest's bytes toward a stored one), and
- * the keys themselves are never held after start.
+ * Authentication, once for the whole edge: the key is read from `Authorization: Bearer` or
+ * `x-api-key` (where OpenAI's and Anthropic's SDKs put it) and looked up in the keyring. Route
+ * scopes that need a caller call `app.authenticate` in a hook, or where they answer its failure
+ * themselves (a WebSocket, the models list in either API's shape).
  */
-export function createKeyring(options: KeyringOptions): Keyring {
-  const now = options.now ?? Date.now;
-  const configured = new Map<string, Caller>();
-  for (const hash of options.generatedHashes ?? [])
-    configured.set(hash, { keyId: hash.slice(0, 12), name: "generated", admin: true });
-  for (const { key, name, priority, admin } of options.keys) {
-    const hash = hashKey(key);
-    configured.set(hash, {
-      keyId: hash.slice(0, 12),
-      ...(name && { name }),
-      ...(priority && { priority }),
-      ...(admin && { admin }),
+export const authentication = fp<{ keyring: Keyring }>(
+  async (app, { keyring }) => {
+    app.decorateRequest("caller");
+    app.decorate("authenticate", (request: FastifyRequest) => {
+      request.caller = keyring.authenticate(presentedKey(request.headers));
     });
-  }
-  if (options.masterKey) {
-    const hash = hashKey(options.masterKey);
-    configured.set(hash, { keyId: hash.slice(0, 12), name: "master", admin: true });
-  }
-  return {
-    authenticate(headers) {
-      const key = presentedKey(headers);
-      if (!key) {
-        throw new GatewayError(
-          "authentication",
-          "no gateway key: send it as Authorization: Bearer <key> or x-api-key: <key>",
-        );
-      }
-      const hash = hashKey(key);
-      const found = configured.get(hash);
-      if (found) return found;
-      const store = options.store;
-      const record = store?.keyByHash(hash);
-      if (!store || !record) throw new GatewayError("authentication", "the gateway key is not valid");
-      // The store finds a rotated key's old hash only within its grace period.
-      return virtualCaller(record, store, now());
-    },
-  };
-}
+  },
+  { name: "authentication" },
+);
 
-/** A virtual key's caller, if the key is usable now: not revoked, not expired, its team active. */
-export function virtualCaller(key: KeyRecord, store: KeyStore, nowMs: number): Caller {
-  if (key.revokedAtMs !== null && key.revokedAtMs <= nowMs)
-    throw new GatewayError("authentication", "the gateway key was revoked");
-  if (key.expiresAtMs !== null && key.expiresAtMs <= nowMs)
-    throw new GatewayError(
-      "authentication",
-      `the gateway key expired at ${new Date(key.expiresAtMs).toISOString()}`,
-    );
-  const team = store.team(key.team);
-  if (!team) throw new GatewayError("permission", `the key's team ${key.team} no longer exists`);
-  if (team.disabled) throw new GatewayError("permission", `the key's team ${key.team} is disabled`);
-  return grantedCaller(key, team);
-}
-
-/** The caller a virtual key and its team make, whatever their state (e.g. to settle what a call cost). */
-export function grantedCaller(key: KeyRecord, team: TeamRecord): Caller {
-  return {
-    keyId: key.id,
-    ...(key.name !== null && { name: key.name }),
-    ...(key.priority !== null && { priority: key.priority }),
-    team: key.team,
-    ...(key.user !== null && { user: key.user }),
-    tags: { ...team.tags, ...key.tags },
-    grant: { key, team },
-  };
-}
-
-function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+function presentedKey(headers: FastifyRequest["headers"]): string | undefined {
   const authorization = headers.authorization;
   if (typeof authorization === "string" && /^bearer\s+/i.test(authorization))
     return authorization.replace(/^bearer\s+/i, "").trim();

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
-import type { Frame } from "./apis/api.ts";
+import type { Frame } from "../calls/apis/api.ts";
 
 export const sseHeaders = {
   "content-type": "text/event-stream; charset=utf-8",

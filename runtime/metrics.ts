@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
  * The Prometheus registry of one gateway process, served at GET /metrics whatever its role, with
  * Node's process metrics (CPU, memory, event-loop lag, GC) as `gateway_process_*`/`gateway_nodejs_*`.
  * A registry of its own (not prom-client's global one), so that several gateways in one process —
- * tests — keep apart. Each part adds its own metrics: ingress/metrics.ts, workers/metrics.ts.
+ * tests — keep apart. Each part adds its own metrics: calls/metrics.ts, workers/metrics.ts.
  */
 export function createMetricsRegistry(): Registry {
   const registry = new Registry();

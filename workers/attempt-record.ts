@@ -3,8 +3,8 @@ import { costNanoUsd } from "../config/pricing/cost.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
+import { mostOutputTokens, mostPromptTokens, promptJsonOf } from "../schemas/request-size.ts";
 import type { ChatPart } from "./providers/provider.ts";
-import { mostOutputTokens, mostPromptTokens, promptJsonOf } from "./request-size.ts";
 import type { Candidate } from "./routing/plan.ts";
 import { countTokens } from "./token-count.ts";
 

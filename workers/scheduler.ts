@@ -1,8 +1,12 @@
 import type { Delivery, DeliverySink } from "../bus/contracts.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
+import { estimatedPromptTokens, expectedOutputTokens } from "../schemas/request-size.ts";
 import { BatchThrottle } from "./batch-throttle.ts";
 import { FairQueue } from "./fair-queue.ts";
-import { estimatedTokens } from "./request-size.ts";
+
+/** Prompt and expected output of a delivered request: what it will cost a provider account, roughly. */
+const estimatedTokens = ({ envelope }: Delivery) =>
+  estimatedPromptTokens(envelope) + expectedOutputTokens(envelope);
 
 /** Who a request is for, for fairness: its team when it has one, else its gateway key. */
 const tenantOf = (delivery: Delivery) => delivery.envelope.caller.team ?? delivery.envelope.caller.keyId;

@@ -1,4 +1,4 @@
-import { charactersPerToken } from "./request-size.ts";
+import { charactersPerToken } from "../schemas/request-size.ts";
 
 type CountTokens = (text: string) => number;
 

@@ -1,4 +1,4 @@
-import { type ApiShape, errorBody } from "../../ingress/errors.ts";
+import { type ApiShape, errorBody } from "../../calls/errors.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import type { InputLine } from "../input.ts";
 import { type BatchRecord, doneCount, type LineResult, type ResultCounts } from "../store.ts";

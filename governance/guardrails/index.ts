@@ -1,13 +1,7 @@
+import type { Guardrails } from "../../config/routes.ts";
+import type { PiiKind } from "../../config/routes-schema.ts";
 import type { ChatRequest } from "../../schemas/request-envelope.ts";
-import { type PiiKind, redactPii } from "./pii.ts";
-
-/** A route's guardrails, as configured (`guardrails` of a model entry). */
-export interface Guardrails {
-  /** Kinds of personal data and secrets replaced in prompts before they leave, and in stored text. */
-  redact: PiiKind[];
-  /** Regular expressions (case-insensitive) whose match in a prompt refuses the request. */
-  deny: RegExp[];
-}
+import { redactPii } from "./pii.ts";
 
 export type GuardrailAction =
   | { kind: "redact"; counts: Partial<Record<PiiKind, number>> }

@@ -1,6 +1,5 @@
 /** The kinds of personal data and secrets a route's guardrails can redact. */
-export const piiKinds = ["email", "phone", "card", "secret"] as const;
-export type PiiKind = (typeof piiKinds)[number];
+import type { PiiKind } from "../../config/routes-schema.ts";
 
 /**
  * One detector per kind, each a single regular expression without nested quantifiers over

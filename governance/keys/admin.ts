@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { hashKey } from "../../ingress/auth.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import type { KeyRecord, TeamRecord } from "../../schemas/governance-record.ts";
 import type { KeyStore } from "../contracts.ts";
 import type { KeyChanges, NewKey, NewTeam, TeamChanges } from "./admin-schema.ts";
+import { hashKey } from "./keyring.ts";
 
 /** A key as the admin API shows it: never its hash. */
 export type ListedKey = Omit<KeyRecord, "hash" | "previousHash">;

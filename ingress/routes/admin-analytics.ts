@@ -6,8 +6,8 @@ import type { Reader } from "../../analytics/reader/connect.ts";
 import { readerQuery } from "../../analytics/reader/query.ts";
 import { assertQuery, StatementRefused } from "../../analytics/reader/statement.ts";
 import { reports } from "../../analytics/reports/index.ts";
+import { validateBody } from "../../calls/apis/validate.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-import { validateBody } from "../apis/validate.ts";
 
 /** How the admin analytics API reaches ClickHouse; absent where this process cannot. */
 export interface AnalyticsAccess {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { validateBody } from "../../calls/apis/validate.ts";
 import type { BudgetLedger, Spender } from "../../governance/contracts.ts";
 import type { KeyAdmin } from "../../governance/keys/admin.ts";
 import {
@@ -10,7 +11,6 @@ import {
   teamIdPattern,
 } from "../../governance/keys/admin-schema.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-import { validateBody } from "../apis/validate.ts";
 
 export interface AdminKeyRoutesOptions {
   admin: KeyAdmin;

@@ -1,10 +1,9 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
+import { validateBody } from "../../calls/apis/validate.ts";
+import type { AnswerCache } from "../../calls/cache/answer-cache.ts";
 import type { AuditTrail } from "../../governance/audit.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-import { validateBody } from "../apis/validate.ts";
-import type { Caller, Keyring } from "../auth.ts";
-import type { AnswerCache } from "../cache/answer-cache.ts";
 import { answerErrorsIn } from "../errors.ts";
 import { type AnalyticsAccess, analyticsAdminRoutes } from "./admin-analytics.ts";
 import { type AdminKeyRoutesOptions, adminKeyRoutes } from "./admin-keys.ts";
@@ -25,17 +24,15 @@ const purgeBody = T.Object(
  * /admin/analytics/…: SQL and named reports over ClickHouse (admin-analytics.ts).
  */
 export const adminRoutes: FastifyPluginAsync<{
-  keyring: Keyring;
   cache: AnswerCache;
   analytics: AnalyticsAccess | undefined;
   keys: AdminKeyRoutesOptions;
   audit: AuditTrail;
 }> = async (app, options) => {
   app.setErrorHandler(answerErrorsIn("openai"));
-  app.decorateRequest("caller", undefined as unknown as Caller);
   app.decorateRequest("audit", undefined);
   app.addHook("onRequest", async (request) => {
-    request.caller = options.keyring.authenticate(request.headers);
+    app.authenticate(request);
     if (!request.caller.admin)
       throw new GatewayError("permission", "this gateway key may not call the admin API");
   });

@@ -9,15 +9,13 @@ import {
   createBatch,
   ownBatch,
 } from "../../batches/service.ts";
-import { validateBody } from "../apis/validate.ts";
-import type { Caller, Keyring } from "../auth.ts";
-import { readSteering } from "../call-headers.ts";
+import { validateBody } from "../../calls/apis/validate.ts";
+import { readSteering } from "../../calls/steering.ts";
 import { answerErrorsIn } from "../errors.ts";
 import { fileRoutes } from "./files.ts";
 import { listPage, pageQuery } from "./list-page.ts";
 
 export interface BatchRoutesOptions {
-  keyring: Keyring;
   services: BatchServices;
 }
 
@@ -41,12 +39,12 @@ const createBody = T.Object({
  * its own batches. x-gateway-tags on the create call tag every line's events.
  */
 export const batchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, options) => {
-  const { services, keyring } = options;
+  const { services } = options;
   await app.register(multipart);
-  app.decorateRequest("caller", undefined as unknown as Caller);
   app.setErrorHandler(answerErrorsIn("openai"));
   app.addHook("onRequest", async (request) => {
-    request.caller = batchCaller(keyring.authenticate(request.headers));
+    app.authenticate(request);
+    request.caller = batchCaller(request.caller);
   });
   await app.register(fileRoutes, options);
 

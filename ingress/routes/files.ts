@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { BatchServices } from "../../batches/service.ts";
 import { ownFile, uploadFile } from "../../batches/service.ts";
 import type { StoredFile } from "../../batches/store.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-import type { BatchRoutesOptions } from "./batches.ts";
 import { listPage, pageQuery } from "./list-page.ts";
 
 /** A stored file as OpenAI's File object. */
@@ -25,7 +25,7 @@ function fileObject(file: StoredFile) {
  * expires_after), GET /v1/files, GET /v1/files/:id, GET /v1/files/:id/content, DELETE
  * /v1/files/:id. A key sees only its own files.
  */
-export const fileRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { services }) => {
+export const fileRoutes: FastifyPluginAsync<{ services: BatchServices }> = async (app, { services }) => {
   app.post("/v1/files", async (request) => {
     if (!request.isMultipart())
       throw new GatewayError(

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { InboundApi } from "../../calls/apis/api.ts";
+import { collect, failureToError } from "../../calls/apis/completion.ts";
+import { type CallServices, startCall } from "../../calls/call.ts";
+import { errorToAnswer, statusOf } from "../../calls/errors.ts";
+import { clientClosedStatus, RequestObservation } from "../../calls/metrics.ts";
+import { gatewayHeaders, readSteering } from "../../calls/steering.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
-import type { InboundApi } from "../apis/api.ts";
-import { collect, failureToError } from "../apis/completion.ts";
-import type { Caller, Keyring } from "../auth.ts";
-import { type CallServices, startCall } from "../call.ts";
-import { gatewayHeaders, readSteering } from "../call-headers.ts";
-import { errorToAnswer, sendErrorIn, statusOf } from "../errors.ts";
-import { clientClosedStatus, RequestObservation } from "../metrics.ts";
+import { sendErrorIn } from "../errors.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
 
 /** Says what the answer cache did: hit, miss, refresh, bypass or unavailable. */
@@ -15,13 +15,11 @@ const cacheHeader = gatewayHeaders.cache;
 
 export interface InferenceOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
-  keyring: Keyring;
   services: CallServices;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
-    caller: Caller;
     observation: RequestObservation;
   }
 }
@@ -32,7 +30,6 @@ declare module "fastify" {
  * raise as the right exception; after that, failures become the API's in-stream error event.
  */
 export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app, options) => {
-  app.decorateRequest("caller", undefined as unknown as Caller);
   app.decorateRequest("observation", undefined as unknown as RequestObservation);
 
   for (const api of options.apis) {
@@ -47,7 +44,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         reply.raw.once("close", () =>
           observation.end(reply.raw.writableFinished ? reply.raw.statusCode : clientClosedStatus),
         );
-        request.caller = options.keyring.authenticate(request.headers);
+        app.authenticate(request);
       });
       scope.post(api.path, async (request, reply) => {
         // One request at a time on an HTTP/1.1 connection: what its socket writes from here is this answer.

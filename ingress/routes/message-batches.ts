@@ -8,10 +8,9 @@ import {
   ownBatch,
   uploadFile,
 } from "../../batches/service.ts";
+import { validateBody } from "../../calls/apis/validate.ts";
+import { readSteering } from "../../calls/steering.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-import { validateBody } from "../apis/validate.ts";
-import type { Caller } from "../auth.ts";
-import { readSteering } from "../call-headers.ts";
 import { answerErrorsIn } from "../errors.ts";
 import type { BatchRoutesOptions } from "./batches.ts";
 
@@ -45,14 +44,11 @@ const inAnthropicTerms = (message: string) =>
  * machinery as OpenAI's: the requests are kept as an input file and each runs as a batch line of
  * the Messages API. Answers and errors in Anthropic's shape.
  */
-export const messageBatchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (
-  app,
-  { services, keyring },
-) => {
-  app.decorateRequest("caller", undefined as unknown as Caller);
+export const messageBatchRoutes: FastifyPluginAsync<BatchRoutesOptions> = async (app, { services }) => {
   app.setErrorHandler(answerErrorsIn("anthropic", inAnthropicTerms));
   app.addHook("onRequest", async (request) => {
-    request.caller = batchCaller(keyring.authenticate(request.headers));
+    app.authenticate(request);
+    request.caller = batchCaller(request.caller);
   });
 
   app.post("/v1/messages/batches", { bodyLimit: services.config.maxFileBytes }, async (request) => {

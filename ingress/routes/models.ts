@@ -1,28 +1,23 @@
 import type { FastifyPluginAsync } from "fastify";
+import { errorBody, errorToAnswer, statusOf } from "../../calls/errors.ts";
 import type { RouteTable } from "../../config/routes.ts";
 import { modelAllowed } from "../../governance/access.ts";
-import type { Caller, Keyring } from "../auth.ts";
-import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
 
 /**
  * GET /v1/models: the model names this gateway serves that the caller's key may call, in OpenAI's
  * list shape, or in Anthropic's when the caller sends `anthropic-version` (as the Anthropic SDKs do).
  */
-export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable; keyring: Keyring }> = async (
-  app,
-  options,
-) => {
+export const modelRoutes: FastifyPluginAsync<{ routes: RouteTable }> = async (app, options) => {
   app.get("/v1/models", async (request, reply) => {
     const anthropic = request.headers["anthropic-version"] !== undefined;
-    let caller: Caller;
     try {
-      caller = options.keyring.authenticate(request.headers);
+      app.authenticate(request);
     } catch (error) {
       const shape = anthropic ? "anthropic" : "openai";
       const gatewayError = errorToAnswer(error, request.log);
       return reply.code(statusOf(gatewayError, shape)).send(errorBody(gatewayError, shape));
     }
-    const names = options.routes.listed().filter((name) => modelAllowed(caller, name));
+    const names = options.routes.listed().filter((name) => modelAllowed(request.caller, name));
     if (anthropic) {
       return {
         data: names.map((id) => ({

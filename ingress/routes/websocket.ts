@@ -1,20 +1,19 @@
 import type { WebSocket } from "@fastify/websocket";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { InboundApi } from "../../calls/apis/api.ts";
+import { collect, failureToError } from "../../calls/apis/completion.ts";
+import { depthError } from "../../calls/apis/depth.ts";
+import { type CallServices, startCall } from "../../calls/call.ts";
+import type { PendingRequest } from "../../calls/dispatcher.ts";
+import { errorBody, errorToAnswer, statusOf } from "../../calls/errors.ts";
+import { clientClosedStatus, RequestObservation } from "../../calls/metrics.ts";
+import { readSteering } from "../../calls/steering.ts";
+import type { Caller } from "../../governance/keys/keyring.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { snakeCaseUsage, type Usage } from "../../schemas/reply-event.ts";
-import type { InboundApi } from "../apis/api.ts";
-import { collect, failureToError } from "../apis/completion.ts";
-import { depthError } from "../apis/depth.ts";
-import type { Caller, Keyring } from "../auth.ts";
-import { type CallServices, startCall } from "../call.ts";
-import { readSteering } from "../call-headers.ts";
-import type { PendingRequest } from "../dispatcher.ts";
-import { errorBody, errorToAnswer, statusOf } from "../errors.ts";
-import { clientClosedStatus, RequestObservation } from "../metrics.ts";
 
 export interface WebSocketOptions {
   apis: ReadonlyArray<InboundApi<unknown>>;
-  keyring: Keyring;
   services: CallServices;
   /** server.bodyDepthLimit: a request's body is held to it as an HTTP body is. */
   bodyDepthLimit: number;
@@ -32,9 +31,8 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
   const apisByName = new Map(options.apis.map((api) => [api.name, api]));
 
   app.get("/v1/ws", { websocket: true }, (socket: WebSocket, request) => {
-    let caller: Caller;
     try {
-      caller = options.keyring.authenticate(request.headers);
+      app.authenticate(request);
     } catch (error) {
       send(socket, { type: "error", id: null, ...errorFields(errorToAnswer(error, request.log), "openai") });
       socket.close(1008, "authentication failed");
@@ -94,7 +92,16 @@ export const webSocketRoutes: FastifyPluginAsync<WebSocketOptions> = async (app,
         send(socket, { type: "error", id: message.id, ...errorFields(tooDeep, api.shape) });
         return;
       }
-      void serve(socket, api, message, caller, running, options.services, request, Buffer.byteLength(text));
+      void serve(
+        socket,
+        api,
+        message,
+        request.caller,
+        running,
+        options.services,
+        request,
+        Buffer.byteLength(text),
+      );
     });
 
     socket.on("close", () => {

@@ -7,8 +7,8 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { keepsUsersInSql } from "../../analytics/reader/access.ts";
 import { reports } from "../../analytics/reports/index.ts";
+import { type RunningGateway, startGateway } from "../../app/gateway.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import { type RunningGateway, startGateway } from "../../runtime/gateway.ts";
 import { masterKey, testConfig } from "../support/gateway.ts";
 
 const limits = { maxExecutionSeconds: 1, maxResultRows: 1000, maxMemoryBytes: 64 * 1024 * 1024 };

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { Kafka } from "kafkajs";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { type ConnectedBus, connectBus } from "../../bus/connect.ts";
 import { eventsTopic } from "../../bus/kafka/topics.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import type { RunningGateway } from "../../runtime/gateway.ts";
 import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
 import { eventually } from "../support/eventually.ts";
 import {

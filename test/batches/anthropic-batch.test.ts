@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { eventually } from "../support/eventually.ts";
 import { busKinds, startTestGateway, testConfig, testKey } from "../support/gateway.ts";

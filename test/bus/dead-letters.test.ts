@@ -13,9 +13,9 @@ import {
 } from "kafkajs";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { parseConfig } from "../../config/load.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import type { RunningGateway } from "../../runtime/gateway.ts";
 import { runCli } from "../support/cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { queryAnalytics, requestIdOf, startTestGateway, testKey, testSettings } from "../support/gateway.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { parseServerSentEvents } from "../../workers/providers/http/sse.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { type GeminiEmulator, startGeminiEmulator } from "../emulators/gemini.ts";

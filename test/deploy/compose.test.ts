@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { roles } from "../../app/roles.ts";
 import { environmentVariables } from "../../config/environment.ts";
-import { roles } from "../../runtime/gateway.ts";
 import { images } from "../services/docker.ts";
 
 // No Docker engine runs here, so docker-compose.yml cannot be started by the suite; these checks

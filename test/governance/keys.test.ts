@@ -1,9 +1,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningGateway } from "../../app/gateway.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import { hashKey } from "../../ingress/auth.ts";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import { hashKey } from "../../governance/keys/keyring.ts";
 import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { adminApi } from "../support/admin.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningGateway } from "../../app/gateway.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import type { RunningGateway } from "../../runtime/gateway.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { errorToAnswer } from "../../ingress/errors.ts";
-import { type RunningGateway, startGateway } from "../../runtime/gateway.ts";
+import { type RunningGateway, startGateway } from "../../app/gateway.ts";
+import { errorToAnswer } from "../../calls/errors.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { testConfig, testKey } from "../support/gateway.ts";
 import { capturedLog, type LogLine } from "../support/log-lines.ts";

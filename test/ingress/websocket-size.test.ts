@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type RunningGateway, startGateway } from "../../runtime/gateway.ts";
+import { type RunningGateway, startGateway } from "../../app/gateway.ts";
 import { testConfig, testKey } from "../support/gateway.ts";
 import { capturedLog } from "../support/log-lines.ts";
 

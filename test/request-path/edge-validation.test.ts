@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { priorities } from "../../schemas/request-envelope.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 

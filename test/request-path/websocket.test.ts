@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { RunningGateway } from "../../app/gateway.ts";
 import { eventually } from "../support/eventually.ts";
 import { busKinds, startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import { pino } from "pino";
 import { inject } from "vitest";
+import { type RunningGateway, startGateway } from "../../app/gateway.ts";
+import type { Role } from "../../app/roles.ts";
 import { parseConfig } from "../../config/load.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import { type Role, type RunningGateway, startGateway } from "../../runtime/gateway.ts";
 
 export type BusKind = "in-process" | "kafka";
 export const busKinds: BusKind[] = ["in-process", "kafka"];

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Role } from "../../runtime/gateway.ts";
+import type { Role } from "../../app/roles.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

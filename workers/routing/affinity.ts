@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { charactersPerToken } from "../request-size.ts";
+import { charactersPerToken } from "../../schemas/request-size.ts";
 
 /**
  * The affinity key of a request whose prompt is long enough for providers to cache (OpenAI and

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BreakerState, BreakerStore, DeploymentLimits, QuotaStore } from "../../bus/contracts.ts";
+import type { BreakerState, BreakerStore, QuotaStore } from "../../bus/contracts.ts";
+import type { DeploymentLimits } from "../../config/routes.ts";
 import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
 import type { LatencyTracker } from "./latency.ts";
 import type { Candidate } from "./plan.ts";

@@ -1,27 +1,26 @@
 import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
 import type { RouteTable } from "../config/routes.ts";
-import { type Admission, admitCall, type Governance } from "../governance/admission.ts";
-import { applyGuardrails, type Guardrails, redactStored } from "../governance/guardrails/index.ts";
+import type { Admission, Governance } from "../governance/admission.ts";
+import { redactStored } from "../governance/guardrails/index.ts";
+import type { Caller } from "../governance/keys/keyring.ts";
 import { uuidv7 } from "../runtime/ids.ts";
 import { extractContext, injectContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
-import type { ChatRequest, Priority } from "../schemas/request-envelope.ts";
+import type { Priority } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
+import { admitAndCache } from "./admit-and-cache.ts";
 import type { AnswerContext, InboundApi, ParsedCall } from "./apis/api.ts";
 import { collect } from "./apis/completion.ts";
 import { validateBody } from "./apis/validate.ts";
-import type { Caller } from "./auth.ts";
-import type { AnswerCache, CacheStatus, Lead, SemanticEntry } from "./cache/answer-cache.ts";
-import { cacheHitEvent, type KeptStatus } from "./cache/hit-event.ts";
-import { cacheKey } from "./cache/key.ts";
+import type { AnswerCache, CacheStatus } from "./cache/answer-cache.ts";
+import { cacheHitEvent } from "./cache/hit-event.ts";
 import { findSimilarAnswer } from "./cache/semantic-lookup.ts";
-import type { CachedAnswer } from "./cache/store.ts";
-import type { CallSteering } from "./call-headers.ts";
 import type { Dispatcher, PendingRequest } from "./dispatcher.ts";
 import { asGatewayError, statusOf } from "./errors.ts";
 import type { IngressMetrics, RequestObservation } from "./metrics.ts";
 import { type RequestFacts, recordingRequest, rejectedRequest } from "./request-record.ts";
 import { endRequestSpan } from "./request-span.ts";
+import type { CallSteering } from "./steering.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
@@ -166,21 +165,25 @@ async function answerCall(
     embeddings: parsed.embeddings ?? null,
     traceContext: injectContext(span),
   };
-  const admission = await admitCall(services.governance, caller, {
-    requestId: id,
+  const admitted = await admitAndCache(services, {
+    caller,
     group: api.group,
-    model: parsed.model,
     route,
-    stream: parsed.stream,
-    maxTokens: parsed.chat?.maxTokens ?? null,
-    n: parsed.chat?.n ?? 1,
-    prompt: envelope,
+    envelope,
+    cache: steering.cache,
+    interactive: {
+      similar: (chat) =>
+        findSimilarAnswer(
+          services.cache,
+          (model, text) => embedThroughGateway(services, caller, model, text),
+          route,
+          chat ?? undefined,
+          caller.keyId,
+        ),
+    },
   });
+  const { admission, cacheStatus } = admitted;
   recording.admission = admission;
-  // A key's max_tokens bound applies to a request that names none, so no call runs unbounded.
-  if (envelope.chat && envelope.chat.maxTokens === null) envelope.chat.maxTokens = admission.maxTokens;
-  if (route.guardrails && envelope.chat)
-    envelope.chat = guardedChat(services.governance, caller, id, route.guardrails, envelope.chat);
   // What is stored of the call (when the operator stores content) goes through the route's redaction too.
   const { guardrails } = route;
   const stored = services.storedContent;
@@ -193,101 +196,34 @@ async function answerCall(
     createdSeconds: Math.floor(receivedAtMs / 1000),
     options: parsed.render,
   };
-
-  // The cache settings of a model name are those of its first entry (conditions need the worker's view).
-  const ttlSeconds = Math.min(route.cacheTtlSeconds, steering.cache.ttlSeconds ?? route.cacheTtlSeconds);
-  const mode = steering.cache.mode;
-  const key = ttlSeconds > 0 ? cacheKey(caller.keyId, api.wire, envelope) : undefined;
-  let cacheStatus: CacheStatus | undefined;
-  let lead: Lead | undefined;
-  let semanticEntry: SemanticEntry | undefined;
-  /** Answers from a kept answer (a hit, a coalesced or a semantic one): the same for all three. */
-  const serveKept = (kept: CachedAnswer, status: KeptStatus, similarity?: number): StartedCall => {
-    lead?.settle({ answer: kept, status, ...(similarity !== undefined && { similarity }) });
+  const started = { parsed, answer, headers: admission.headers, cacheStatus };
+  if (admitted.kept) {
+    const { answer: kept, status, similarity } = admitted.kept;
     services.dispatcher.recordAttempt(
       cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
     );
     observation.cache(status);
     return {
-      parsed,
+      ...started,
       pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, finished, storedText),
-      answer,
-      headers: admission.headers,
-      cacheStatus: status,
       ...(similarity !== undefined && { cacheSimilarity: similarity }),
     };
-  };
-  if (key !== undefined && (mode === "use" || mode === "no-store")) {
-    const joined = services.cache.join(key);
-    // A follower shares the first call's lookup and, on a miss, its provider call.
-    const shared = "follow" in joined ? await joined.follow : undefined;
-    if (shared) return serveKept(shared.answer, shared.status, shared.similarity);
-    lead = "lead" in joined ? joined.lead : undefined;
-    const cached = await services.cache.lookup(key);
-    if (cached && cached !== "unavailable") return serveKept(cached, "hit");
-    cacheStatus = cached === "unavailable" ? "unavailable" : "miss";
-    // With the store down the index is too: an embedding call would be paid for nothing.
-    const similar =
-      cacheStatus === "unavailable"
-        ? {}
-        : await findSimilarAnswer(
-            services.cache,
-            (model, text) => embedThroughGateway(services, caller, model, text),
-            route,
-            parsed.chat,
-            caller.keyId,
-          );
-    semanticEntry = similar.entry;
-    if (similar.found) return serveKept(similar.found.answer, "semantic-hit", similar.found.similarity);
-  } else if (key !== undefined) {
-    cacheStatus = mode === "refresh" ? "refresh" : "bypass";
   }
-
   let pending: PendingRequest;
   try {
     pending = await services.dispatcher.submit({ ...envelope, cache: cacheStatus ?? null });
   } catch (error) {
-    lead?.settle(undefined);
+    admitted.abandon();
     throw error;
   }
-  if (key !== undefined && (cacheStatus === "miss" || cacheStatus === "refresh") && mode !== "no-store") {
-    pending = services.cache.recording(
-      pending,
-      key,
-      ttlSeconds * 1000,
-      parsed.chat?.temperature === 0,
-      lead,
-      semanticEntry,
-    );
-  } else {
-    lead?.settle(undefined);
-  }
+  pending = admitted.keep(pending);
   if (cacheStatus) observation.cache(cacheStatus);
   // In flight from here: visible in analytics before it ends (or if its ingress dies).
   services.dispatcher.recordRequest({ ...facts, stage: "received", cache: cacheStatus ?? "" });
-  pending = recordingRequest(pending, facts, cacheStatus ?? "", false, finished, storedText);
-  return { parsed, pending, answer, cacheStatus, headers: admission.headers };
-}
-
-/**
- * A chat request through its route's guardrails: refused when it matches the deny list, else sent
- * with personal data and secrets replaced. Each action is in the audit log, counted, never quoted.
- */
-function guardedChat(
-  governance: Governance,
-  caller: Caller,
-  requestId: string,
-  guardrails: Guardrails,
-  chat: ChatRequest,
-): ChatRequest {
-  const guarded = applyGuardrails(guardrails, chat);
-  if (guarded.action?.kind === "deny") {
-    const reason = `the request matches rule ${guarded.action.rule} of this model's deny list`;
-    governance.refused(caller, requestId, "guardrail.deny", reason);
-    throw new GatewayError("invalid_request", `${reason} and is refused`, { param: "messages" });
-  }
-  if (guarded.action?.kind === "redact") governance.redacted(caller, requestId, guarded.action.counts);
-  return guarded.chat;
+  return {
+    ...started,
+    pending: recordingRequest(pending, facts, cacheStatus ?? "", false, finished, storedText),
+  };
 }
 
 const rank: Record<Priority, number> = { interactive: 2, default: 1, batch: 0 };

@@ -1,5 +1,4 @@
-import type { Delivery } from "../bus/contracts.ts";
-import type { RequestEnvelope } from "../schemas/request-envelope.ts";
+import type { RequestEnvelope } from "./request-envelope.ts";
 
 /** The gateway's estimate wherever it has no tokenizer's count: four characters a token. */
 export const charactersPerToken = 4;
@@ -44,9 +43,4 @@ export function mostOutputTokens(envelope: RequestEnvelope, assumed: number): nu
 
 export function expectedOutputTokens(envelope: RequestEnvelope): number {
   return envelope.chat?.maxTokens ?? (envelope.chat ? typicalOutputTokens : 0);
-}
-
-/** Prompt and expected output of a delivered request: what it will cost a provider account, roughly. */
-export function estimatedTokens(delivery: Delivery): number {
-  return estimatedPromptTokens(delivery.envelope) + expectedOutputTokens(delivery.envelope);
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { hashKey } from "../ingress/auth.ts";
+import { hashKey } from "./keyring.ts";
 
 export interface GeneratedKey {
   /** Hashes of generated keys that the gateway accepts. */

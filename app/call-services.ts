@@ -1,0 +1,23 @@
+import { connectBatchStore } from "../batches/connect.ts";
+import type { Bus } from "../bus/contracts.ts";
+import { connectAnswerCache } from "../calls/cache/connect.ts";
+import type { RouteTable } from "../config/routes.ts";
+import { connectGovernance } from "../governance/connect.ts";
+import type { GatewayProcess } from "./process.ts";
+
+/**
+ * What the edge and the batch coordinator both take calls through: the batch store, the answer
+ * cache (lines of cached routes read and fill it too) and governance (keys, teams, their counters).
+ */
+export async function connectCallServices(process: GatewayProcess, bus: Bus, routes: RouteTable) {
+  const { config, log, shutdown } = process;
+  const batches = await connectBatchStore(config, log);
+  shutdown.add({ name: "batch store", stop: () => batches.close() });
+  const answers = await connectAnswerCache(config, log);
+  shutdown.add({ name: "answer cache", stop: () => answers.close() });
+  const governance = await connectGovernance(config, routes, bus.events, log);
+  shutdown.add({ name: "governance", stop: () => governance.close() });
+  return { batchStore: batches.store, cache: answers.cache, governance };
+}
+
+export type CallServicesOfProcess = Awaited<ReturnType<typeof connectCallServices>>;

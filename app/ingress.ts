@@ -1,0 +1,90 @@
+import type { ClickHouseConnection } from "../analytics/clickhouse/connect.ts";
+import type { BatchCoordinator } from "../batches/coordinator.ts";
+import type { Bus } from "../bus/contracts.ts";
+import { Dispatcher } from "../calls/dispatcher.ts";
+import { createIngressMetrics } from "../calls/metrics.ts";
+import { createRedactor } from "../calls/redact.ts";
+import type { RouteTable } from "../config/routes.ts";
+import {
+  announceGeneratedKey,
+  keepGeneratedKey,
+  readOrMakeGatewayKey,
+} from "../governance/keys/generated-key.ts";
+import { createKeyring } from "../governance/keys/keyring.ts";
+import { analyticsAccess } from "./analytics-access.ts";
+import type { CallServicesOfProcess } from "./call-services.ts";
+import { serveHttp } from "./http.ts";
+import type { GatewayProcess } from "./process.ts";
+
+export interface IngressParts {
+  bus: Bus;
+  routes: RouteTable;
+  services: CallServicesOfProcess;
+  /** The coordinator in this process, told at once when a batch is created or cancelled. */
+  coordinator: BatchCoordinator | undefined;
+  /** The sink's ClickHouse in this process, for the admin analytics API. */
+  clickhouse: ClickHouseConnection | undefined;
+}
+
+/**
+ * The HTTP and WebSocket edge: answers calls through the bus, and serves the admin API.
+ * Returns where it listens, and the generated key to show once if this start made one.
+ */
+export async function startIngress(process: GatewayProcess, parts: IngressParts) {
+  const { config, log, shutdown } = process;
+  const { bus, routes, services } = parts;
+  const receiver = await bus.createReplyReceiver();
+  shutdown.add({ name: "reply receiver", stop: () => receiver.close() });
+  const dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
+  await dispatcher.start();
+  const generated =
+    config.auth.keys.length === 0 && !config.auth.masterKey
+      ? readOrMakeGatewayKey(config.auth.generatedKeyFile)
+      : undefined;
+  const { governance } = services;
+  const url = await serveHttp(
+    process,
+    {
+      batches: {
+        store: services.batchStore,
+        routes,
+        cancels: bus.cancels,
+        config: config.batches,
+        bodyDepthLimit: config.server.bodyDepthLimit,
+        changed: () => void parts.coordinator?.tick(),
+      },
+      keyring: createKeyring({
+        keys: config.auth.keys,
+        masterKey: config.auth.masterKey,
+        generatedHashes: generated?.hashes,
+        store: governance.keys,
+      }),
+      admin: { admin: governance.admin, ledger: governance.policy.ledger },
+      audit: governance.audit,
+      routes,
+      analytics: analyticsAccess(process, parts.clickhouse),
+      services: {
+        dispatcher,
+        routes,
+        cache: services.cache,
+        metrics: createIngressMetrics(process.metrics),
+        defaultPriority: config.ingress.defaultPriority,
+        tracer: process.tracer,
+        governance: governance.policy,
+        storedContent: config.analytics.content.store
+          ? createRedactor(config.analytics.content.redact)
+          : undefined,
+      },
+    },
+    dispatcher,
+  );
+  // A key made on this start has its hash kept only now, when nothing else can fail, and the
+  // caller shows it next: a start that fails earlier (a port in use) keeps no hash, so the next
+  // one makes and shows a key instead of accepting only a key nobody saw. Kept before it is
+  // shown, so that a hash that cannot be written fails the start rather than show a key that
+  // would stop working at the next one.
+  if (generated?.created) keepGeneratedKey(config.auth.generatedKeyFile, generated.created);
+  const announcement =
+    generated?.created && announceGeneratedKey(generated.created, config.auth.generatedKeyFile, url);
+  return { url, announcement: announcement || undefined };
+}

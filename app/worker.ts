@@ -1,0 +1,31 @@
+import type { ConnectedBus } from "../bus/connect.ts";
+import type { RouteTable } from "../config/routes.ts";
+import { createProviders } from "../workers/providers/instances.ts";
+import { type RunningWorker, startWorker } from "../workers/worker.ts";
+import type { GatewayProcess } from "./process.ts";
+
+/** A worker: requests from the bus, provider calls, replies and attempt events back. */
+export async function startWorkerPart(
+  { config, log, metrics, tracer, shutdown }: GatewayProcess,
+  bus: ConnectedBus,
+  routes: RouteTable,
+): Promise<RunningWorker> {
+  const worker = await startWorker({
+    bus,
+    config: config.workers,
+    routing: config.routing,
+    routes,
+    providers: createProviders(config.providers),
+    metrics,
+    requestLag: bus.requestLag,
+    tracer,
+    log,
+    lostCallOutputTokens: config.governance.defaultMaxOutputTokens,
+  });
+  shutdown.add({
+    name: "worker",
+    leftBehind: "uncommitted offsets of finished requests: Kafka redelivers them, their claims refuse them",
+    stop: () => worker.stop(config.server.shutdownGraceMs),
+  });
+  return worker;
+}
