@@ -2,7 +2,15 @@ import { appendFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/pro
 import { join } from "node:path";
 import { oneAtATime, writeAtomically } from "../runtime/disk-files.ts";
 import { loadResultsLog, type ResultsLog } from "./results-log.ts";
-import { type BatchRecord, type BatchStore, isFinal, type Page, type StoredFile } from "./store.ts";
+import {
+  type BatchRecord,
+  type BatchStore,
+  type FilePurpose,
+  isFinal,
+  type LineResult,
+  type Page,
+  type StoredFile,
+} from "./store.ts";
 
 /** What listing needs of a batch, kept in memory so listing reads only the records it returns. */
 interface Listed {
@@ -24,132 +32,155 @@ export async function createDiskBatchStore(directory: string): Promise<BatchStor
     results: join(directory, "results"),
   };
   await Promise.all(Object.values(folders).map((folder) => mkdir(folder, { recursive: true })));
-  const path = (folder: keyof typeof folders, id: string, extension: string) =>
-    join(folders[folder], `${safeName(id)}${extension}`);
+  const store = new DiskBatchStore(folders);
+  for (const file of await readJsonFiles<StoredFile>(folders.files)) store.files.set(file.id, file);
+  for (const batch of await readJsonFiles<BatchRecord>(folders.batches)) store.track(batch);
+  return store;
+}
 
-  const files = new Map<string, StoredFile>();
-  for (const file of await readJsonFiles<StoredFile>(folders.files)) files.set(file.id, file);
-  const batches = new Map<string, Listed>();
-  const active = new Set<string>();
-  const track = ({ id, keyId, createdAt, status }: BatchRecord) => {
-    batches.set(id, { id, keyId, createdAt });
-    if (isFinal(status)) active.delete(id);
-    else active.add(id);
-  };
-  for (const batch of await readJsonFiles<BatchRecord>(folders.batches)) track(batch);
+type Folders = Record<"files" | "batches" | "results", string>;
 
+class DiskBatchStore implements BatchStore {
+  readonly files = new Map<string, StoredFile>();
+  private readonly batches = new Map<string, Listed>();
+  private readonly active = new Set<string>();
+  private readonly leases = new Map<string, { owner: string; until: number }>();
+  private readonly logs = new Map<string, Promise<ResultsLog>>();
   // One write at a time per batch record and per results log; different batches side by side.
-  const inTurn = oneAtATime();
-  const saveBatch = async (batch: BatchRecord) => {
-    await writeAtomically(path("batches", batch.id, ".json"), JSON.stringify(batch));
-    track(batch);
-  };
-  const readBatch = async (id: string) =>
-    JSON.parse(await readFile(path("batches", id, ".json"), "utf8")) as BatchRecord;
+  private readonly inTurn = oneAtATime();
 
-  const logs = new Map<string, Promise<ResultsLog>>();
-  const resultsLog = (batchId: string) => {
-    let log = logs.get(batchId);
+  constructor(private readonly folders: Folders) {}
+
+  async putFile(file: StoredFile, content: Buffer) {
+    // Content first: until its metadata is written, a file does not exist.
+    await writeFile(this.path("files", file.id, ".bin"), content);
+    await writeAtomically(this.path("files", file.id, ".json"), JSON.stringify(file));
+    this.files.set(file.id, { ...file });
+  }
+
+  async getFile(id: string) {
+    const file = this.files.get(id);
+    return file && { ...file };
+  }
+
+  async fileContent(id: string) {
+    return this.files.has(id) ? readFile(this.path("files", id, ".bin")) : undefined;
+  }
+
+  async deleteFile(id: string) {
+    if (!this.files.delete(id)) return false;
+    // Metadata first: a crash in between leaves unreachable content, not a file without content.
+    await rm(this.path("files", id, ".json"), { force: true });
+    await rm(this.path("files", id, ".bin"), { force: true });
+    return true;
+  }
+
+  async listFiles(keyId: string, { purpose, ...page }: Page & { purpose?: FilePurpose }) {
+    const own = [...this.files.values()].filter(
+      (file) => file.keyId === keyId && (purpose === undefined || file.purpose === purpose),
+    );
+    return pageOf(own, page).map((file) => ({ ...file }));
+  }
+
+  async createBatch(batch: BatchRecord) {
+    await this.inTurn(batch.id, async () => {
+      if (this.batches.has(batch.id)) throw new Error(`batch ${batch.id} exists already`);
+      await this.saveBatch(batch);
+    });
+  }
+
+  async getBatch(id: string) {
+    return this.batches.has(id) ? this.readBatch(id) : undefined;
+  }
+
+  async listBatches(keyId: string, page: Page) {
+    const own = [...this.batches.values()].filter((batch) => batch.keyId === keyId);
+    return Promise.all(pageOf(own, page).map((batch) => this.readBatch(batch.id)));
+  }
+
+  updateBatch(id: string, change: (current: BatchRecord) => BatchRecord | undefined) {
+    return this.inTurn(id, async () => {
+      if (!this.batches.has(id)) return undefined;
+      const current = await this.readBatch(id);
+      const changed = change(current);
+      if (changed === undefined) return current;
+      await this.saveBatch(changed);
+      return changed;
+    });
+  }
+
+  async activeBatches() {
+    return [...this.active];
+  }
+
+  putResult(batchId: string, line: number, result: LineResult) {
+    return this.inTurn(`results ${batchId}`, async () => {
+      const log = await this.resultsLog(batchId);
+      if (log.byLine.has(line)) return false;
+      await appendFile(this.path("results", batchId, ".jsonl"), `${JSON.stringify({ line, result })}\n`);
+      log.add(line, result);
+      return true;
+    });
+  }
+
+  async results(batchId: string) {
+    const { byLine } = await this.resultsLog(batchId);
+    return new Map([...byLine].sort(([a], [b]) => a - b));
+  }
+
+  async counts(batchId: string) {
+    return { ...(await this.resultsLog(batchId)).counts };
+  }
+
+  deleteResults(batchId: string) {
+    return this.inTurn(`results ${batchId}`, async () => {
+      await rm(this.path("results", batchId, ".jsonl"), { force: true });
+      this.logs.delete(batchId);
+    });
+  }
+
+  async lease(batchId: string, owner: string, ttlMs: number) {
+    const now = Date.now();
+    const held = this.leases.get(batchId);
+    if (held !== undefined && held.owner !== owner && held.until > now) return false;
+    this.leases.set(batchId, { owner, until: now + ttlMs });
+    return true;
+  }
+
+  async close() {
+    await this.inTurn.settled();
+  }
+
+  /** Keeps the listing and the active set in step with a batch's record. */
+  track({ id, keyId, createdAt, status }: BatchRecord) {
+    this.batches.set(id, { id, keyId, createdAt });
+    if (isFinal(status)) this.active.delete(id);
+    else this.active.add(id);
+  }
+
+  private path(folder: keyof Folders, id: string, extension: string) {
+    return join(this.folders[folder], `${safeName(id)}${extension}`);
+  }
+
+  private async saveBatch(batch: BatchRecord) {
+    await writeAtomically(this.path("batches", batch.id, ".json"), JSON.stringify(batch));
+    this.track(batch);
+  }
+
+  private async readBatch(id: string) {
+    return JSON.parse(await readFile(this.path("batches", id, ".json"), "utf8")) as BatchRecord;
+  }
+
+  private resultsLog(batchId: string) {
+    let log = this.logs.get(batchId);
     if (log === undefined) {
-      log = loadResultsLog(path("results", batchId, ".jsonl"));
-      logs.set(batchId, log);
+      log = loadResultsLog(this.path("results", batchId, ".jsonl"));
+      this.logs.set(batchId, log);
       // A failed read is not remembered: the next call tries again.
-      log.catch(() => logs.delete(batchId));
+      log.catch(() => this.logs.delete(batchId));
     }
     return log;
-  };
-
-  const leases = new Map<string, { owner: string; until: number }>();
-
-  return {
-    async putFile(file, content) {
-      // Content first: until its metadata is written, a file does not exist.
-      await writeFile(path("files", file.id, ".bin"), content);
-      await writeAtomically(path("files", file.id, ".json"), JSON.stringify(file));
-      files.set(file.id, { ...file });
-    },
-    async getFile(id) {
-      const file = files.get(id);
-      return file && { ...file };
-    },
-    async fileContent(id) {
-      return files.has(id) ? readFile(path("files", id, ".bin")) : undefined;
-    },
-    async deleteFile(id) {
-      if (!files.delete(id)) return false;
-      // Metadata first: a crash in between leaves unreachable content, not a file without content.
-      await rm(path("files", id, ".json"), { force: true });
-      await rm(path("files", id, ".bin"), { force: true });
-      return true;
-    },
-    async listFiles(keyId, { purpose, ...page }) {
-      const own = [...files.values()].filter(
-        (file) => file.keyId === keyId && (purpose === undefined || file.purpose === purpose),
-      );
-      return pageOf(own, page).map((file) => ({ ...file }));
-    },
-
-    async createBatch(batch) {
-      await inTurn(batch.id, async () => {
-        if (batches.has(batch.id)) throw new Error(`batch ${batch.id} exists already`);
-        await saveBatch(batch);
-      });
-    },
-    async getBatch(id) {
-      return batches.has(id) ? readBatch(id) : undefined;
-    },
-    async listBatches(keyId, page) {
-      const own = [...batches.values()].filter((batch) => batch.keyId === keyId);
-      return Promise.all(pageOf(own, page).map((batch) => readBatch(batch.id)));
-    },
-    updateBatch(id, change) {
-      return inTurn(id, async () => {
-        if (!batches.has(id)) return undefined;
-        const current = await readBatch(id);
-        const changed = change(current);
-        if (changed === undefined) return current;
-        await saveBatch(changed);
-        return changed;
-      });
-    },
-    async activeBatches() {
-      return [...active];
-    },
-
-    putResult(batchId, line, result) {
-      return inTurn(`results ${batchId}`, async () => {
-        const log = await resultsLog(batchId);
-        if (log.byLine.has(line)) return false;
-        await appendFile(path("results", batchId, ".jsonl"), `${JSON.stringify({ line, result })}\n`);
-        log.add(line, result);
-        return true;
-      });
-    },
-    async results(batchId) {
-      const { byLine } = await resultsLog(batchId);
-      return new Map([...byLine].sort(([a], [b]) => a - b));
-    },
-    async counts(batchId) {
-      return { ...(await resultsLog(batchId)).counts };
-    },
-    deleteResults(batchId) {
-      return inTurn(`results ${batchId}`, async () => {
-        await rm(path("results", batchId, ".jsonl"), { force: true });
-        logs.delete(batchId);
-      });
-    },
-
-    async lease(batchId, owner, ttlMs) {
-      const now = Date.now();
-      const held = leases.get(batchId);
-      if (held !== undefined && held.owner !== owner && held.until > now) return false;
-      leases.set(batchId, { owner, until: now + ttlMs });
-      return true;
-    },
-    async close() {
-      await inTurn.settled();
-    },
-  };
+  }
 }
 
 /** Newest first (by createdAt, then id), those after the entry `after` when given: none if it is not among them. */

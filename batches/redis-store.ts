@@ -67,6 +67,14 @@ type BatchCommands = Redis & {
   gatewayBatchLease(lease: string, owner: string, ttlMs: number): Promise<number>;
 };
 
+const fileKey = (id: string) => `file:${id}`;
+const fileMetaKey = (id: string) => `file:${id}:meta`;
+const filesKey = (keyId: string, purpose?: string) =>
+  purpose === undefined ? `files:${keyId}` : `files:${keyId}:${purpose}`;
+const batchKey = (id: string, part?: string) => (part === undefined ? `batch:${id}` : `batch:${id}:${part}`);
+const batchesKey = (keyId: string) => `batches:${keyId}`;
+const activeKey = "batches:active";
+
 /** Batch jobs in Redis, shared by every process of a deployment; each change one atomic step. */
 export function createRedisBatchStore(redis: Redis): BatchStore {
   const commands = redis as BatchCommands;
@@ -74,29 +82,19 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
   redis.defineCommand("gatewayBatchSave", { numberOfKeys: 4, lua: saveScript });
   redis.defineCommand("gatewayBatchResult", { numberOfKeys: 2, lua: resultScript });
   redis.defineCommand("gatewayBatchLease", { numberOfKeys: 1, lua: leaseScript });
-  const fileKey = (id: string) => `file:${id}`;
-  const fileMetaKey = (id: string) => `file:${id}:meta`;
-  const filesKey = (keyId: string, purpose?: string) =>
-    purpose === undefined ? `files:${keyId}` : `files:${keyId}:${purpose}`;
-  const batchKey = (id: string, part?: string) =>
-    part === undefined ? `batch:${id}` : `batch:${id}:${part}`;
-  const batchesKey = (keyId: string) => `batches:${keyId}`;
-  const activeKey = "batches:active";
+  return {
+    ...redisFiles(commands),
+    ...redisBatches(commands),
+    ...redisResults(commands),
+    // The connection is the caller's to close.
+    async close() {},
+  };
+}
 
-  /** False if the record was written since `revision`. */
-  const save = async (revision: string, batch: BatchRecord) =>
-    (await commands.gatewayBatchSave(
-      batchKey(batch.id),
-      batchKey(batch.id, "rev"),
-      batchesKey(batch.keyId),
-      activeKey,
-      revision,
-      JSON.stringify(batch),
-      batch.id,
-      batch.createdAt,
-      isFinal(batch.status) ? 1 : 0,
-    )) === 1;
+type FileMethods = Pick<BatchStore, "putFile" | "getFile" | "fileContent" | "deleteFile" | "listFiles">;
 
+/** Input and output files: content and metadata as strings, a sorted set per key (and purpose) to list them. */
+function redisFiles(redis: BatchCommands): FileMethods {
   return {
     async putFile(file, content) {
       await inOneStep(
@@ -132,12 +130,35 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
     },
     async listFiles(keyId, { purpose, after, limit }) {
       if (limit <= 0) return [];
-      const ids = await commands.gatewayBatchPage(filesKey(keyId, purpose), after ?? "", limit);
+      const ids = await redis.gatewayBatchPage(filesKey(keyId, purpose), after ?? "", limit);
       if (ids.length === 0) return [];
       const metas = await redis.mget(ids.map(fileMetaKey));
       return metas.flatMap((meta) => (meta === null ? [] : [JSON.parse(meta) as StoredFile]));
     },
+  };
+}
 
+type BatchMethods = Pick<
+  BatchStore,
+  "createBatch" | "getBatch" | "listBatches" | "updateBatch" | "activeBatches" | "lease"
+>;
+
+/** Batch records, written only if no one wrote since they were read; a sorted set per key to list them. */
+function redisBatches(redis: BatchCommands): BatchMethods {
+  /** False if the record was written since `revision`. */
+  const save = async (revision: string, batch: BatchRecord) =>
+    (await redis.gatewayBatchSave(
+      batchKey(batch.id),
+      batchKey(batch.id, "rev"),
+      batchesKey(batch.keyId),
+      activeKey,
+      revision,
+      JSON.stringify(batch),
+      batch.id,
+      batch.createdAt,
+      isFinal(batch.status) ? 1 : 0,
+    )) === 1;
+  return {
     async createBatch(batch) {
       if (!(await save("0", batch))) throw new Error(`batch ${batch.id} exists already`);
     },
@@ -147,7 +168,7 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
     },
     async listBatches(keyId, { after, limit }) {
       if (limit <= 0) return [];
-      const ids = await commands.gatewayBatchPage(batchesKey(keyId), after ?? "", limit);
+      const ids = await redis.gatewayBatchPage(batchesKey(keyId), after ?? "", limit);
       if (ids.length === 0) return [];
       const records = await redis.mget(ids.map((id) => batchKey(id)));
       return records.flatMap((record) => (record === null ? [] : [JSON.parse(record) as BatchRecord]));
@@ -166,10 +187,20 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
     async activeBatches() {
       return redis.smembers(activeKey);
     },
+    async lease(batchId, owner, ttlMs) {
+      return (await redis.gatewayBatchLease(batchKey(batchId, "lease"), owner, Math.round(ttlMs))) === 1;
+    },
+  };
+}
 
+type ResultMethods = Pick<BatchStore, "putResult" | "results" | "counts" | "deleteResults">;
+
+/** Each batch's line results in a hash, their counts by outcome in another, a line's first result kept. */
+function redisResults(redis: BatchCommands): ResultMethods {
+  return {
     async putResult(batchId, line, result) {
       return (
-        (await commands.gatewayBatchResult(
+        (await redis.gatewayBatchResult(
           batchKey(batchId, "results"),
           batchKey(batchId, "counts"),
           line,
@@ -196,12 +227,6 @@ export function createRedisBatchStore(redis: Redis): BatchStore {
     async deleteResults(batchId) {
       await redis.del(batchKey(batchId, "results"), batchKey(batchId, "counts"));
     },
-
-    async lease(batchId, owner, ttlMs) {
-      return (await commands.gatewayBatchLease(batchKey(batchId, "lease"), owner, Math.round(ttlMs))) === 1;
-    },
-    // The connection is the caller's to close.
-    async close() {},
   };
 }
 

@@ -1,13 +1,15 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client";
 import { Pool } from "undici";
 import { provisionServices } from "../test/services/provision.ts";
 import { type GatewayProcess, spawnGateway } from "../test/support/processes.ts";
+import type { BatchView, PhaseResult, Stage } from "./batch-phases.ts";
+import { cpuByLabel, machineBusyMs } from "./cpu.ts";
+import { writeGeneratedSection } from "./generated-section.ts";
 import { firstJsonLine } from "./request-path.ts";
-import { ms, openLoop, quantile } from "./stats.ts";
+import { ms, openLoop, quantile, uniformLatencies } from "./stats.ts";
 
 /**
  * `npm run bench:batch`: does a big batch job hurt interactive latency? Real Kafka, Redis and
@@ -52,19 +54,6 @@ const providerKey = "sk-bench-0123456789";
 const gatewayKey = "bench-key-0123456789";
 const model = "bench-model";
 
-/** A deterministic stream of first-byte latencies, uniform in [low, high] ms. */
-function latencies(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.round(latencyLow + unit * (latencyHigh - latencyLow));
-  };
-}
-
 const processes: Record<string, RegExp> = {
   "gateway ingress (2)": /bin\/gateway\.ts start --role ingress/,
   "gateway worker (2)": /bin\/gateway\.ts start --role worker/,
@@ -77,80 +66,12 @@ const processes: Record<string, RegExp> = {
   "load generator": /bench\/batch-interference\.ts/,
 };
 
-/**
- * CPU time (ms) used so far by this process and its descendants, by label of their command line
- * (Linux /proc). Only descendants: other Kafka brokers or ClickHouse servers on the machine (another
- * test run) are not counted.
- */
+/** CPU time (ms) of this run's processes by label, and the whole machine's under `machine`. */
 function cpuOfOurs(labels: Record<string, RegExp>): Record<string, number> {
-  const totals: Record<string, number> = Object.fromEntries(Object.keys(labels).map((label) => [label, 0]));
-  const all = new Map<number, { parent: number; ticks: number; commandLine: string }>();
-  for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      all.set(Number(entry), {
-        parent: Number(fields[1]),
-        ticks: Number(fields[11]) + Number(fields[12]), // utime + stime
-        commandLine: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " "),
-      });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const ours = (pid: number): boolean => {
-    for (let at = pid, hops = 0; at > 1 && hops < 64; hops++) {
-      if (at === process.pid) return true;
-      at = all.get(at)?.parent ?? 0;
-    }
-    return false;
-  };
-  for (const [pid, info] of all) {
-    if (!ours(pid)) continue;
-    const label = Object.entries(labels).find(([, pattern]) => pattern.test(info.commandLine))?.[0];
-    if (label) totals[label] = (totals[label] ?? 0) + (info.ticks * 1000) / 100; // USER_HZ 100
-  }
-  // The whole machine's busy time (all CPUs), to tell how much ran besides this benchmark.
-  const [, ...times] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = times.map(Number) as number[];
-  const busy = [user, nice, system, irq, softirq, steal].reduce(
-    (sum: number, value) => sum + (value ?? 0),
-    0,
-  );
-  totals[machine] = (busy * 1000) / 100;
-  return totals;
+  return { ...cpuByLabel(labels), [machine]: machineBusyMs() };
 }
 
 const machine = "the whole machine";
-
-/** Where interactive and batch attempts spent their time in a phase, from the gateway's attempt events. */
-interface Stage {
-  priority: string;
-  attempts: number;
-  queue_p50: number;
-  queue_p99: number;
-  worker_p50: number;
-  worker_p99: number;
-}
-
-interface BatchView {
-  id: string;
-  status: string;
-  request_counts: { total: number; completed: number; failed: number };
-  progress?: { done: number; lines_per_second?: number; eta_seconds?: number };
-}
-
-interface PhaseResult {
-  name: string;
-  kinds: Record<"whole" | "streamed", { client: number[]; added: number[]; serverAdded: number[] }>;
-  errors: number;
-  cpuCores: Record<string, number>;
-  /** Wall-clock bounds, for the gateway's own attempt events. */
-  from: number;
-  to: number;
-  stages?: Stage[];
-  batch?: { doneBefore: number; doneAfter: number; finishedWithin: boolean; seconds: number };
-}
 
 const services = await provisionServices();
 const emulator = spawn(process.execPath, ["--import", "tsx", "bench/emulator.ts", providerKey], {
@@ -193,8 +114,8 @@ try {
   const api = (ingresses[0] as GatewayProcess).url;
   pools.push(...ingresses.map((ingress) => new Pool(ingress.url, { connections: 256 })));
 
-  const interactiveLatency = latencies(1);
-  const batchLatency = latencies(2);
+  const interactiveLatency = uniformLatencies(1, latencyLow, latencyHigh);
+  const batchLatency = uniformLatencies(2, latencyLow, latencyHigh);
   let sequence = 0;
 
   /** One interactive call; pushes its measures into `into` and returns the client latency. */
@@ -391,7 +312,12 @@ try {
     seconds: Math.round((Date.now() - started) / 1000),
   });
   process.stdout.write(`${report}\n`);
-  if (write) writeSection(report);
+  if (write)
+    writeGeneratedSection(
+      "bench:batch",
+      "## Batch jobs and interactive latency (`npm run bench:batch`)",
+      report,
+    );
 } finally {
   await Promise.all(pools.map((pool) => pool.close()));
   for (const gateway of gateways) gateway.kill("SIGTERM");
@@ -472,20 +398,4 @@ function render(result: {
     `| everything else on the machine | ${((result.idle[machine] ?? 0) - ours({ cpuCores: result.idle } as PhaseResult)).toFixed(2)} | ${phases.map((phase) => ((phase.cpuCores[machine] ?? 0) - ours(phase)).toFixed(2)).join(" | ")} |`,
     `| **the whole machine** (of ${cpus().length}) | **${(result.idle[machine] ?? 0).toFixed(2)}** | ${phases.map((phase) => `**${(phase.cpuCores[machine] ?? 0).toFixed(2)}**`).join(" | ")} |`,
   ].join("\n");
-}
-
-/** Writes the report between this bench's markers in BENCHMARKS.md (the section is added at the end if missing). */
-function writeSection(report: string): void {
-  const file = new URL("../BENCHMARKS.md", import.meta.url);
-  const heading = "## Batch jobs and interactive latency (`npm run bench:batch`)";
-  const start = "<!-- generated by npm run bench:batch: start -->";
-  const end = "<!-- generated by npm run bench:batch: end -->";
-  const current = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  if (!current.includes(start) || !current.includes(end)) {
-    writeFileSync(file, `${current.trimEnd()}\n\n${heading}\n\n${start}\n${report}\n${end}\n`);
-    return;
-  }
-  const before = current.slice(0, current.indexOf(start) + start.length);
-  const after = current.slice(current.indexOf(end));
-  writeFileSync(file, `${before}\n${report}\n${after}`);
 }

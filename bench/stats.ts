@@ -51,3 +51,16 @@ export async function openLoop(
   await Promise.all(pending);
   return { latencies, errors };
 }
+
+/** A deterministic stream of first-byte latencies, uniform in [low, high] ms. */
+export function uniformLatencies(seed: number, low: number, high: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const unit = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return Math.round(low + unit * (high - low));
+  };
+}

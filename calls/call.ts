@@ -1,5 +1,5 @@
 import { type Span, SpanKind, type Tracer } from "@opentelemetry/api";
-import type { RouteTable } from "../config/routes.ts";
+import type { Route, RouteTable } from "../config/routes.ts";
 import type { Admission, Governance } from "../governance/admission.ts";
 import { redactStored } from "../governance/guardrails/index.ts";
 import type { Caller } from "../governance/keys/keyring.ts";
@@ -130,7 +130,6 @@ async function answerCall(
   recording: Recording,
 ): Promise<StartedCall> {
   const { facts, span, finished } = recording;
-  const receivedAtMs = facts.receivedAtMs;
   const parsed = api.parse(validateBody(api.bodySchema, body));
   if (options.forceStream && api.streams) parsed.stream = true;
   Object.assign(facts, {
@@ -139,7 +138,7 @@ async function answerCall(
     modelRequested: parsed.model,
   });
   const route = services.routes.resolve(parsed.model);
-  if (!route) {
+  if (!route)
     throw new GatewayError(
       "not_found",
       `the model ${parsed.model} does not exist or is not served by this gateway`,
@@ -147,24 +146,7 @@ async function answerCall(
         param: "model",
       },
     );
-  }
-  const id = facts.requestId;
-  const envelope = {
-    id,
-    priority: facts.priority,
-    inboundApi: api.wire,
-    stream: parsed.stream,
-    caller: {
-      keyId: caller.keyId,
-      team: facts.team ?? null,
-      user: facts.user ?? null,
-      tags: facts.tags ?? {},
-    },
-    routing: steering.routing,
-    chat: parsed.chat ?? null,
-    embeddings: parsed.embeddings ?? null,
-    traceContext: injectContext(span),
-  };
+  const envelope = envelopeOf(api, parsed, caller, facts, steering, span);
   const admitted = await admitAndCache(services, {
     caller,
     group: api.group,
@@ -184,28 +166,33 @@ async function answerCall(
   });
   const { admission, cacheStatus } = admitted;
   recording.admission = admission;
-  // What is stored of the call (when the operator stores content) goes through the route's redaction too.
-  const { guardrails } = route;
-  const stored = services.storedContent;
-  const storedText = stored && guardrails ? (text: string) => redactStored(guardrails, stored(text)) : stored;
+  const storedText = storedTextOf(route, services);
   facts.prompt = storedText?.(JSON.stringify(envelope.chat?.messages ?? envelope.embeddings?.input)) ?? null;
   observation.accepted(parsed.model, envelope.priority);
   const answer = {
-    id: id.replaceAll("-", ""),
+    id: envelope.id.replaceAll("-", ""),
     model: parsed.model,
-    createdSeconds: Math.floor(receivedAtMs / 1000),
+    createdSeconds: Math.floor(facts.receivedAtMs / 1000),
     options: parsed.render,
   };
   const started = { parsed, answer, headers: admission.headers, cacheStatus };
   if (admitted.kept) {
     const { answer: kept, status, similarity } = admitted.kept;
-    services.dispatcher.recordAttempt(
-      cacheHitEvent(envelope, parsed.model, kept, receivedAtMs, services.dispatcher.id, status),
+    const dispatcher = services.dispatcher;
+    dispatcher.recordAttempt(
+      cacheHitEvent(envelope, parsed.model, kept, facts.receivedAtMs, dispatcher.id, status),
     );
     observation.cache(status);
     return {
       ...started,
-      pending: recordingRequest(services.cache.replay(id, kept), facts, status, true, finished, storedText),
+      pending: recordingRequest(
+        services.cache.replay(envelope.id, kept),
+        facts,
+        status,
+        true,
+        finished,
+        storedText,
+      ),
       ...(similarity !== undefined && { cacheSimilarity: similarity }),
     };
   }
@@ -224,6 +211,40 @@ async function answerCall(
     ...started,
     pending: recordingRequest(pending, facts, cacheStatus ?? "", false, finished, storedText),
   };
+}
+
+/** The request to publish: what the caller asked, who asked, and the trace it belongs to. */
+function envelopeOf(
+  api: InboundApi<unknown>,
+  parsed: ParsedCall,
+  caller: Caller,
+  facts: RequestFacts,
+  steering: CallSteering,
+  span: Span,
+) {
+  return {
+    id: facts.requestId,
+    priority: facts.priority,
+    inboundApi: api.wire,
+    stream: parsed.stream,
+    caller: {
+      keyId: caller.keyId,
+      team: facts.team ?? null,
+      user: facts.user ?? null,
+      tags: facts.tags ?? {},
+    },
+    routing: steering.routing,
+    chat: parsed.chat ?? null,
+    embeddings: parsed.embeddings ?? null,
+    traceContext: injectContext(span),
+  };
+}
+
+/** How a call's prompt and completion are stored (when the operator stores content): redacted by the route too. */
+function storedTextOf(route: Route, services: CallServices) {
+  const { guardrails } = route;
+  const stored = services.storedContent;
+  return stored && guardrails ? (text: string) => redactStored(guardrails, stored(text)) : stored;
 }
 
 const rank: Record<Priority, number> = { interactive: 2, default: 1, batch: 0 };

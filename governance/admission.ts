@@ -81,28 +81,7 @@ export async function admitCall(
     governance.refused(caller, call.requestId, action, error.message);
     throw error;
   };
-  const grant = caller.grant;
-  if (!apiAllowed(caller, call.group))
-    refuse("request.api", new GatewayError("permission", `this key may not use the ${call.group} API`));
-  if (!modelAllowed(caller, call.model))
-    refuse(
-      "request.model",
-      new GatewayError("permission", `this key may not use the model ${call.model}`, { param: "model" }),
-    );
-  const maxTokensLimit = grant?.key.limits?.maxTokens ?? (governance.settings.maxTokens || null);
-  if (maxTokensLimit !== null && call.maxTokens !== null && call.maxTokens > maxTokensLimit)
-    refuse(
-      "request.max_tokens",
-      new GatewayError("invalid_request", `max_tokens may be at most ${maxTokensLimit} for this key`, {
-        param: "max_tokens",
-      }),
-    );
-  const maxN = grant?.key.limits?.maxN ?? governance.settings.maxN;
-  if (call.n > maxN)
-    refuse(
-      "request.n",
-      new GatewayError("invalid_request", `n may be at most ${maxN} for this key`, { param: "n" }),
-    );
+  const maxTokensLimit = checkAccessAndLimits(governance, caller, call, refuse);
   const maxTokens = call.maxTokens ?? maxTokensLimit;
   const { subjects, spenders } = policyOf(caller, call);
   // Estimating reads the whole prompt: done only for a call whose key or team counts tokens or spend.
@@ -110,17 +89,75 @@ export async function admitCall(
     ...call,
     promptTokens: subjects.length + spenders.length > 0 ? estimatedPromptTokens(call.prompt) : 0,
   };
+  const { headers, held, releaseStream } = await takeCounters(governance, caller, metered, maxTokens, refuse);
+  let ended = false;
+  return {
+    headers,
+    maxTokens,
+    end(event) {
+      if (ended) return;
+      ended = true;
+      releaseStream();
+      settleCall(governance, caller, metered, held, event);
+    },
+  };
+}
 
-  const maxStreams = grant?.key.limits?.maxConcurrentStreams ?? governance.settings.maxConcurrentStreams;
+type Refuse = (action: string, error: GatewayError) => never;
+
+/** API and model access, then the key's bounds on max_tokens and n; returns the max_tokens bound, if any. */
+function checkAccessAndLimits(
+  governance: Governance,
+  caller: Caller,
+  call: CallAdmission,
+  refuse: Refuse,
+): number | null {
+  const limits = caller.grant?.key.limits;
+  if (!apiAllowed(caller, call.group))
+    refuse("request.api", new GatewayError("permission", `this key may not use the ${call.group} API`));
+  if (!modelAllowed(caller, call.model))
+    refuse(
+      "request.model",
+      new GatewayError("permission", `this key may not use the model ${call.model}`, { param: "model" }),
+    );
+  const maxTokensLimit = limits?.maxTokens ?? (governance.settings.maxTokens || null);
+  if (maxTokensLimit !== null && call.maxTokens !== null && call.maxTokens > maxTokensLimit)
+    refuse(
+      "request.max_tokens",
+      new GatewayError("invalid_request", `max_tokens may be at most ${maxTokensLimit} for this key`, {
+        param: "max_tokens",
+      }),
+    );
+  const maxN = limits?.maxN ?? governance.settings.maxN;
+  if (call.n > maxN)
+    refuse(
+      "request.n",
+      new GatewayError("invalid_request", `n may be at most ${maxN} for this key`, { param: "n" }),
+    );
+  return maxTokensLimit;
+}
+
+/**
+ * Rate limits, the stream slot and the budget hold, asked at once (one Redis round trip of
+ * latency, not three); what one of them took is given back when another refuses.
+ */
+async function takeCounters(
+  governance: Governance,
+  caller: Caller,
+  call: CallAdmission & Metered,
+  maxTokens: number | null,
+  refuse: Refuse,
+) {
+  const { subjects, spenders } = policyOf(caller, call);
+  const maxStreams =
+    caller.grant?.key.limits?.maxConcurrentStreams ?? governance.settings.maxConcurrentStreams;
   const holdsStream = call.stream && maxStreams > 0;
-  // The shared counters are asked at once (one Redis round trip of latency, not three); what
-  // one of them took is given back when another refuses.
   const [rate, stream, budget] = await Promise.allSettled([
-    subjects.length > 0 ? governance.limiter.admit(subjects, metered.promptTokens) : undefined,
+    subjects.length > 0 ? governance.limiter.admit(subjects, call.promptTokens) : undefined,
     holdsStream
       ? governance.streams.acquire(caller.keyId, call.requestId, maxStreams, governance.holdMs)
       : true,
-    spenders.length > 0 ? holdBudget(governance, spenders, metered, maxTokens) : 0,
+    spenders.length > 0 ? holdBudget(governance, spenders, call, maxTokens) : 0,
   ]);
   const streamTaken = holdsStream && stream.status === "fulfilled" && stream.value;
   const releaseStream = () => {
@@ -163,19 +200,7 @@ export async function admitCall(
       }),
     );
   if (budget.status === "rejected") return refuseReleasing("request.budget", budget.reason);
-  const held = budget.value;
-
-  let ended = false;
-  return {
-    headers,
-    maxTokens,
-    end(event) {
-      if (ended) return;
-      ended = true;
-      releaseStream();
-      settleCall(governance, caller, metered, held, event);
-    },
-  };
+  return { headers, held: budget.value, releaseStream };
 }
 
 /** A call as its counters know it: by its id, with its estimated prompt. */

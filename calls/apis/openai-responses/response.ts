@@ -123,75 +123,11 @@ export class OpenAIResponsesStream implements StreamRenderer {
   render(event: ReplyEvent): Frame[] {
     if (event.choice !== 0) return [];
     switch (event.kind) {
-      case "text_delta": {
+      case "text_delta":
         if (event.reasoning) return [...this.start(), ...this.reasoning(event.reasoning)];
-        const frames = [...this.start()];
-        if (this.open?.kind !== "text") {
-          frames.push(...this.closeItem());
-          const id = `msg_${this.context.id}_${this.output.length}`;
-          this.open = { kind: "text", id, text: "" };
-          frames.push(
-            this.frame("response.output_item.added", {
-              output_index: this.output.length,
-              item: messageItem(id, "", "in_progress"),
-            }),
-          );
-          frames.push(
-            this.frame("response.content_part.added", {
-              item_id: id,
-              output_index: this.output.length,
-              content_index: 0,
-              part: { type: "output_text", text: "", annotations: [] },
-            }),
-          );
-        }
-        const open = this.open as { id: string; text: string };
-        open.text += event.text ?? "";
-        frames.push(
-          this.frame("response.output_text.delta", {
-            item_id: open.id,
-            output_index: this.output.length,
-            content_index: 0,
-            delta: event.text ?? "",
-          }),
-        );
-        return frames;
-      }
-      case "tool_call_delta": {
-        const call = event.toolCall;
-        if (!call) return [];
-        const frames = [...this.start()];
-        if (this.open?.kind !== "call" || this.open.toolIndex !== call.index) {
-          frames.push(...this.closeItem());
-          const id = `fc_${this.context.id}_${this.output.length}`;
-          this.open = {
-            kind: "call",
-            id,
-            callId: call.id ?? id,
-            name: call.name ?? "",
-            args: "",
-            toolIndex: call.index,
-          };
-          frames.push(
-            this.frame("response.output_item.added", {
-              output_index: this.output.length,
-              item: functionCallItem(id, this.open.callId, this.open.name, "", "in_progress"),
-            }),
-          );
-        }
-        const open = this.open as { id: string; args: string };
-        if (call.argumentsDelta !== "") {
-          open.args += call.argumentsDelta;
-          frames.push(
-            this.frame("response.function_call_arguments.delta", {
-              item_id: open.id,
-              output_index: this.output.length,
-              delta: call.argumentsDelta,
-            }),
-          );
-        }
-        return frames;
-      }
+        return this.text(event.text ?? "");
+      case "tool_call_delta":
+        return event.toolCall ? this.toolCall(event.toolCall) : [];
       case "finish":
         this.finishReason = event.finishReason ?? "stop";
         return [...this.start(), ...this.closeItem()];
@@ -229,6 +165,74 @@ export class OpenAIResponsesStream implements StreamRenderer {
       default:
         return [];
     }
+  }
+
+  /** Text of the answer: a message item (opened with its content part at its first text), then deltas. */
+  private text(delta: string): Frame[] {
+    const frames = [...this.start()];
+    if (this.open?.kind !== "text") {
+      frames.push(...this.closeItem());
+      const id = `msg_${this.context.id}_${this.output.length}`;
+      this.open = { kind: "text", id, text: "" };
+      frames.push(
+        this.frame("response.output_item.added", {
+          output_index: this.output.length,
+          item: messageItem(id, "", "in_progress"),
+        }),
+        this.frame("response.content_part.added", {
+          item_id: id,
+          output_index: this.output.length,
+          content_index: 0,
+          part: { type: "output_text", text: "", annotations: [] },
+        }),
+      );
+    }
+    const open = this.open as { id: string; text: string };
+    open.text += delta;
+    frames.push(
+      this.frame("response.output_text.delta", {
+        item_id: open.id,
+        output_index: this.output.length,
+        content_index: 0,
+        delta,
+      }),
+    );
+    return frames;
+  }
+
+  /** A function call: its item (opened at its first delta, or when another call begins), then its arguments. */
+  private toolCall(call: NonNullable<ReplyEvent["toolCall"]>): Frame[] {
+    const frames = [...this.start()];
+    if (this.open?.kind !== "call" || this.open.toolIndex !== call.index) {
+      frames.push(...this.closeItem());
+      const id = `fc_${this.context.id}_${this.output.length}`;
+      this.open = {
+        kind: "call",
+        id,
+        callId: call.id ?? id,
+        name: call.name ?? "",
+        args: "",
+        toolIndex: call.index,
+      };
+      frames.push(
+        this.frame("response.output_item.added", {
+          output_index: this.output.length,
+          item: functionCallItem(id, this.open.callId, this.open.name, "", "in_progress"),
+        }),
+      );
+    }
+    const open = this.open as { id: string; args: string };
+    if (call.argumentsDelta !== "") {
+      open.args += call.argumentsDelta;
+      frames.push(
+        this.frame("response.function_call_arguments.delta", {
+          item_id: open.id,
+          output_index: this.output.length,
+          delta: call.argumentsDelta,
+        }),
+      );
+    }
+    return frames;
   }
 
   private frame(type: string, body: Record<string, unknown>): Frame {

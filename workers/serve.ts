@@ -1,0 +1,152 @@
+import type { Span } from "@opentelemetry/api";
+import { injectContext } from "../runtime/tracing.ts";
+import { GatewayError } from "../schemas/errors.ts";
+import type { RequestEnvelope } from "../schemas/request-envelope.ts";
+import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "../schemas/request-size.ts";
+import { type AttemptContext, keepMsOf } from "./attempt-context.ts";
+import { AttemptRecord } from "./attempt-record.ts";
+import { startCallSpan } from "./call-span.ts";
+import type { Provider } from "./providers/provider.ts";
+import { costSoFar, replyFor, toFailure } from "./reply-events.ts";
+import type { ReplyStream } from "./reply-stream.ts";
+import { promptAffinityKey } from "./routing/affinity.ts";
+import { type CallProgress, serveWithFailover } from "./routing/failover.ts";
+import { type Candidate, planCandidates } from "./routing/plan.ts";
+
+/** One claimed request's serving: its reply stream, its calls' records, its cancellation. */
+interface Serving {
+  envelope: RequestEnvelope;
+  replies: ReplyStream;
+  signal: AbortSignal;
+  attempt: string;
+  records: AttemptRecord[];
+  context: AttemptContext;
+  span: Span;
+}
+
+/**
+ * Serves a request from its route's deployments, in plan order, failing over between them (see
+ * serveWithFailover); each call's record is added to `records`. Throws the failure that ends it.
+ */
+export async function serve(
+  envelope: RequestEnvelope,
+  replies: ReplyStream,
+  signal: AbortSignal,
+  attempt: string,
+  records: AttemptRecord[],
+  context: AttemptContext,
+  span: Span,
+): Promise<void> {
+  const serving = { envelope, replies, signal, attempt, records, context, span };
+  const { candidates, estimatedTokens } = planFor(envelope, context);
+  await serveWithFailover(
+    candidates,
+    context.failover,
+    { deadlineMs: envelope.deadlineMs, estimatedTokens, batch: envelope.priority === "batch" },
+    signal,
+    (candidate, callSignal, progress) => callDeployment(serving, candidate, callSignal, progress),
+  );
+}
+
+/** The deployments to try, in order, and the tokens the request is expected to take. */
+function planFor(envelope: RequestEnvelope, context: AttemptContext) {
+  const request = envelope.chat ?? envelope.embeddings;
+  if (!request)
+    throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
+  // Estimated, enough to match conditions, compare prices and hold quota until the provider says.
+  const facts = {
+    keyName: envelope.caller.tags.key,
+    tags: envelope.caller.tags,
+    promptTokens: estimatedPromptTokens(envelope),
+    tools: (envelope.chat?.tools.length ?? 0) > 0,
+  };
+  const route = context.routes.resolve(request.model, facts);
+  if (!route)
+    throw new GatewayError(
+      "not_found",
+      `no route of ${request.model} serves this request (see its \`when\`)`,
+    );
+  const outputTokens = expectedOutputTokens(envelope);
+  const candidates = planCandidates(route, context.routes, {
+    facts,
+    outputTokens,
+    hints: envelope.routing,
+    affinityKey: route.promptCacheAffinity
+      ? promptAffinityKey(envelope.caller.keyId, promptJsonOf(envelope), context.failover.affinityMinTokens)
+      : undefined,
+    latency: context.failover.latency,
+  });
+  return { candidates, estimatedTokens: facts.promptTokens + outputTokens };
+}
+
+/**
+ * One call to one deployment: its trace kept first (a call is never billed without one), then its
+ * parts streamed back as reply events. A failure the loop may fail over from is recorded here, with
+ * its real event replacing its trace; the one that ends the request, by runClaimed.
+ */
+async function callDeployment(
+  serving: Serving,
+  candidate: Candidate,
+  callSignal: AbortSignal,
+  progress: CallProgress,
+): Promise<void> {
+  const { envelope, replies, records, context } = serving;
+  const { deployment } = candidate;
+  const record = new AttemptRecord(
+    envelope,
+    `${serving.attempt}.${records.length}`,
+    context.workerId,
+    candidate,
+  );
+  record.span = startCallSpan(context.tracer, serving.span, candidate);
+  records.push(record);
+  const started = { workerId: context.workerId, provider: deployment.provider, model: deployment.model };
+  replies.announce(started);
+  const traceMs = keepMsOf(envelope.deadlineMs);
+  await context.bus.claims.trace(
+    envelope.id,
+    record.attempt,
+    record.lostEvent(context.lostCallOutputTokens),
+    traceMs,
+  );
+  try {
+    // Config validation guarantees every deployment's provider exists.
+    const provider = context.providers.get(deployment.provider) as Provider;
+    const call = {
+      model: deployment.model,
+      signal: callSignal,
+      stream: envelope.stream,
+      inboundApi: envelope.inboundApi,
+      traceHeaders: record.span?.isRecording() ? injectContext(record.span) : undefined,
+    };
+    if (envelope.chat) {
+      for await (const part of provider.chat(envelope.chat, call)) {
+        callSignal.throwIfAborted();
+        record.observe(part);
+        if (record.contentSent) progress.contentSent();
+        const event = replyFor(part);
+        if (event?.kind === "usage") Object.assign(event, { costNanoUsd: costSoFar(records), started });
+        if (event) replies.send(event);
+      }
+    } else if (envelope.embeddings) {
+      const result = await provider.embed(envelope.embeddings, call);
+      record.firstTokenAtMs = Date.now();
+      progress.contentSent();
+      for (const [index, vector] of result.vectors.entries())
+        replies.send({ kind: "embedding", choice: index, embedding: vector });
+      record.usage = result.usage;
+      replies.send({ kind: "usage", usage: result.usage, costNanoUsd: costSoFar(records), started });
+    }
+    if (record.usage) progress.used(record.usage.inputTokens + record.usage.outputTokens);
+    record.outcome = "completed";
+  } catch (error) {
+    const reason = callSignal.aborted ? callSignal.reason : error;
+    if (!serving.signal.aborted) {
+      record.fail(toFailure(reason));
+      void context.bus.claims.trace(envelope.id, record.attempt, record.event(), traceMs).catch(() => {});
+    }
+    throw reason;
+  } finally {
+    record.ended();
+  }
+}
