@@ -1,22 +1,55 @@
+import { Type as T } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
+import { ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
 
-interface GeminiPart {
-  text?: string;
-  thought?: boolean;
-  functionCall?: { name: string; args?: unknown; id?: string };
-}
+/** A part: text (a thought, with `thought`) or a function call; other kinds (inline data, code) pass, ignored. */
+const part = T.Object({
+  text: T.Optional(T.String()),
+  thought: T.Optional(T.Boolean()),
+  functionCall: T.Optional(
+    T.Object({ name: T.String(), args: T.Optional(T.Unknown()), id: T.Optional(T.String()) }),
+  ),
+});
 
-export interface GeminiResponse {
-  candidates?: Array<{ index?: number; content?: { parts?: GeminiPart[] }; finishReason?: string }>;
-  usageMetadata?: {
-    promptTokenCount?: number;
-    candidatesTokenCount?: number;
-    cachedContentTokenCount?: number;
-    thoughtsTokenCount?: number;
-  };
-  modelVersion?: string;
-}
+const usageMetadata = T.Object({
+  promptTokenCount: T.Optional(T.Number()),
+  candidatesTokenCount: T.Optional(T.Number()),
+  cachedContentTokenCount: T.Optional(T.Number()),
+  thoughtsTokenCount: T.Optional(T.Number()),
+});
+
+const candidate = T.Object({
+  index: T.Optional(T.Integer()),
+  content: T.Optional(T.Object({ parts: T.Optional(T.Array(part)) })),
+  finishReason: T.Optional(T.String()),
+});
+
+const responseFields = { usageMetadata: T.Optional(usageMetadata), modelVersion: T.Optional(T.String()) };
+
+/** What the adapter reads of a whole GenerateContentResponse: the answer is in its candidates. */
+export const generateContentResponse = new ProviderData(
+  "a response",
+  T.Object({ candidates: T.Array(candidate), ...responseFields }),
+);
+
+/** What it reads of each streamed GenerateContentResponse, or of the error sent in place of one. */
+export const generateContentChunk = new ProviderData(
+  "a stream chunk",
+  T.Object({
+    candidates: T.Optional(T.Array(candidate)),
+    ...responseFields,
+    error: T.Optional(T.Object({ message: T.Optional(T.String()) })),
+  }),
+);
+
+/** What it reads of batchEmbedContents. */
+export const embeddingsResponse = new ProviderData(
+  "an embeddings response",
+  T.Object({ embeddings: T.Array(T.Object({ values: T.Array(T.Number()) })) }),
+);
+
+type GeminiResponse = ProviderDataOf<typeof generateContentChunk>;
 
 const finishReasons: Record<string, FinishReason> = {
   STOP: "stop",
