@@ -25,6 +25,7 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  *   [emulator:calls=N]    call the first declared function N times in one turn
  *   [emulator:length]     stop after two words with finishReason MAX_TOKENS
  *   [emulator:refusal]    end with finishReason SAFETY
+ *   [emulator:blocked]    block the prompt: promptFeedback.blockReason and no candidates
  *   [emulator:malformed=KIND]  a body or chunk the adapter cannot read (directives.ts)
  * and those every emulator takes (directives.ts). With `thinkingConfig.includeThoughts` it shows a
  * thought summary (a part with `thought: true`) before the answer.
@@ -134,6 +135,18 @@ async function handle(
     : [];
 
   const malformed = malformation(text);
+  if (directive(text, "blocked") !== undefined) {
+    // Gemini answers a prompt it blocks with no candidates at all, only the reason.
+    const blocked = {
+      promptFeedback: { blockReason: "PROHIBITED_CONTENT" },
+      usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount },
+      modelVersion: `${model}-001`,
+      responseId: "emu-response",
+    };
+    if (route[2] === "generateContent") return sendJson(response, 200, blocked);
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    return response.end(`data: ${JSON.stringify(blocked)}\r\n\r\n`);
+  }
   if (route[2] === "generateContent") {
     const parts = [
       ...thoughtParts,

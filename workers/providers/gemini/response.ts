@@ -26,11 +26,23 @@ const candidate = T.Object({
 });
 
 const responseFields = { usageMetadata: T.Optional(usageMetadata), modelVersion: T.Optional(T.String()) };
+/** Why Gemini blocked the prompt; it then sends no candidates at all. */
+const promptFeedback = T.Object({ blockReason: T.Optional(T.String()) });
 
-/** What the adapter reads of a whole GenerateContentResponse: the answer is in its candidates. */
+/**
+ * What the adapter reads of a whole GenerateContentResponse: the answer is in its candidates,
+ * which only a blocked prompt goes without.
+ */
 export const generateContentResponse = new ProviderData(
   "a response",
-  T.Object({ candidates: T.Array(candidate), ...responseFields }),
+  T.Union([
+    T.Object({
+      candidates: T.Array(candidate),
+      promptFeedback: T.Optional(promptFeedback),
+      ...responseFields,
+    }),
+    T.Object({ promptFeedback: T.Object({ blockReason: T.String() }), ...responseFields }),
+  ]),
 );
 
 /** What it reads of each streamed GenerateContentResponse, or of the error sent in place of one. */
@@ -38,6 +50,7 @@ export const generateContentChunk = new ProviderData(
   "a stream chunk",
   T.Object({
     candidates: T.Optional(T.Array(candidate)),
+    promptFeedback: T.Optional(promptFeedback),
     ...responseFields,
     error: T.Optional(T.Object({ message: T.Optional(T.String()) })),
   }),
@@ -81,7 +94,7 @@ export function geminiUsage(usage: NonNullable<GeminiResponse["usageMetadata"]>)
  * object holding the new parts). Gemini sends a function call whole, gives it no id (one is made
  * up per call), and says STOP even after calling functions, which the gateway reports as
  * tool_calls. With `singleCall`, calls after the first are dropped: Gemini cannot be told to make
- * at most one, so the gateway enforces it.
+ * at most one, so the gateway enforces it. A prompt it blocked ends as filtered content.
  */
 export class GeminiMapper {
   private readonly calls = new Map<number, number>();
@@ -122,6 +135,9 @@ export class GeminiMapper {
         parts.push({ type: "finish", choice, reason });
       }
     }
+    // A blocked prompt has no candidates to finish: its answer is empty, filtered.
+    if (response.promptFeedback?.blockReason && !response.candidates)
+      parts.push({ type: "finish", choice: 0, reason: "content_filter" });
     if (response.usageMetadata) this.usage = geminiUsage(response.usageMetadata);
     if (final && this.usage) parts.push({ type: "usage", usage: this.usage });
     return parts;
