@@ -51,9 +51,19 @@ export class ProviderData<S extends TSchema> {
     } catch {
       throw new UnexpectedProviderData(provider, this.what, "it is not JSON");
     }
-    this.compiled ??= TypeCompiler.Compile(this.schema);
-    if (this.compiled.Check(value)) return value;
-    throw new UnexpectedProviderData(provider, this.what, problemOf(this.compiled.Errors(value).First()));
+    const check = this.checker();
+    if (check.Check(value)) return value;
+    throw new UnexpectedProviderData(provider, this.what, problemOf(check.Errors(value).First()));
+  }
+
+  /** JSON text parsed and checked, or undefined: for data the gateway can do without (an error's body). */
+  peek(text: string): Static<S> | undefined {
+    try {
+      const value: unknown = JSON.parse(text);
+      return this.checker().Check(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A whole response body read, parsed and checked; a connection lost while reading is a transport error. */
@@ -65,6 +75,11 @@ export class ProviderData<S extends TSchema> {
       throw transportError(error, signal);
     }
     return this.parse(provider, text);
+  }
+
+  private checker(): TypeCheck<S> {
+    this.compiled ??= TypeCompiler.Compile(this.schema);
+    return this.compiled;
   }
 }
 
