@@ -3,11 +3,14 @@ import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
 import { nullable, ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
 
+/** A token count: null reads as 0, as a missing one does, so neither fails a whole answer. */
+const count = T.Optional(nullable(T.Number()));
+
 const usage = T.Object({
-  prompt_tokens: T.Optional(T.Number()),
-  completion_tokens: T.Optional(T.Number()),
-  prompt_tokens_details: T.Optional(nullable(T.Object({ cached_tokens: T.Optional(T.Number()) }))),
-  completion_tokens_details: T.Optional(nullable(T.Object({ reasoning_tokens: T.Optional(T.Number()) }))),
+  prompt_tokens: count,
+  completion_tokens: count,
+  prompt_tokens_details: T.Optional(nullable(T.Object({ cached_tokens: count }))),
+  completion_tokens_details: T.Optional(nullable(T.Object({ reasoning_tokens: count }))),
 });
 
 /**
@@ -64,7 +67,7 @@ export const embeddingList = new ProviderData(
   T.Object({
     model: T.Optional(T.String()),
     data: T.Array(T.Object({ index: T.Integer(), embedding: T.Array(T.Number()) })),
-    usage: T.Optional(T.Object({ prompt_tokens: T.Optional(T.Number()) })),
+    usage: T.Optional(T.Object({ prompt_tokens: count })),
   }),
 );
 
