@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { parseServerSentEvents } from "../../workers/providers/http/sse.ts";
-import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
-import { type GeminiEmulator, startGeminiEmulator } from "../emulators/gemini.ts";
-import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import type { Emulator } from "../emulators/json-server.ts";
+import { emulatedProviderTypes, startEmulatedProvider } from "../emulators/providers.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
 /**
  * The golden-stream suite: for every inbound API shape × every provider, the stream a client
  * receives for each scenario, reduced to its structure (event kinds, tool calls with their whole
  * arguments, stop reasons; text and argument pieces joined), must equal one golden per shape and
- * scenario. A client must not be able to tell which provider answered.
+ * scenario. A client must not be able to tell which provider answered. The providers are every
+ * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts).
  */
-const providers = ["openai", "azure-openai", "openai-compatible", "anthropic", "gemini"] as const;
+const providers = emulatedProviderTypes;
 type Shape = "openai_chat" | "anthropic_messages" | "openai_responses";
 type Scenario = "text" | "tool" | "parallel" | "length" | "refusal" | "error" | "cut" | "slow";
 
@@ -315,43 +315,22 @@ const goldens = Object.fromEntries(
 ) as Record<Shape, Record<Scenario, string[]>>;
 
 describe("golden streams: every inbound shape × every provider", () => {
-  let openai: OpenAIEmulator;
-  let azure: OpenAIEmulator;
-  let anthropic: AnthropicEmulator;
-  let gemini: GeminiEmulator;
+  const emulators: Emulator[] = [];
   let gateway: RunningGateway;
 
   beforeAll(async () => {
-    [openai, azure, anthropic, gemini] = await Promise.all([
-      startOpenAIEmulator({ apiKey: "sk-openai-key" }),
-      startOpenAIEmulator({ apiKey: "azure-key", flavour: "azure" }),
-      startAnthropicEmulator({ apiKey: "sk-ant-key" }),
-      startGeminiEmulator({ apiKey: "gemini-key" }),
-    ]);
+    const started = await Promise.all(providers.map((type) => startEmulatedProvider(type)));
+    emulators.push(...started.map(({ emulator }) => emulator));
     gateway = await startTestGateway(
       testConfig("in-process", {
-        providers: [
-          { name: "openai", type: "openai", options: { baseUrl: openai.url, apiKey: "sk-openai-key" } },
-          {
-            name: "azure-openai",
-            type: "azure-openai",
-            options: { endpoint: new URL(azure.url).origin, apiKey: "azure-key" },
-          },
-          {
-            name: "openai-compatible",
-            type: "openai-compatible",
-            options: { baseUrl: openai.url, apiKey: "sk-openai-key" },
-          },
-          { name: "anthropic", type: "anthropic", options: { baseUrl: anthropic.url, apiKey: "sk-ant-key" } },
-          { name: "gemini", type: "gemini", options: { baseUrl: gemini.url, apiKey: "gemini-key" } },
-        ],
+        providers: providers.map((type, index) => ({ name: type, type, options: started[index]?.options })),
         models: providers.map((provider) => ({ name: `via-${provider}`, provider, model: "model-x" })),
       }),
     );
   });
   afterAll(async () => {
-    await gateway.close();
-    await Promise.all([openai.close(), azure.close(), anthropic.close(), gemini.close()]);
+    await gateway?.close();
+    await Promise.all(emulators.map((emulator) => emulator.close()));
   });
 
   const shapes = Object.keys(goldens) as Shape[];

@@ -3,9 +3,12 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { parseServerSentEvents } from "../../workers/providers/http/sse.ts";
-import { type AnthropicEmulator, startAnthropicEmulator } from "../emulators/anthropic.ts";
-import { type GeminiEmulator, startGeminiEmulator } from "../emulators/gemini.ts";
-import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
+import type { Emulator } from "../emulators/json-server.ts";
+import {
+  type EmulatedProvider,
+  emulatedProviderTypes,
+  startEmulatedProvider,
+} from "../emulators/providers.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
 /**
@@ -20,41 +23,41 @@ const lookup = {
   schema: { type: "object" as const, properties: { n: { type: "number" } } },
 };
 
+/**
+ * Whether each provider type shows the model's reasoning to its caller (docs/providers.md): OpenAI
+ * and Azure never do. A provider type of the registry missing here fails the suite, to be decided.
+ */
+const showsReasoning: Record<string, boolean> = {
+  openai: false,
+  "azure-openai": false,
+  "openai-compatible": true,
+  anthropic: true,
+  gemini: true,
+};
+
 describe("reasoning through the gateway", () => {
-  let openaiEmulator: OpenAIEmulator;
-  let anthropicEmulator: AnthropicEmulator;
-  let geminiEmulator: GeminiEmulator;
+  const started = new Map<string, EmulatedProvider>();
+  const emulatorOf = (type: string) => started.get(type)?.emulator as Emulator;
+  let openaiEmulator: Emulator;
+  let anthropicEmulator: Emulator;
+  let geminiEmulator: Emulator;
   let gateway: RunningGateway;
   let anthropic: Anthropic;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    [openaiEmulator, anthropicEmulator, geminiEmulator] = await Promise.all([
-      startOpenAIEmulator({ apiKey: "sk-openai-key" }),
-      startAnthropicEmulator({ apiKey: "sk-ant-key" }),
-      startGeminiEmulator({ apiKey: "gemini-key" }),
-    ]);
+    for (const type of emulatedProviderTypes) started.set(type, await startEmulatedProvider(type));
+    openaiEmulator = emulatorOf("openai");
+    anthropicEmulator = emulatorOf("anthropic");
+    geminiEmulator = emulatorOf("gemini");
     gateway = await startTestGateway(
       testConfig("in-process", {
-        providers: [
-          {
-            name: "openai",
-            type: "openai",
-            options: { baseUrl: openaiEmulator.url, apiKey: "sk-openai-key" },
-          },
-          {
-            name: "openai-compatible",
-            type: "openai-compatible",
-            options: { baseUrl: openaiEmulator.url, apiKey: "sk-openai-key" },
-          },
-          {
-            name: "anthropic",
-            type: "anthropic",
-            options: { baseUrl: anthropicEmulator.url, apiKey: "sk-ant-key" },
-          },
-          { name: "gemini", type: "gemini", options: { baseUrl: geminiEmulator.url, apiKey: "gemini-key" } },
-        ],
-        models: ["openai", "openai-compatible", "anthropic", "gemini"].map((provider) => ({
+        providers: emulatedProviderTypes.map((type) => ({
+          name: type,
+          type,
+          options: started.get(type)?.options,
+        })),
+        models: emulatedProviderTypes.map((provider) => ({
           name: `via-${provider}`,
           provider,
           model: "model-x",
@@ -65,8 +68,8 @@ describe("reasoning through the gateway", () => {
     openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: testKey, maxRetries: 0 });
   });
   afterAll(async () => {
-    await gateway.close();
-    await Promise.all([openaiEmulator.close(), anthropicEmulator.close(), geminiEmulator.close()]);
+    await gateway?.close();
+    await Promise.all([...started.values()].map(({ emulator }) => emulator.close()));
   });
 
   const lastBody = (emulator: { requests: Array<{ body: unknown }> }) =>
@@ -336,10 +339,14 @@ describe("reasoning through the gateway", () => {
       },
     },
   };
+  const showing = emulatedProviderTypes.filter((type) => {
+    const shown = showsReasoning[type];
+    if (shown === undefined)
+      throw new Error(`does provider type ${type} show reasoning? say so in showsReasoning`);
+    return shown;
+  });
   const cases = Object.keys(shows).flatMap((shape) =>
-    ["openai-compatible", "anthropic", "gemini"].map(
-      (provider) => [shape as keyof typeof shows, provider] as const,
-    ),
+    showing.map((provider) => [shape as keyof typeof shows, provider] as const),
   );
 
   it.each(cases)("%s shows the reasoning of %s, streamed before the answer", async (shape, provider) => {

@@ -6,6 +6,8 @@ import {
   cutConnection,
   directive,
   disconnectAfter,
+  type Malformation,
+  malformation,
   withoutDirectives,
 } from "./directives.ts";
 import { type Emulator, startJsonServer } from "./json-server.ts";
@@ -24,6 +26,7 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  *   [emulator:length]     stop after two words with stop_reason max_tokens
  *   [emulator:refusal]    end with stop_reason refusal
  *   [emulator:redacted]   with thinking on, add a redacted_thinking block after the thinking
+ *   [emulator:malformed=KIND]  a body or event the adapter cannot read (directives.ts)
  * and those every emulator takes (directives.ts). With `thinking` enabled it thinks first, in a
  * signed thinking block; `disable_parallel_tool_use` limits it to one call; it refuses what
  * Anthropic refuses (see `invalidRequest`).
@@ -144,24 +147,24 @@ async function handle(
     ...(redacted ? [{ type: "redacted_thinking", data: redactedData }] : []),
   ];
 
+  const malformed = malformation(text);
   if (body.stream !== true) {
     const content =
       calls.length > 0
         ? calls.map((call) => ({ type: "tool_use", id: call.id, name: call.name, input: call.input }))
         : [{ type: "text", text: answer }];
+    const message = {
+      id,
+      type: "message",
+      role: "assistant",
+      model,
+      content: [...reasoningBlocks, ...content],
+      stop_reason: stopReason,
+      stop_sequence: stopSequence ?? null,
+      usage,
+    };
     response.writeHead(200, { "content-type": "application/json" });
-    return response.end(
-      JSON.stringify({
-        id,
-        type: "message",
-        role: "assistant",
-        model,
-        content: [...reasoningBlocks, ...content],
-        stop_reason: stopReason,
-        stop_sequence: stopSequence ?? null,
-        usage,
-      }),
-    );
+    return response.end(malformed ? malformedMessage(malformed.kind, message) : JSON.stringify(message));
   }
 
   response.writeHead(200, {
@@ -220,6 +223,11 @@ async function handle(
       await delay();
       if (response.destroyed) return;
       if (position === cutAfter) return cutConnection(response);
+      if (malformed && position === malformed.atWord) {
+        response.write(malformedEvent(malformed.kind, index, position === 0 ? word : ` ${word}`));
+        if (malformed.kind === "unknown") continue;
+        return response.end();
+      }
       if (directive(text, "midstream") !== undefined && position === 2) {
         send("error", { error: { type: "overloaded_error", message: "Overloaded" } });
         return response.end();
@@ -238,6 +246,58 @@ async function handle(
   });
   send("message_stop", {});
   response.end();
+}
+
+/**
+ * Stream events in place of one word's delta ([emulator:malformed]). `unknown` sends an event type
+ * and a delta type Anthropic may add (a reader must ignore both), then the word's delta.
+ */
+function malformedEvent(kind: Malformation, index: number, word: string): string {
+  const event = (type: string, data: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  switch (kind) {
+    case "not-json":
+      return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":\n\n`;
+    case "missing":
+      return event("content_block_delta", { index });
+    case "wrong-type":
+      return event("content_block_delta", { index, delta: { type: "text_delta", text: 42 } });
+    case "unknown":
+      return [
+        event("content_block_annotation", { index, annotation: { kind: "emulated" } }),
+        event("content_block_delta", {
+          index,
+          delta: { type: "citations_delta", citation: { cited_text: "" } },
+        }),
+        event("content_block_delta", { index, delta: { type: "text_delta", text: word } }),
+      ].join("");
+  }
+}
+
+/** A whole message as [emulator:malformed] asks for it; `unknown` adds a server tool's blocks and fields. */
+function malformedMessage(
+  kind: Malformation,
+  message: Record<string, unknown> & { content: unknown[] },
+): string {
+  const { content, ...rest } = message;
+  switch (kind) {
+    case "not-json":
+      return JSON.stringify(message).slice(0, 60);
+    case "missing":
+      return JSON.stringify(rest);
+    case "wrong-type":
+      return JSON.stringify({ ...rest, content: [{ type: "text", text: 42 }] });
+    case "unknown":
+      return JSON.stringify({
+        ...message,
+        container: null,
+        content: [
+          { type: "server_tool_use", id: "srvtoolu_emu", name: "web_search", input: { query: "x" } },
+          { type: "web_search_tool_result", tool_use_id: "srvtoolu_emu", content: [] },
+          ...content,
+        ],
+      });
+  }
 }
 
 type Block = { type: string; text?: string; thinking?: string; signature?: string; data?: string };

@@ -7,6 +7,13 @@ import type { IncomingMessage } from "node:http";
  *   [emulator:reset]          drop the connection without answering
  *   [emulator:delay=MS]       wait MS between streamed chunks (the token rate)
  *   [emulator:disconnect=N]   cut a stream after N words, without its end
+ *   [emulator:malformed=KIND] answer with a body, or a stream chunk in place of the first word's,
+ *                             the adapter cannot read: `not-json`, `missing` (a required field
+ *                             left out) or `wrong-type` (a field of another type), after which the
+ *                             stream ends; or `unknown`: with what the protocol lets a reader
+ *                             ignore (fields, events, blocks or parts it does not know), the
+ *                             answer otherwise whole
+ *   [emulator:malformed-after=N]  the malformed chunk in place of word N instead (N words first)
  * Each emulator adds its own (status, midstream, calls, length, refusal …), listed in its file.
  */
 export function directive(text: string, name: string): string | undefined {
@@ -41,4 +48,15 @@ export function disconnectAfter(text: string): number | undefined {
 /** Cuts the connection without an end, once what was written has had time to reach the client. */
 export function cutConnection(response: { destroy(): void }): void {
   setTimeout(() => response.destroy(), 50);
+}
+
+export type Malformation = "not-json" | "missing" | "wrong-type" | "unknown";
+
+/** What `malformed` asks for, and the word whose chunk it replaces; undefined when nothing. */
+export function malformation(text: string): { kind: Malformation; atWord: number } | undefined {
+  const kind = directive(text, "malformed");
+  if (kind === undefined) return undefined;
+  if (!["not-json", "missing", "wrong-type", "unknown"].includes(kind))
+    throw new Error(`unknown malformation ${kind}`);
+  return { kind: kind as Malformation, atWord: Number(directive(text, "malformed-after") ?? 0) };
 }

@@ -5,6 +5,8 @@ import {
   cutConnection,
   directive,
   disconnectAfter,
+  type Malformation,
+  malformation,
   withoutDirectives,
 } from "./directives.ts";
 import { type Emulator, startJsonServer } from "./json-server.ts";
@@ -23,6 +25,8 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  *   [emulator:calls=N]    call the first declared function N times in one turn
  *   [emulator:length]     stop after two words with finishReason MAX_TOKENS
  *   [emulator:refusal]    end with finishReason SAFETY
+ *   [emulator:blocked]    block the prompt: promptFeedback.blockReason and no candidates
+ *   [emulator:malformed=KIND]  a body or chunk the adapter cannot read (directives.ts)
  * and those every emulator takes (directives.ts). With `thinkingConfig.includeThoughts` it shows a
  * thought summary (a part with `thought: true`) before the answer.
  */
@@ -130,12 +134,25 @@ async function handle(
       }))
     : [];
 
+  const malformed = malformation(text);
+  if (directive(text, "blocked") !== undefined) {
+    // Gemini answers a prompt it blocks with no candidates at all, only the reason.
+    const blocked = {
+      promptFeedback: { blockReason: "PROHIBITED_CONTENT" },
+      usageMetadata: { promptTokenCount, totalTokenCount: promptTokenCount },
+      modelVersion: `${model}-001`,
+      responseId: "emu-response",
+    };
+    if (route[2] === "generateContent") return sendJson(response, 200, blocked);
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    return response.end(`data: ${JSON.stringify(blocked)}\r\n\r\n`);
+  }
   if (route[2] === "generateContent") {
     const parts = [
       ...thoughtParts,
       ...(functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }]),
     ];
-    return sendJson(response, 200, {
+    const answer = {
       candidates: [
         {
           content: { parts, role: "model" },
@@ -146,7 +163,9 @@ async function handle(
       usageMetadata,
       modelVersion: `${model}-001`,
       responseId: "emu-response",
-    });
+    };
+    if (malformed) return sendMalformed(response, malformed.kind, answer);
+    return sendJson(response, 200, answer);
   }
   if (url.searchParams.get("alt") !== "sse")
     return sendError(response, 400, "streaming needs alt=sse in this emulator");
@@ -171,6 +190,11 @@ async function handle(
     if (response.destroyed) return;
     if (index === cutAfter || (directive(text, "midstream") !== undefined && index === 2))
       return cutConnection(response);
+    if (malformed && index === malformed.atWord) {
+      response.write(malformedChunk(malformed.kind, index === 0 ? word : ` ${word}`));
+      if (malformed.kind === "unknown") continue;
+      return response.end();
+    }
     const last = index === words.length - 1;
     chunk({
       candidates: [
@@ -190,6 +214,53 @@ async function handle(
     });
   }
   response.end();
+}
+
+/**
+ * A streamed response in place of one word's ([emulator:malformed]). `unknown` carries the word
+ * beside a part of a kind the adapter does not map (code execution) and fields it does not read.
+ */
+function malformedChunk(kind: Malformation, word: string): string {
+  const chunk = (parts: unknown[], extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ candidates: [{ content: { parts, role: "model" }, index: 0 }], ...extra })}\r\n\r\n`;
+  switch (kind) {
+    case "not-json":
+      return `data: {"candidates":[{"content":{"parts":[{"text":${JSON.stringify(word)}\r\n\r\n`;
+    case "missing":
+      return chunk([{ functionCall: { args: { n: 0 } } }]);
+    case "wrong-type":
+      return chunk([{ text: 42 }]);
+    case "unknown":
+      return chunk([{ executableCode: { language: "PYTHON", code: "print(1)" } }, { text: word }], {
+        groundingMetadata: {},
+      });
+  }
+}
+
+/** A whole response as [emulator:malformed] asks for it. */
+function sendMalformed(response: ServerResponse, kind: Malformation, answer: Record<string, unknown>) {
+  const { candidates, ...rest } = answer as { candidates: Array<{ content: { parts: unknown[] } }> };
+  const body = {
+    "not-json": () => JSON.stringify(answer).slice(0, 60),
+    missing: () => JSON.stringify(rest),
+    "wrong-type": () =>
+      JSON.stringify({ ...rest, candidates: [{ content: { parts: [{ text: 42 }] }, index: 0 }] }),
+    unknown: () =>
+      JSON.stringify({
+        ...rest,
+        groundingMetadata: {},
+        candidates: candidates.map((candidate) => ({
+          ...candidate,
+          safetyRatings: [],
+          content: {
+            ...candidate.content,
+            parts: [{ executableCode: { language: "PYTHON", code: "print(1)" } }, ...candidate.content.parts],
+          },
+        })),
+      }),
+  }[kind]();
+  response.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
+  response.end(body);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {

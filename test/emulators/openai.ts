@@ -6,6 +6,8 @@ import {
   cutConnection,
   directive,
   disconnectAfter,
+  type Malformation,
+  malformation,
   withoutDirectives,
 } from "./directives.ts";
 import { type Emulator, startJsonServer } from "./json-server.ts";
@@ -24,6 +26,7 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  * Without it, it caches prompts as OpenAI does: a prompt whose first messages, 1024 tokens or
  * more, were seen before reports them (in steps of 128) as cached tokens.
  *   [emulator:reasoning-content]  show reasoning as `reasoning_content`, as DeepSeek and vLLM do
+ *   [emulator:malformed=KIND]     a body or chunk the adapter cannot read (directives.ts)
  * the directives of `planAnswer` below and those every emulator takes (directives.ts). With
  * `reasoning_effort` it reports reasoning tokens, as OpenAI's reasoning models do.
  */
@@ -189,6 +192,7 @@ async function handle(
 
   const bill = { prompt, inputTokens: promptTokens, outputTokens: 0 };
   options.bills.push(bill);
+  const malformed = malformation(text);
   if (body.stream !== true) {
     bill.outputTokens = completionTokens;
     const message =
@@ -205,7 +209,7 @@ async function handle(
           }
         : { role: "assistant", content: plan.words.join(" "), refusal: null };
     const shown = plan.showReasoning ? { reasoning_content: plan.reasoning } : {};
-    return sendJson(response, 200, {
+    const completion = {
       id,
       object: "chat.completion",
       created,
@@ -216,7 +220,9 @@ async function handle(
       usage,
       service_tier: "default",
       system_fingerprint: "fp_emulator",
-    });
+    };
+    if (malformed) return sendMalformed(response, malformed.kind, completion);
+    return sendJson(response, 200, completion);
   }
 
   response.writeHead(200, {
@@ -254,6 +260,11 @@ async function handle(
     await delay();
     if (response.destroyed) return;
     if (index === plan.disconnectAfter) return cutConnection(response);
+    if (malformed && index === malformed.atWord) {
+      response.write(malformedChunk(malformed.kind, index === 0 ? word : ` ${word}`, chunk));
+      if (malformed.kind === "unknown") continue;
+      return response.end();
+    }
     if (plan.failMidstream && index === 2) {
       response.write(
         `data: ${JSON.stringify({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } })}\n\n`,
@@ -307,6 +318,54 @@ function planAnswer(text: string, body: Record<string, unknown>) {
     failMidstream: directive(text, "midstream") !== undefined,
     disconnectAfter: disconnectAfter(text),
   };
+}
+
+/** A stream chunk in place of one word's ([emulator:malformed]); an `unknown` one still carries the word. */
+function malformedChunk(
+  kind: Malformation,
+  word: string,
+  chunk: (choices: unknown[], extra?: Record<string, unknown>) => string,
+): string {
+  const choice = { index: 0, delta: { content: word }, logprobs: null, finish_reason: null };
+  switch (kind) {
+    case "not-json":
+      return `data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":${JSON.stringify(word)}\n\n`;
+    case "missing":
+      return chunk([{ delta: choice.delta, logprobs: null, finish_reason: null }]);
+    case "wrong-type":
+      return chunk([{ ...choice, delta: { content: 42 } }]);
+    case "unknown":
+      // OpenAI adds fields now and then (`obfuscation` in 2025); a reader ignores those it does not know.
+      return chunk([{ ...choice, delta: { ...choice.delta, annotations: [] }, content_filter_results: {} }], {
+        obfuscation: "Xk3q",
+      });
+  }
+}
+
+/** A whole completion as [emulator:malformed] asks for it. */
+function sendMalformed(response: ServerResponse, kind: Malformation, completion: Record<string, unknown>) {
+  const { choices, ...rest } = completion as { choices: Array<Record<string, unknown>> };
+  const body = {
+    "not-json": () => JSON.stringify(completion).slice(0, 60),
+    missing: () => JSON.stringify(rest),
+    "wrong-type": () =>
+      JSON.stringify({
+        ...rest,
+        choices: [{ index: 0, message: { role: "assistant", content: 42 }, finish_reason: "stop" }],
+      }),
+    unknown: () =>
+      JSON.stringify({
+        ...rest,
+        obfuscation: "Xk3q",
+        choices: choices.map((choice) => ({
+          ...choice,
+          content_filter_results: {},
+          message: { ...(choice.message as object), annotations: [] },
+        })),
+      }),
+  }[kind]();
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(body);
 }
 
 /** Values OpenAI refuses with a 400 (the gateway should have refused or mapped them first). */

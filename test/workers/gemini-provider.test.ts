@@ -121,6 +121,22 @@ describe("the gemini provider adapter, against a Gemini emulator", () => {
     });
   });
 
+  it("answers a prompt Gemini blocked (no candidates, a blockReason) as filtered content, whole and streamed", async () => {
+    const whole = await openai.chat.completions.create({
+      model: "gemini-flash",
+      messages: [{ role: "user", content: "something [emulator:blocked]" }],
+    });
+    expect(whole.choices[0]).toMatchObject({ finish_reason: "content_filter", message: { content: "" } });
+    const stream = await anthropic.messages
+      .stream({
+        model: "gemini-flash",
+        max_tokens: 50,
+        messages: [{ role: "user", content: "something [emulator:blocked]" }],
+      })
+      .finalMessage();
+    expect(stream).toMatchObject({ content: [], stop_reason: "refusal" });
+  });
+
   it("reports Gemini's function calls as tool calls (tool_use for Anthropic callers), with ids made up", async () => {
     const final = await anthropic.messages
       .stream({

@@ -53,6 +53,11 @@ export interface Provider {
 /** One registry entry: how to build a provider from its validated options. */
 export interface ProviderType<Options extends TObject = TObject> {
   readonly optionsSchema: Options;
+  /**
+   * It answers inside the worker and calls no service (the mock). Every other type speaks to one,
+   * and the conformance suites run it against that service's emulator: a type without one fails them.
+   */
+  readonly inProcess?: true;
   create(options: Static<Options>): Provider;
 }
 

@@ -6,7 +6,7 @@ import { providerHttpError } from "../http/errors.ts";
 import { parseServerSentEvents } from "../http/sse.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
 import { toAnthropicBody } from "./request.ts";
-import { type AnthropicMessage, AnthropicStreamMapper, partsOfMessage } from "./response.ts";
+import { AnthropicStreamMapper, anthropicMessage, anthropicStreamEvent, partsOfMessage } from "./response.ts";
 
 /** Anthropic's Messages API. */
 export const anthropicProvider = defineProviderType({
@@ -36,7 +36,7 @@ export const anthropicProvider = defineProviderType({
         const response = await http.post("/v1/messages", body, { ...headers, ...traceHeaders }, signal);
         if (response.status >= 400) throw await providerHttpError("anthropic", response);
         if (!stream) {
-          const message = (await response.body.json()) as AnthropicMessage;
+          const message = await anthropicMessage.read("anthropic", response, signal);
           yield { type: "response-metadata", model: message.model ?? model };
           yield* partsOfMessage(message);
           return;
@@ -44,13 +44,10 @@ export const anthropicProvider = defineProviderType({
         const mapper = new AnthropicStreamMapper();
         try {
           for await (const event of parseServerSentEvents(response.body)) {
-            const data = JSON.parse(event.data) as Record<string, unknown>;
-            yield* mapper.map(event.event !== "message" ? event.event : String(data.type), data);
+            yield* mapper.map(anthropicStreamEvent.parse("anthropic", event.data));
           }
         } catch (error) {
           if (error instanceof GatewayError) throw error;
-          if (error instanceof SyntaxError)
-            throw new GatewayError("provider_error", "anthropic sent a stream event that is not JSON");
           throw transportError(error, signal);
         }
       },

@@ -1,28 +1,71 @@
+import { type Static, Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
+import { nullable, openUnion, ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
 
-interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
+const usage = T.Object({
+  input_tokens: T.Optional(T.Number()),
+  output_tokens: T.Optional(T.Number()),
+  cache_creation_input_tokens: T.Optional(nullable(T.Number())),
+  cache_read_input_tokens: T.Optional(nullable(T.Number())),
+});
 
-type AnthropicBlock =
-  | { type: "text"; text: string }
-  | { type: "tool_use"; id: string; name: string; input: unknown }
-  | { type: "thinking"; thinking: string; signature?: string }
-  | { type: "redacted_thinking"; data: string }
-  | { type: string };
+/** Content blocks: those the adapter maps must be whole; others (server tools, citations …) pass, ignored. */
+const block = openUnion([
+  T.Object({ type: T.Literal("text"), text: T.String() }),
+  T.Object({ type: T.Literal("tool_use"), id: T.String(), name: T.String(), input: T.Optional(T.Unknown()) }),
+  T.Object({ type: T.Literal("thinking"), thinking: T.String(), signature: T.Optional(T.String()) }),
+  T.Object({ type: T.Literal("redacted_thinking"), data: T.String() }),
+]);
 
-export interface AnthropicMessage {
-  model?: string;
-  content?: AnthropicBlock[];
-  stop_reason?: string | null;
-  stop_sequence?: string | null;
-  usage?: AnthropicUsage;
-}
+const stopFields = {
+  stop_reason: T.Optional(nullable(T.String())),
+  stop_sequence: T.Optional(nullable(T.String())),
+};
+
+/** What the adapter reads of a whole message. */
+export const anthropicMessage = new ProviderData(
+  "a message",
+  T.Object({
+    model: T.Optional(T.String()),
+    content: T.Array(block),
+    ...stopFields,
+    usage: T.Optional(usage),
+  }),
+);
+
+/** What it reads of each stream event; ping, content_block_stop and events added later pass, ignored. */
+export const anthropicStreamEvent = new ProviderData(
+  "a stream event",
+  openUnion([
+    T.Object({
+      type: T.Literal("message_start"),
+      message: T.Object({ model: T.Optional(T.String()), usage: T.Optional(usage) }),
+    }),
+    T.Object({ type: T.Literal("content_block_start"), index: T.Integer(), content_block: block }),
+    T.Object({
+      type: T.Literal("content_block_delta"),
+      index: T.Integer(),
+      delta: openUnion([
+        T.Object({ type: T.Literal("text_delta"), text: T.String() }),
+        T.Object({ type: T.Literal("input_json_delta"), partial_json: T.String() }),
+        T.Object({ type: T.Literal("thinking_delta"), thinking: T.String() }),
+        T.Object({ type: T.Literal("signature_delta"), signature: T.String() }),
+      ]),
+    }),
+    T.Object({ type: T.Literal("message_delta"), delta: T.Object(stopFields), usage: T.Optional(usage) }),
+    T.Object({ type: T.Literal("message_stop") }),
+    T.Object({
+      type: T.Literal("error"),
+      error: T.Object({ type: T.Optional(T.String()), message: T.Optional(T.String()) }),
+    }),
+  ]),
+);
+
+type AnthropicUsage = Static<typeof usage>;
+type AnthropicMessage = ProviderDataOf<typeof anthropicMessage>;
+type AnthropicStreamEvent = ProviderDataOf<typeof anthropicStreamEvent>;
 
 const finishReasons: Record<string, FinishReason> = {
   end_turn: "stop",
@@ -59,19 +102,18 @@ function finish(stopReason: string, stopSequence: string | null | undefined): Ch
 export function partsOfMessage(message: AnthropicMessage): ChatPart[] {
   const parts: ChatPart[] = [];
   let toolIndex = 0;
-  for (const block of message.content ?? []) {
-    if (block.type === "text" && "text" in block)
-      parts.push({ type: "text-delta", choice: 0, text: block.text });
-    if (block.type === "thinking" && "thinking" in block)
+  for (const block of message.content) {
+    if (block.type === "text") parts.push({ type: "text-delta", choice: 0, text: block.text });
+    if (block.type === "thinking")
       parts.push({
         type: "reasoning-delta",
         choice: 0,
         text: block.thinking,
         ...(block.signature && { signature: block.signature }),
       });
-    if (block.type === "redacted_thinking" && "data" in block)
+    if (block.type === "redacted_thinking")
       parts.push({ type: "reasoning-delta", choice: 0, redactedData: block.data });
-    if (block.type === "tool_use" && "id" in block) {
+    if (block.type === "tool_use") {
       parts.push({
         type: "tool-call-delta",
         choice: 0,
@@ -98,39 +140,33 @@ export class AnthropicStreamMapper {
   private stopReason = "end_turn";
   private stopSequence: string | null | undefined;
 
-  map(type: string, data: Record<string, unknown>): ChatPart[] {
-    switch (type) {
+  map(event: AnthropicStreamEvent): ChatPart[] {
+    switch (event.type) {
       case "message_start": {
-        const message = data.message as AnthropicMessage;
+        const { message } = event;
         this.usage = { ...message.usage };
         return message.model ? [{ type: "response-metadata", model: message.model }] : [];
       }
       case "content_block_start": {
-        const block = data.content_block as AnthropicBlock;
-        if (block.type === "redacted_thinking" && "data" in block)
+        const block = event.content_block;
+        if (block.type === "redacted_thinking")
           return [{ type: "reasoning-delta", choice: 0, redactedData: block.data }];
-        if (block.type !== "tool_use" || !("id" in block)) return [];
+        if (block.type !== "tool_use") return [];
         const index = this.toolIndexOfBlock.size;
-        this.toolIndexOfBlock.set(data.index as number, index);
+        this.toolIndexOfBlock.set(event.index, index);
         return [
           { type: "tool-call-delta", choice: 0, index, id: block.id, name: block.name, argumentsDelta: "" },
         ];
       }
       case "content_block_delta": {
-        const delta = data.delta as {
-          type: string;
-          text?: string;
-          partial_json?: string;
-          thinking?: string;
-          signature?: string;
-        };
+        const delta = event.delta;
         if (delta.type === "text_delta" && delta.text)
           return [{ type: "text-delta", choice: 0, text: delta.text }];
         if (delta.type === "thinking_delta" && delta.thinking)
           return [{ type: "reasoning-delta", choice: 0, text: delta.thinking }];
         if (delta.type === "signature_delta" && delta.signature)
           return [{ type: "reasoning-delta", choice: 0, signature: delta.signature }];
-        const toolIndex = this.toolIndexOfBlock.get(data.index as number);
+        const toolIndex = this.toolIndexOfBlock.get(event.index);
         if (delta.type === "input_json_delta" && toolIndex !== undefined && delta.partial_json) {
           return [
             { type: "tool-call-delta", choice: 0, index: toolIndex, argumentsDelta: delta.partial_json },
@@ -139,10 +175,9 @@ export class AnthropicStreamMapper {
         return [];
       }
       case "message_delta": {
-        const delta = data.delta as { stop_reason?: string | null; stop_sequence?: string | null };
-        if (delta.stop_reason) this.stopReason = delta.stop_reason;
-        this.stopSequence = delta.stop_sequence;
-        this.usage = { ...this.usage, ...(data.usage as AnthropicUsage | undefined) };
+        if (event.delta.stop_reason) this.stopReason = event.delta.stop_reason;
+        this.stopSequence = event.delta.stop_sequence;
+        this.usage = { ...this.usage, ...event.usage };
         return [];
       }
       case "message_stop":
@@ -151,11 +186,10 @@ export class AnthropicStreamMapper {
           { type: "usage", usage: anthropicUsage(this.usage) },
         ];
       case "error": {
-        const error = data.error as { type?: string; message?: string } | undefined;
-        const overloaded = error?.type === "overloaded_error";
+        const overloaded = event.error.type === "overloaded_error";
         throw new GatewayError(
           overloaded ? "overloaded" : "provider_error",
-          `anthropic failed mid-stream: ${error?.message ?? "unknown error"}`,
+          `anthropic failed mid-stream: ${event.error.message ?? "unknown error"}`,
         );
       }
       default:

@@ -6,7 +6,12 @@ import { providerHttpError } from "../http/errors.ts";
 import { parseServerSentEvents } from "../http/sse.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
 import { toGeminiBody } from "./request.ts";
-import { GeminiMapper, type GeminiResponse } from "./response.ts";
+import {
+  embeddingsResponse,
+  GeminiMapper,
+  generateContentChunk,
+  generateContentResponse,
+} from "./response.ts";
 
 /** Google's Gemini API: generateContent, streamGenerateContent (SSE) and batchEmbedContents. */
 export const geminiProvider = defineProviderType({
@@ -40,7 +45,7 @@ export const geminiProvider = defineProviderType({
         );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
         if (!stream) {
-          const whole = (await response.body.json()) as GeminiResponse;
+          const whole = await generateContentResponse.read("gemini", response, signal);
           yield { type: "response-metadata", model: whole.modelVersion ?? model };
           yield* mapper.map(whole, true);
           return;
@@ -48,7 +53,7 @@ export const geminiProvider = defineProviderType({
         let first = true;
         try {
           for await (const event of parseServerSentEvents(response.body)) {
-            const chunk = JSON.parse(event.data) as GeminiResponse & { error?: { message?: string } };
+            const chunk = generateContentChunk.parse("gemini", event.data);
             if (chunk.error)
               throw new GatewayError(
                 "provider_error",
@@ -61,8 +66,6 @@ export const geminiProvider = defineProviderType({
           yield* mapper.map({}, true);
         } catch (error) {
           if (error instanceof GatewayError) throw error;
-          if (error instanceof SyntaxError)
-            throw new GatewayError("provider_error", "gemini sent a stream chunk that is not JSON");
           throw transportError(error, signal);
         }
       },
@@ -82,7 +85,7 @@ export const geminiProvider = defineProviderType({
           signal,
         );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
-        const result = (await response.body.json()) as { embeddings: Array<{ values: number[] }> };
+        const result = await embeddingsResponse.read("gemini", response, signal);
         // Gemini reports no token count for embeddings: estimated at four characters a token.
         const inputTokens = request.input.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
         return {

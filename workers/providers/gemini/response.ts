@@ -1,22 +1,68 @@
+import { Type as T } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
+import { ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
 
-interface GeminiPart {
-  text?: string;
-  thought?: boolean;
-  functionCall?: { name: string; args?: unknown; id?: string };
-}
+/** A part: text (a thought, with `thought`) or a function call; other kinds (inline data, code) pass, ignored. */
+const part = T.Object({
+  text: T.Optional(T.String()),
+  thought: T.Optional(T.Boolean()),
+  functionCall: T.Optional(
+    T.Object({ name: T.String(), args: T.Optional(T.Unknown()), id: T.Optional(T.String()) }),
+  ),
+});
 
-export interface GeminiResponse {
-  candidates?: Array<{ index?: number; content?: { parts?: GeminiPart[] }; finishReason?: string }>;
-  usageMetadata?: {
-    promptTokenCount?: number;
-    candidatesTokenCount?: number;
-    cachedContentTokenCount?: number;
-    thoughtsTokenCount?: number;
-  };
-  modelVersion?: string;
-}
+const usageMetadata = T.Object({
+  promptTokenCount: T.Optional(T.Number()),
+  candidatesTokenCount: T.Optional(T.Number()),
+  cachedContentTokenCount: T.Optional(T.Number()),
+  thoughtsTokenCount: T.Optional(T.Number()),
+});
+
+const candidate = T.Object({
+  index: T.Optional(T.Integer()),
+  content: T.Optional(T.Object({ parts: T.Optional(T.Array(part)) })),
+  finishReason: T.Optional(T.String()),
+});
+
+const responseFields = { usageMetadata: T.Optional(usageMetadata), modelVersion: T.Optional(T.String()) };
+/** Why Gemini blocked the prompt; it then sends no candidates at all. */
+const promptFeedback = T.Object({ blockReason: T.Optional(T.String()) });
+
+/**
+ * What the adapter reads of a whole GenerateContentResponse: the answer is in its candidates,
+ * which only a blocked prompt goes without.
+ */
+export const generateContentResponse = new ProviderData(
+  "a response",
+  T.Union([
+    T.Object({
+      candidates: T.Array(candidate),
+      promptFeedback: T.Optional(promptFeedback),
+      ...responseFields,
+    }),
+    T.Object({ promptFeedback: T.Object({ blockReason: T.String() }), ...responseFields }),
+  ]),
+);
+
+/** What it reads of each streamed GenerateContentResponse, or of the error sent in place of one. */
+export const generateContentChunk = new ProviderData(
+  "a stream chunk",
+  T.Object({
+    candidates: T.Optional(T.Array(candidate)),
+    promptFeedback: T.Optional(promptFeedback),
+    ...responseFields,
+    error: T.Optional(T.Object({ message: T.Optional(T.String()) })),
+  }),
+);
+
+/** What it reads of batchEmbedContents. */
+export const embeddingsResponse = new ProviderData(
+  "an embeddings response",
+  T.Object({ embeddings: T.Array(T.Object({ values: T.Array(T.Number()) })) }),
+);
+
+type GeminiResponse = ProviderDataOf<typeof generateContentChunk>;
 
 const finishReasons: Record<string, FinishReason> = {
   STOP: "stop",
@@ -48,7 +94,7 @@ export function geminiUsage(usage: NonNullable<GeminiResponse["usageMetadata"]>)
  * object holding the new parts). Gemini sends a function call whole, gives it no id (one is made
  * up per call), and says STOP even after calling functions, which the gateway reports as
  * tool_calls. With `singleCall`, calls after the first are dropped: Gemini cannot be told to make
- * at most one, so the gateway enforces it.
+ * at most one, so the gateway enforces it. A prompt it blocked ends as filtered content.
  */
 export class GeminiMapper {
   private readonly calls = new Map<number, number>();
@@ -89,6 +135,9 @@ export class GeminiMapper {
         parts.push({ type: "finish", choice, reason });
       }
     }
+    // A blocked prompt has no candidates to finish: its answer is empty, filtered.
+    if (response.promptFeedback?.blockReason && !response.candidates)
+      parts.push({ type: "finish", choice: 0, reason: "content_filter" });
     if (response.usageMetadata) this.usage = geminiUsage(response.usageMetadata);
     if (final && this.usage) parts.push({ type: "usage", usage: this.usage });
     return parts;

@@ -1,5 +1,7 @@
+import { Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
 import type { HttpResponse } from "./client.ts";
+import { ProviderData, type ProviderDataOf } from "./provider-data.ts";
 
 /**
  * A provider's HTTP error as a gateway error with the status the caller should see:
@@ -11,11 +13,12 @@ import type { HttpResponse } from "./client.ts";
  */
 export async function providerHttpError(provider: string, response: HttpResponse): Promise<GatewayError> {
   const text = await response.body.text().catch(() => "");
-  const retryAfter = retryAfterMs(response.headers) ?? googleRetryDelayMs(text);
+  const body = errorBody.peek(text);
+  const retryAfter = retryAfterMs(response.headers) ?? googleRetryDelayMs(body);
   return providerStatusError(
     provider,
     response.status,
-    messageOf(text) ?? `HTTP ${response.status}`,
+    (body ? messageOf(body) : text.trim().slice(0, 500)) || `HTTP ${response.status}`,
     retryAfter,
   );
 }
@@ -53,28 +56,37 @@ export function providerStatusError(
   });
 }
 
-/** The message of an OpenAI-, Anthropic- or Gemini-style error body. */
-function messageOf(text: string): string | undefined {
-  try {
-    const body = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
-    if (typeof body.error === "string") return body.error;
-    return body.error?.message ?? body.message;
-  } catch {
-    return text.trim().slice(0, 500) || undefined;
-  }
+/**
+ * What the gateway reads of an OpenAI-, Anthropic- or Gemini-style error body. One of another
+ * shape (or not JSON) is passed on as text: the provider's status says what happened anyway.
+ */
+const errorBody = new ProviderData(
+  "an error",
+  T.Object({
+    error: T.Optional(
+      T.Union([
+        T.String(),
+        T.Object({
+          message: T.Optional(T.String()),
+          details: T.Optional(T.Array(T.Object({ retryDelay: T.Optional(T.String()) }))),
+        }),
+      ]),
+    ),
+    message: T.Optional(T.String()),
+  }),
+);
+
+function messageOf(body: ProviderDataOf<typeof errorBody>): string | undefined {
+  if (typeof body.error === "string") return body.error;
+  return body.error?.message ?? body.message;
 }
 
 /** Google APIs say when to retry in the body: `error.details[].retryDelay` ("30s") of a RetryInfo. */
-function googleRetryDelayMs(text: string): number | undefined {
-  try {
-    const details =
-      (JSON.parse(text) as { error?: { details?: Array<{ retryDelay?: string }> } }).error?.details ?? [];
-    const delay = details.find((detail) => typeof detail.retryDelay === "string")?.retryDelay;
-    const seconds = delay ? Number.parseFloat(delay) : Number.NaN;
-    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+function googleRetryDelayMs(body: ProviderDataOf<typeof errorBody> | undefined): number | undefined {
+  const details = typeof body?.error === "object" ? (body.error.details ?? []) : [];
+  const delay = details.find((detail) => detail.retryDelay !== undefined)?.retryDelay;
+  const seconds = delay ? Number.parseFloat(delay) : Number.NaN;
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
 }
 
 function retryAfterMs(headers: HttpResponse["headers"]): number | undefined {

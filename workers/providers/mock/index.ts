@@ -11,6 +11,7 @@ import { countWords, scriptFor } from "./script.ts";
  * answers embeddings with deterministic unit vectors.
  */
 export const mockProvider = defineProviderType({
+  inProcess: true,
   optionsSchema: T.Object(
     {
       tokensPerSecond: T.Number({

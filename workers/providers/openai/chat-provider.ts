@@ -5,7 +5,7 @@ import { providerHttpError } from "../http/errors.ts";
 import { parseServerSentEvents } from "../http/sse.ts";
 import type { ChatPart, Provider } from "../provider.ts";
 import { type OpenAIDialect, toOpenAIChatBody } from "./request.ts";
-import { type OpenAIChatCompletion, partsOf, usageOf } from "./response.ts";
+import { chatCompletion, chatCompletionChunk, embeddingList, partsOf, usageOf } from "./response.ts";
 
 /** Where one OpenAI-style service takes its calls, and how it wants them. */
 export interface OpenAIStyleService {
@@ -37,7 +37,7 @@ export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider
       );
       if (response.status >= 400) throw await providerHttpError(name, response);
       if (!stream) {
-        const completion = (await response.body.json()) as OpenAIChatCompletion;
+        const completion = await chatCompletion.read(name, response, signal);
         yield { type: "response-metadata", model: completion.model ?? model };
         yield* partsOf(completion);
         return;
@@ -46,12 +46,14 @@ export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider
       try {
         for await (const event of parseServerSentEvents(response.body)) {
           if (event.data === "[DONE]") return;
-          const chunk = JSON.parse(event.data) as OpenAIChatCompletion & { error?: { message?: string } };
-          if (chunk.error)
+          const chunk = chatCompletionChunk.parse(name, event.data);
+          if (chunk.error) {
+            const message = typeof chunk.error === "string" ? chunk.error : chunk.error.message;
             throw new GatewayError(
               "provider_error",
-              `${name} failed mid-stream: ${chunk.error.message ?? "unknown error"}`,
+              `${name} failed mid-stream: ${message ?? "unknown error"}`,
             );
+          }
           if (!metadataSent && chunk.model) {
             metadataSent = true;
             yield { type: "response-metadata", model: chunk.model };
@@ -60,8 +62,6 @@ export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider
         }
       } catch (error) {
         if (error instanceof GatewayError) throw error;
-        if (error instanceof SyntaxError)
-          throw new GatewayError("provider_error", `${name} sent a stream chunk that is not JSON`);
         throw transportError(error, signal);
       }
     },
@@ -79,11 +79,7 @@ export function createOpenAIStyleProvider(service: OpenAIStyleService): Provider
         signal,
       );
       if (response.status >= 400) throw await providerHttpError(name, response);
-      const result = (await response.body.json()) as {
-        model?: string;
-        data: Array<{ index: number; embedding: number[] }>;
-        usage?: { prompt_tokens?: number };
-      };
+      const result = await embeddingList.read(name, response, signal);
       return {
         model: result.model ?? model,
         vectors: [...result.data].sort((a, b) => a.index - b.index).map((item) => item.embedding),

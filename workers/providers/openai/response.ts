@@ -1,42 +1,80 @@
+import { type Static, Type as T } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
+import { nullable, ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
 
-interface OpenAIUsage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
-  completion_tokens_details?: { reasoning_tokens?: number } | null;
-}
+/** A token count: null reads as 0, as a missing one does, so neither fails a whole answer. */
+const count = T.Optional(nullable(T.Number()));
 
-interface OpenAIToolCall {
-  index?: number;
-  id?: string;
-  function?: { name?: string; arguments?: string };
-}
+const usage = T.Object({
+  prompt_tokens: count,
+  completion_tokens: count,
+  prompt_tokens_details: T.Optional(nullable(T.Object({ cached_tokens: count }))),
+  completion_tokens_details: T.Optional(nullable(T.Object({ reasoning_tokens: count }))),
+});
 
 /**
- * `reasoning_content` (DeepSeek, vLLM, llama.cpp) and `reasoning` (OpenRouter, Ollama, newer vLLM)
- * are how OpenAI-compatible servers show a model's reasoning; OpenAI itself never does.
+ * A message (whole answer) or a delta (stream). `reasoning_content` (DeepSeek, vLLM, llama.cpp)
+ * and `reasoning` (OpenRouter, Ollama, newer vLLM) are how OpenAI-compatible servers show a
+ * model's reasoning; OpenAI itself never does.
  */
-interface OpenAIMessageContent {
-  content?: string | null;
-  reasoning_content?: string | null;
-  reasoning?: string | null;
-  tool_calls?: OpenAIToolCall[] | null;
-}
+const messageContent = T.Object({
+  content: T.Optional(nullable(T.String())),
+  reasoning_content: T.Optional(nullable(T.String())),
+  reasoning: T.Optional(nullable(T.String())),
+  tool_calls: T.Optional(
+    nullable(
+      T.Array(
+        T.Object({
+          index: T.Optional(T.Integer()),
+          id: T.Optional(T.String()),
+          function: T.Optional(T.Object({ name: T.Optional(T.String()), arguments: T.Optional(T.String()) })),
+        }),
+      ),
+    ),
+  ),
+});
 
-export interface OpenAIChoice {
-  index: number;
-  message?: OpenAIMessageContent;
-  delta?: OpenAIMessageContent;
-  finish_reason?: string | null;
-}
+const choiceFields = { index: T.Integer(), finish_reason: T.Optional(nullable(T.String())) };
 
-export interface OpenAIChatCompletion {
-  model?: string;
-  choices?: OpenAIChoice[];
-  usage?: OpenAIUsage | null;
-}
+/** What the adapter reads of a whole `chat.completion`: every choice has its message. */
+export const chatCompletion = new ProviderData(
+  "a chat completion",
+  T.Object({
+    model: T.Optional(T.String()),
+    choices: T.Array(T.Object({ ...choiceFields, message: messageContent })),
+    usage: T.Optional(nullable(usage)),
+  }),
+);
+
+/**
+ * What it reads of a `chat.completion.chunk`: choices with deltas (none in the usage chunk), or
+ * the error a provider sends in place of a chunk when it fails mid-stream.
+ */
+export const chatCompletionChunk = new ProviderData(
+  "a stream chunk",
+  T.Object({
+    model: T.Optional(T.String()),
+    choices: T.Optional(T.Array(T.Object({ ...choiceFields, delta: T.Optional(messageContent) }))),
+    usage: T.Optional(nullable(usage)),
+    error: T.Optional(nullable(T.Union([T.String(), T.Object({ message: T.Optional(T.String()) })]))),
+  }),
+);
+
+/** What it reads of an embeddings list. */
+export const embeddingList = new ProviderData(
+  "an embeddings response",
+  T.Object({
+    model: T.Optional(T.String()),
+    data: T.Array(T.Object({ index: T.Integer(), embedding: T.Array(T.Number()) })),
+    usage: T.Optional(T.Object({ prompt_tokens: count })),
+  }),
+);
+
+type OpenAIUsage = Static<typeof usage>;
+type OpenAIChatCompletion =
+  | ProviderDataOf<typeof chatCompletion>
+  | ProviderDataOf<typeof chatCompletionChunk>;
 
 const finishReasons: Record<string, FinishReason> = {
   stop: "stop",
@@ -64,7 +102,7 @@ export function usageOf(usage: OpenAIUsage): Usage {
 export function partsOf(completion: OpenAIChatCompletion): ChatPart[] {
   const parts: ChatPart[] = [];
   for (const choice of completion.choices ?? []) {
-    const content = choice.delta ?? choice.message;
+    const content = "message" in choice ? choice.message : choice.delta;
     const reasoning = content?.reasoning_content ?? content?.reasoning;
     if (typeof reasoning === "string" && reasoning !== "")
       parts.push({ type: "reasoning-delta", choice: choice.index, text: reasoning });
