@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningGateway } from "../../runtime/gateway.ts";
+import type { RunningGateway } from "../../app/gateway.ts";
 import type { Malformation } from "../emulators/directives.ts";
 import type { Emulator } from "../emulators/json-server.ts";
 import { emulatedProviderTypes, startEmulatedProvider } from "../emulators/providers.ts";
