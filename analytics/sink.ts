@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { EventBatch, EventConsumer } from "../bus/contracts.ts";
+import type { EventBatch, EventConsumer } from "../bus/messaging.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { attemptRow, auditRow, requestRow } from "./rows.ts";
 

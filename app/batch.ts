@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { BatchCoordinator } from "../batches/coordinator.ts";
 import { createBatchMetrics } from "../batches/metrics.ts";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { CallServicesOfProcess } from "./call-services.ts";
 import type { GatewayProcess } from "./process.ts";

@@ -1,5 +1,5 @@
 import { connectBatchStore } from "../batches/connect.ts";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import { connectAnswerCache } from "../calls/cache/connect.ts";
 import type { RouteTable } from "../config/routes.ts";
 import { connectGovernance } from "../governance/connect.ts";

@@ -1,6 +1,6 @@
 import type { ClickHouseConnection } from "../analytics/clickhouse/connect.ts";
 import type { BatchCoordinator } from "../batches/coordinator.ts";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import { Dispatcher } from "../calls/dispatcher.ts";
 import { createIngressMetrics } from "../calls/metrics.ts";
 import { createRedactor } from "../calls/redact.ts";

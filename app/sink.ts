@@ -3,7 +3,7 @@ import { runMigrations } from "../analytics/migrations/run.ts";
 import { applyReaderAccess } from "../analytics/reader/access.ts";
 import { applyRetention } from "../analytics/retention.ts";
 import { startAnalyticsSink } from "../analytics/sink.ts";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import type { GatewayProcess } from "./process.ts";
 
 /**

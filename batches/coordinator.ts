@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import { type AdmittedCall, admitAndCache, keptWhenAnswered } from "../calls/admit-and-cache.ts";
 import type { AnswerCache } from "../calls/cache/answer-cache.ts";
 import { cacheHitEvent } from "../calls/cache/hit-event.ts";

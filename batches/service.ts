@@ -1,4 +1,4 @@
-import type { CancelChannel } from "../bus/contracts.ts";
+import type { CancelChannel } from "../bus/coordination.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { apiAllowed, modelAllowed } from "../governance/access.ts";

@@ -1,4 +1,5 @@
-import type { Bus, ReplyReceiver } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
+import type { ReplyReceiver } from "../bus/messaging.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";

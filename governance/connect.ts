@@ -1,4 +1,4 @@
-import type { EventPublisher } from "../bus/contracts.ts";
+import type { EventPublisher } from "../bus/messaging.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";

@@ -1,5 +1,5 @@
 import type { Tracer } from "@opentelemetry/api";
-import type { Bus } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { WorkerMetrics } from "./metrics.ts";

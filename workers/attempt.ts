@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Delivery } from "../bus/contracts.ts";
+import type { Delivery } from "../bus/messaging.ts";
 import type { AttemptContext } from "./attempt-context.ts";
 import { claimDelivery } from "./claim.ts";
 import { finishAttempt } from "./finish.ts";

@@ -1,4 +1,4 @@
-import type { ReplySender } from "../bus/contracts.ts";
+import type { ReplySender } from "../bus/messaging.ts";
 import type { ReplyEventInput } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 

@@ -1,4 +1,5 @@
-import type { Claim, ClaimRequest, Delivery } from "../bus/contracts.ts";
+import type { Claim, ClaimRequest } from "../bus/coordination.ts";
+import type { Delivery } from "../bus/messaging.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import type { AttemptContext } from "./attempt-context.ts";

@@ -1,4 +1,5 @@
-import type { Finishing, ReplySender } from "../bus/contracts.ts";
+import type { Finishing } from "../bus/coordination.ts";
+import type { ReplySender } from "../bus/messaging.ts";
 import type { ReplyEventInput } from "../schemas/reply-event.ts";
 
 type EventBody = Omit<ReplyEventInput, "requestId" | "attempt" | "seq">;

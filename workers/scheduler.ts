@@ -1,4 +1,4 @@
-import type { Delivery, DeliverySink } from "../bus/contracts.ts";
+import type { Delivery, DeliverySink } from "../bus/messaging.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
 import { estimatedPromptTokens, expectedOutputTokens } from "../schemas/request-size.ts";
 import { BatchThrottle } from "./batch-throttle.ts";

@@ -1,9 +1,9 @@
 import { Gauge, type Registry } from "prom-client";
-import type { BreakerState } from "../bus/contracts.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { withTimeout } from "../runtime/with-timeout.ts";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
-import type { CachedBreakerStore } from "./routing/breaker-cache.ts";
+import type { CachedBreakerStore } from "./routing/breakers/cache.ts";
+import type { BreakerState } from "./routing/breakers/store.ts";
 import type { PriorityScheduler } from "./scheduler.ts";
 
 /** What a worker's gauges read when Prometheus scrapes, so nothing keeps them up to date in between. */

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
-import type { Bus, RequestConsumer } from "../bus/contracts.ts";
+import type { Bus } from "../bus/bus.ts";
+import type { RequestConsumer } from "../bus/messaging.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
@@ -10,10 +11,11 @@ import { runAttempt } from "./attempt.ts";
 import { Cancelled } from "./attempt-context.ts";
 import { createWorkerMetrics } from "./metrics.ts";
 import type { Provider } from "./providers/provider.ts";
-import { cacheBreakerStates } from "./routing/breaker-cache.ts";
+import { cacheBreakerStates } from "./routing/breakers/cache.ts";
 import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
 import { RetryBudget } from "./routing/retry-budget.ts";
+import type { RoutingState } from "./routing/state.ts";
 import { PriorityScheduler } from "./scheduler.ts";
 import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
 import { loadTokenizer } from "./token-count.ts";
@@ -22,6 +24,8 @@ export interface WorkerOptions {
   bus: Bus;
   config: GatewayConfig["workers"];
   routing: GatewayConfig["routing"];
+  /** Breakers and quotas, shared with the other workers (routing/state.ts). */
+  routingState: Pick<RoutingState, "breakers" | "quotas">;
   routes: RouteTable;
   providers: Map<string, Provider>;
   /** The process's metrics registry; the worker adds its own. */
@@ -48,7 +52,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // Before taking work: loading it blocks for a moment, better at start than mid-stream.
   await loadTokenizer();
   const running = new Map<string, AbortController>();
-  const breakers = options.routing.circuitBreakers ? cacheBreakerStates(bus.breakers) : undefined;
+  const breakers = options.routing.circuitBreakers
+    ? cacheBreakerStates(options.routingState.breakers)
+    : undefined;
   const context = {
     workerId: id,
     bus,
@@ -56,7 +62,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     providers: options.providers,
     failover: {
       breakers: breakers ?? noBreakers,
-      quotas: bus.quotas,
+      quotas: options.routingState.quotas,
       latency: new LatencyTracker(),
       budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
       settings: options.routing,

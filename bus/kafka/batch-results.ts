@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { BatchLineResult } from "../../schemas/batch-line-result.ts";
 import { batchLineResultCodec } from "../../schemas/index.ts";
-import type { BatchResultConsumer, BatchResultPublisher } from "../contracts.ts";
+import type { BatchResultConsumer, BatchResultPublisher } from "../messaging.ts";
 import { acknowledgeBatch, batchStillOwned } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";

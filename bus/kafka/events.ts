@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Codec } from "../../schemas/codec.ts";
 import { attemptEventCodec, auditEventCodec, requestEventCodec } from "../../schemas/index.ts";
-import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../contracts.ts";
+import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../messaging.ts";
 import { acknowledgeBatch, batchStillOwned } from "./acknowledge.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";

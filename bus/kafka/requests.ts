@@ -8,7 +8,7 @@ import {
   type RequestEnvelope,
   type RequestEnvelopeInput,
 } from "../../schemas/request-envelope.ts";
-import type { DeliverySink, RequestConsumer, RequestPublisher } from "../contracts.ts";
+import type { DeliverySink, RequestConsumer, RequestPublisher } from "../messaging.ts";
 import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import type { DeadLetters } from "./dead-letters.ts";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { type CancelChannel, cancelMemoryMs } from "../contracts.ts";
+import { type CancelChannel, cancelMemoryMs } from "../coordination.ts";
 
 /** The key that remembers a cancel for a worker that dequeues the request later (see claims.ts). */
 export const cancelledKey = (requestId: string) => `cancelled:${requestId}`;

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AttemptEvent, AttemptEventInput } from "../../schemas/attempt-event.ts";
 import { attemptEventCodec } from "../../schemas/index.ts";
-import type { Claim, ClaimResult, ClaimStore, Finishing } from "../contracts.ts";
+import type { Claim, ClaimResult, ClaimStore, Finishing } from "../coordination.ts";
 import { cancelledKey } from "./cancels.ts";
 
 const done = "done";

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { replyEventCodec } from "../../schemas/index.ts";
-import type { Finishing, ReplyReceiver, ReplySender } from "../contracts.ts";
+import type { Finishing } from "../coordination.ts";
+import type { ReplyReceiver, ReplySender } from "../messaging.ts";
 import type { FinishClaim } from "./claims.ts";
 
 /**

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { BreakerSettings, BreakerStore } from "../../bus/contracts.ts";
-import { createInProcessBreakers } from "../../bus/in-process/breakers.ts";
-import { createRedisBreakers } from "../../bus/redis/breakers.ts";
 import { connectRedis } from "../../runtime/redis.ts";
+import { createInProcessBreakers } from "../../workers/routing/breakers/in-process.ts";
+import { createRedisBreakers } from "../../workers/routing/breakers/redis.ts";
+import type { BreakerSettings, BreakerStore } from "../../workers/routing/breakers/store.ts";
 
 const settings: BreakerSettings = { failures: 3, windowMs: 2_000, cooldownMs: 300 };
 const connections: Redis[] = [];

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import type { QuotaStore } from "../../bus/contracts.ts";
-import { createInProcessQuotas } from "../../bus/in-process/quotas.ts";
-import { createRedisQuotas } from "../../bus/redis/quotas.ts";
 import { connectRedis } from "../../runtime/redis.ts";
+import { createInProcessQuotas } from "../../workers/routing/quotas/in-process.ts";
+import { createRedisQuotas } from "../../workers/routing/quotas/redis.ts";
+import type { QuotaStore } from "../../workers/routing/quotas/store.ts";
 
 const connections: Redis[] = [];
 afterAll(() => Promise.all(connections.map((redis) => redis.quit())));

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { BreakerState, BreakerStore, QuotaStore } from "../../bus/contracts.ts";
 import type { DeploymentLimits } from "../../config/routes.ts";
 import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
+import type { BreakerState, BreakerStore } from "./breakers/store.ts";
 import type { LatencyTracker } from "./latency.ts";
 import type { Candidate } from "./plan.ts";
+import type { QuotaStore } from "./quotas/store.ts";
 import type { RetryBudget } from "./retry-budget.ts";
 
 export interface FailoverSettings {

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { BreakerSettings, BreakerState, BreakerStore } from "../contracts.ts";
+import type { BreakerSettings, BreakerState, BreakerStore } from "./store.ts";
 
 /*
  * Per deployment: `breaker:{d}:failures`, a counter that expires with its window; `breaker:{d}:open`,

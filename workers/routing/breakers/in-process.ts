@@ -1,4 +1,4 @@
-import type { BreakerSettings, BreakerState, BreakerStore } from "../contracts.ts";
+import type { BreakerSettings, BreakerState, BreakerStore } from "./store.ts";
 
 interface Breaker {
   failures: number[];

@@ -1,4 +1,4 @@
-import type { BreakerState, BreakerStore } from "../../bus/contracts.ts";
+import type { BreakerState, BreakerStore } from "./store.ts";
 
 /** A breaker store whose states this worker keeps, also for its metrics. */
 export interface CachedBreakerStore extends BreakerStore {

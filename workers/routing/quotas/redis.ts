@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { QuotaStore } from "../contracts.ts";
-import { minuteWindow } from "../quota-window.ts";
+import type { QuotaStore } from "./store.ts";
+import { minuteWindow } from "./window.ts";
 
 /*
  * Per deployment (one hash slot, `{deployment}`): `leases`, a sorted set of running calls scored by

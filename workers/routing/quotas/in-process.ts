@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { QuotaStore } from "../contracts.ts";
-import { minuteWindow } from "../quota-window.ts";
+import type { QuotaStore } from "./store.ts";
+import { minuteWindow } from "./window.ts";
 
 interface Counters {
   leases: Map<string, number>;

@@ -1,0 +1,85 @@
+import { type Kafka, Partitioners } from "kafkajs";
+import type { Registry } from "prom-client";
+import type { GatewayConfig } from "../../config/schema.ts";
+import type { Logger } from "../../runtime/logger.ts";
+import type { Messaging } from "../bus.ts";
+import type { ReplyReceiver, ReplySender } from "../messaging.ts";
+import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./batch-results.ts";
+import { CoalescingProducer } from "./coalescing-producer.ts";
+import { requestLag } from "./consumer-lag.ts";
+import { DeadLetters } from "./dead-letters.ts";
+import { createKafkaEventPublisher, KafkaEventConsumer } from "./events.ts";
+import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./requests.ts";
+import { deadLetterTopic, ensureTopics } from "./topics.ts";
+
+/** Events wait this long to share a produce request: nobody waits for them, and each request costs CPU on both ends. */
+const eventLingerMs = 100;
+/** Events a process holds while Kafka is away (a few hundred bytes each): minutes of traffic. */
+const maxHeldEvents = 100_000;
+
+/** How replies travel (Redis pub/sub: bus/redis/replies.ts), beside the Kafka topics. */
+export interface Replies {
+  sender: ReplySender;
+  createReceiver(): Promise<ReplyReceiver>;
+}
+
+/**
+ * Messaging on Kafka: requests per priority, events and batch results on topics of their own
+ * (created if missing), undecodable messages kept as dead letters; replies as given.
+ */
+export async function connectKafkaMessaging(
+  kafka: Kafka,
+  config: GatewayConfig,
+  replies: Replies,
+  metrics: Registry,
+  log: Logger,
+) {
+  const admin = kafka.admin();
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await admin.connect();
+    await ensureTopics(admin, config.kafka);
+    await producer.connect();
+  } catch (error) {
+    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    throw new Error(`cannot use Kafka at ${config.kafka.brokers.join(",")}: ${(error as Error).message}`);
+  }
+  const requestsOut = new CoalescingProducer(producer, 0);
+  // Events outlive a broker outage in memory (bounded): their rows land once it is back.
+  const eventsOut = new CoalescingProducer(producer, eventLingerMs, {
+    kind: "hold",
+    maxHeld: maxHeldEvents,
+    log: log.child({ component: "events-producer" }),
+  });
+  const deadLetters = new DeadLetters(
+    kafka,
+    deadLetterTopic(config.kafka),
+    metrics,
+    log.child({ component: "dead-letters" }),
+  );
+  const messaging: Messaging = {
+    requests: createKafkaRequestPublisher(requestsOut, config.kafka),
+    createConsumer: () =>
+      new KafkaRequestConsumer(kafka, config.kafka, deadLetters, log.child({ component: "consumer" })),
+    replies: replies.sender,
+    createReplyReceiver: replies.createReceiver,
+    events: createKafkaEventPublisher(eventsOut, config.kafka),
+    createEventConsumer: () =>
+      new KafkaEventConsumer(kafka, config.kafka, config.analytics.sink, deadLetters),
+    batchResults: createKafkaBatchResultPublisher(requestsOut, config.kafka),
+    createBatchResultConsumer: () => new KafkaBatchResultConsumer(kafka, config.kafka, deadLetters),
+    retainsRequests: true,
+  };
+  return {
+    ...messaging,
+    check: async () => void (await admin.describeCluster()),
+    requestLag: () => requestLag(admin, config.kafka),
+    async close() {
+      await Promise.all([requestsOut.close(), eventsOut.close()]);
+      await Promise.allSettled([producer.disconnect(), admin.disconnect(), deadLetters.close()]);
+    },
+  };
+}
