@@ -30,7 +30,7 @@ declare module "fastify" {
  * raise as the right exception; after that, failures become the API's in-stream error event.
  */
 export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app, options) => {
-  app.decorateRequest("observation", undefined as unknown as RequestObservation);
+  app.decorateRequest("observation");
 
   for (const api of options.apis) {
     app.register(async (scope) => {
