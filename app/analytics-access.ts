@@ -1,7 +1,7 @@
 import { createClient } from "@clickhouse/client";
 import type { ClickHouseConnection } from "../analytics/clickhouse/connect.ts";
 import { connectReader } from "../analytics/reader/connect.ts";
-import type { AnalyticsAccess } from "../ingress/routes/admin-analytics.ts";
+import type { AnalyticsAccess } from "../analytics/reader/run.ts";
 import type { GatewayProcess } from "./process.ts";
 
 /**

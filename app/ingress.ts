@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ClickHouseConnection } from "../analytics/clickhouse/connect.ts";
 import type { BatchCoordinator } from "../batches/coordinator.ts";
 import type { Bus } from "../bus/bus.ts";
@@ -10,7 +11,8 @@ import {
   keepGeneratedKey,
   readOrMakeGatewayKey,
 } from "../governance/keys/generated-key.ts";
-import { createKeyring } from "../governance/keys/keyring.ts";
+import { createKeyring, hashKey } from "../governance/keys/keyring.ts";
+import { sessionSeal } from "../ingress/session.ts";
 import { analyticsAccess } from "./analytics-access.ts";
 import type { CallServicesOfProcess } from "./call-services.ts";
 import { serveHttp } from "./http.ts";
@@ -60,6 +62,10 @@ export async function startIngress(process: GatewayProcess, parts: IngressParts)
         store: governance.keys,
       }),
       admin: { admin: governance.admin, ledger: governance.policy.ledger },
+      dashboard: {
+        sessions: sessionSeal(sessionSecret(config, generated?.hashes)),
+        sessionTtlMs: config.dashboard.sessionHours * 3_600_000,
+      },
       audit: governance.audit,
       routes,
       analytics: analyticsAccess(process, parts.clickhouse),
@@ -87,4 +93,20 @@ export async function startIngress(process: GatewayProcess, parts: IngressParts)
   const announcement =
     generated?.created && announceGeneratedKey(generated.created, config.auth.generatedKeyFile, url);
   return { url, announcement: announcement || undefined };
+}
+
+/**
+ * The key sealing dashboard sessions, the same on every ingress of a deployment: the configured
+ * one, else one derived from the admin key they share (the master key, else the generated key,
+ * else the configured keys).
+ */
+function sessionSecret(config: GatewayProcess["config"], generatedHashes: string[] | undefined): Buffer {
+  const basis =
+    config.dashboard.sessionSecret ||
+    (config.auth.masterKey ? hashKey(config.auth.masterKey) : generatedHashes?.[0]) ||
+    config.auth.keys
+      .map(({ key }) => hashKey(key))
+      .sort()
+      .join(",");
+  return createHash("sha256").update("ai-gateway dashboard sessions\0").update(basis).digest();
 }

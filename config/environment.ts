@@ -33,6 +33,7 @@ export const environmentVariables = {
   CLICKHOUSE_USER: { "clickhouse.username": as },
   CLICKHOUSE_PASSWORD: { "clickhouse.password": as },
   CLICKHOUSE_READER_PASSWORD: { "analytics.query.password": as },
+  GATEWAY_SESSION_SECRET: { "dashboard.sessionSecret": as },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { "tracing.endpoint": as },
 } satisfies Record<string, Record<string, Derive>>;
 

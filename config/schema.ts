@@ -213,6 +213,22 @@ export const ConfigSchema = T.Object(
     analytics: analyticsSection,
     governance: governanceSection,
     batches: batchesSection,
+    dashboard: section(
+      {
+        sessionSecret: T.String({
+          default: "",
+          description:
+            "The HMAC key sealing dashboard sessions, the same on every ingress; empty: derived from the master key (else the generated key).",
+        }),
+        sessionHours: T.Number({
+          minimum: 0.1,
+          maximum: 720,
+          default: 12,
+          description: "A dashboard session ends this long after its sign-in.",
+        }),
+      },
+      "The web dashboard at /ui (docs/dashboard.md).",
+    ),
     tracing: tracingSection,
     kafka: kafkaSection,
     redis: redisSection,

@@ -1,6 +1,7 @@
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Registry } from "prom-client";
+import type { AnalyticsAccess } from "../analytics/reader/run.ts";
 import type { BatchServices } from "../batches/service.ts";
 import { anthropicMessages } from "../calls/apis/anthropic-messages/index.ts";
 import type { InboundApi } from "../calls/apis/api.ts";
@@ -19,15 +20,16 @@ import { GatewayError } from "../schemas/errors.ts";
 import { authentication } from "./auth.ts";
 import { sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
-import type { AnalyticsAccess } from "./routes/admin-analytics.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
 import { messageBatchRoutes } from "./routes/message-batches.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { onSocketError, webSocketRoutes } from "./routes/websocket.ts";
+import type { SessionSeal } from "./session.ts";
 
 /** The inbound APIs this gateway speaks; adding one is a folder under apis/ and a line here. */
 export const inboundApis = [
@@ -53,6 +55,8 @@ export interface IngressOptions {
     /** Keys and teams, for the admin API; every admin request goes to the audit log. */
     admin: AdminKeyRoutesOptions;
     audit: AuditTrail;
+    /** How dashboard sessions are sealed, and how long they last. */
+    dashboard: { sessions: SessionSeal; sessionTtlMs: number };
   };
 }
 
@@ -108,13 +112,13 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
   if (options.inference) {
-    const { keyring, routes, services, analytics, batches, admin, audit } = options.inference;
+    const { keyring, routes, services, analytics, batches, admin, audit, dashboard } = options.inference;
     // A message is held to the body limit (the library's own is 100 MiB); a larger one closes the socket with 1009.
     await app.register(websocket, {
       options: { maxPayload: options.config.bodyLimitBytes },
       errorHandler: onSocketError,
     });
-    await app.register(authentication, { keyring });
+    await app.register(authentication, { keyring, sessions: dashboard.sessions });
     await app.register(inferenceRoutes, { apis: inboundApis, services });
     await app.register(modelRoutes, { routes });
     await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, audit });
@@ -125,6 +129,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     });
     await app.register(batchRoutes, { services: batches });
     await app.register(messageBatchRoutes, { services: batches });
+    await app.register(dashboardRoutes, { keyring, analytics, ...dashboard });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

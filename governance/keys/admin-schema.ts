@@ -42,7 +42,10 @@ const modelPatterns = T.Array(T.String({ minLength: 1, maxLength: 128, pattern: 
 });
 export const apiGroups = ["chat", "messages", "responses", "embeddings", "batches"] as const;
 export type ApiGroup = (typeof apiGroups)[number];
-const apis = T.Array(T.Union(apiGroups.map((group) => T.Literal(group))), { uniqueItems: true });
+/** What a key's `apis` may list: the API groups, and `dashboard`, never implied (see dashboardAllowed). */
+const apis = T.Array(T.Union([...apiGroups, "dashboard"].map((group) => T.Literal(group))), {
+  uniqueItems: true,
+});
 export const teamIdPattern = "^[a-z0-9][a-z0-9_-]{0,62}$";
 
 /** Optional in a create; in an update, `null` clears it. */

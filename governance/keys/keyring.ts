@@ -23,6 +23,12 @@ export interface Caller {
 export interface Keyring {
   /** The caller behind a presented key; throws `authentication` if there is none or it is not valid now. */
   authenticate(key: string | undefined): Caller;
+  /**
+   * The caller of a key known by its id and the start of its SHA-256 (a dashboard session carries
+   * those, never the key), if that key is still valid now and still the same secret (a rotation
+   * ends its sessions once its grace period is over); throws `authentication` otherwise.
+   */
+  callerById(keyId: string, hashPrefix: string): Caller;
 }
 
 export function hashKey(key: string): string {
@@ -64,7 +70,23 @@ export function createKeyring(options: KeyringOptions): Keyring {
     const hash = hashKey(options.masterKey);
     configured.set(hash, { keyId: hash.slice(0, 12), name: "master", admin: true });
   }
+  const byId = new Map([...configured].map(([hash, caller]) => [caller.keyId, { hash, caller }]));
+  const ended = () =>
+    new GatewayError("authentication", "the session's key is no longer valid; sign in again");
   return {
+    callerById(keyId, hashPrefix) {
+      const found = byId.get(keyId);
+      if (found) {
+        if (!found.hash.startsWith(hashPrefix)) throw ended();
+        return found.caller;
+      }
+      const record = options.store?.key(keyId);
+      if (!options.store || !record) throw ended();
+      const inGrace = (record.previousHashExpiresAtMs ?? 0) > now();
+      if (!record.hash.startsWith(hashPrefix) && !(inGrace && record.previousHash?.startsWith(hashPrefix)))
+        throw ended();
+      return virtualCaller(record, options.store, now());
+    },
     authenticate(key) {
       if (!key) {
         throw new GatewayError(

@@ -1,21 +1,10 @@
-import { type ClickHouseClient, ClickHouseError } from "@clickhouse/client";
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
-import { clickHouseMessage } from "../../analytics/clickhouse/errors.ts";
-import type { Reader } from "../../analytics/reader/connect.ts";
-import { readerQuery } from "../../analytics/reader/query.ts";
-import { assertQuery, StatementRefused } from "../../analytics/reader/statement.ts";
+import { type AnalyticsAccess, runAsReader } from "../../analytics/reader/run.ts";
+import { assertQuery } from "../../analytics/reader/statement.ts";
 import { reports } from "../../analytics/reports/index.ts";
 import { validateBody } from "../../calls/apis/validate.ts";
 import { GatewayError } from "../../schemas/errors.ts";
-
-/** How the admin analytics API reaches ClickHouse; absent where this process cannot. */
-export interface AnalyticsAccess {
-  /** The gateway's own ClickHouse user: erasing stored text is a mutation. */
-  owner: ClickHouseClient;
-  /** The read-only user that admin SQL and the named reports run as. */
-  reader: Reader;
-}
 
 const queryBody = T.Object(
   {
@@ -54,30 +43,12 @@ export const analyticsAdminRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
   app,
   { access },
 ) => {
-  const run = async (
+  const run = (
     log: FastifyBaseLogger,
     sql: string,
     params: Record<string, unknown>,
     check?: (sql: string) => void,
-  ) => {
-    if (!access)
-      throw new GatewayError(
-        "overloaded",
-        "this gateway process has no ClickHouse to query (set clickhouse.url)",
-      );
-    const { reader } = access;
-    try {
-      if ("unavailable" in reader) throw new ReaderUnavailable(reader.unavailable);
-      check?.(sql);
-      return await readerQuery(reader.client, sql, params);
-    } catch (error) {
-      const { answer, reason } = failure(error, reader);
-      // One line, without the stack: a refusal is the admin's mistake; the 503s are the operator's to fix.
-      if (answer.status < 500) log.info({ status: answer.status, reason }, "admin SQL refused");
-      else log.warn({ status: answer.status, reason, error: answer.message }, "admin SQL unavailable");
-      throw answer;
-    }
-  };
+  ) => runAsReader(access, "admin SQL", log, sql, params, check);
 
   app.post("/admin/analytics/query", async (request) => {
     const { sql, params } = validateBody(queryBody, request.body ?? {});
@@ -132,35 +103,4 @@ function timeParam(value: string | undefined, name: string, fallback: number): n
   if (Number.isNaN(ms))
     throw new GatewayError("invalid_request", `${name} must be an ISO date or time`, { param: name });
   return ms;
-}
-
-/** This process cannot log in as the reader, and why. */
-class ReaderUnavailable extends Error {}
-
-/** Why an admin query failed, as the caller's error, with the reason logged beside it. */
-function failure(error: unknown, reader: Reader): { answer: GatewayError; reason: string } {
-  if (error instanceof StatementRefused)
-    return { answer: new GatewayError("invalid_request", error.message), reason: error.keyword };
-  if (error instanceof ReaderUnavailable)
-    return { answer: new GatewayError("overloaded", error.message), reason: "no password" };
-  if (error instanceof ClickHouseError && error.type === "AUTHENTICATION_FAILED")
-    return {
-      answer: new GatewayError(
-        "overloaded",
-        `admin SQL runs as the ClickHouse user ${reader.username}, and ClickHouse refused its login: give ` +
-          "every process the same analytics.query.password, or define the user where this ClickHouse keeps " +
-          "its users (docs/analytics.md#admin-sql)",
-      ),
-      reason: error.type,
-    };
-  // ClickHouse's own words: what was refused or wrong in the SQL (an admin's query, not a secret).
-  if (error instanceof ClickHouseError)
-    return {
-      answer: new GatewayError("invalid_request", `the query failed: ${clickHouseMessage(error)}`),
-      reason: error.type ?? `code ${error.code}`,
-    };
-  return {
-    answer: new GatewayError("overloaded", `ClickHouse did not answer: ${(error as Error).message}`),
-    reason: "unreachable",
-  };
 }

@@ -1,11 +1,12 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
+import type { AnalyticsAccess } from "../../analytics/reader/run.ts";
 import { validateBody } from "../../calls/apis/validate.ts";
 import type { AnswerCache } from "../../calls/cache/answer-cache.ts";
 import type { AuditTrail } from "../../governance/audit.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { answerErrorsIn } from "../errors.ts";
-import { type AnalyticsAccess, analyticsAdminRoutes } from "./admin-analytics.ts";
+import { analyticsAdminRoutes } from "./admin-analytics.ts";
 import { type AdminKeyRoutesOptions, adminKeyRoutes } from "./admin-keys.ts";
 
 const purgeBody = T.Object(
@@ -32,7 +33,7 @@ export const adminRoutes: FastifyPluginAsync<{
   app.setErrorHandler(answerErrorsIn("openai"));
   app.decorateRequest("audit", undefined);
   app.addHook("onRequest", async (request) => {
-    app.authenticate(request);
+    app.authenticate(request, { sessions: true });
     if (!request.caller.admin)
       throw new GatewayError("permission", "this gateway key may not call the admin API");
   });

@@ -115,6 +115,12 @@ const cases: Case[] = [
     wins: { "analytics.query.password": "env-reader-password" },
   },
   {
+    variable: "GATEWAY_SESSION_SECRET",
+    value: "env-session-secret",
+    file: { dashboard: { sessionSecret: "file-session-secret" } },
+    wins: { "dashboard.sessionSecret": "env-session-secret" },
+  },
+  {
     variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     value: "http://env-collector:4318/v1/traces",
     file: { tracing: { endpoint: "http://file-collector:4318/v1/traces" } },

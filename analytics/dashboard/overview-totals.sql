@@ -1,0 +1,15 @@
+-- Totals of finished requests over [from, to): count, errors, latency and time to first token p50/p95/p99, tokens, cost, cache hits (from the per-minute rollups).
+SELECT
+  sum(r.requests) AS total_requests,
+  sum(r.errors) AS total_errors,
+  sumIf(r.requests, r.cache IN ('hit', 'semantic-hit')) AS cache_hits,
+  sumIf(r.requests, r.cache != '') AS cacheable,
+  sum(r.input_tokens) AS total_input_tokens,
+  sum(r.output_tokens) AS total_output_tokens,
+  toString(sum(r.cost)) AS total_cost,
+  toString(sum(r.cost_saved)) AS total_cost_saved,
+  arrayMap(x -> round(x, 1), quantilesTDigestMerge(0.5, 0.95, 0.99)(r.duration_ms)) AS duration_quantiles,
+  arrayMap(x -> round(x, 1), quantilesTDigestMerge(0.5, 0.95, 0.99)(r.ttft_ms)) AS ttft_quantiles
+FROM requests_per_minute AS r
+WHERE r.minute >= toStartOfMinute({from:DateTime64(3)}) AND r.minute < {to:DateTime64(3)}
+  AND ({team:String} = '' OR r.team = {team:String})

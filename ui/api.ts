@@ -1,0 +1,85 @@
+/** Who signed in, as the gateway tells the page (never a key). */
+export interface Who {
+  keyId: string;
+  name: string | null;
+  admin: boolean;
+  team: string | null;
+  csrf: string;
+}
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  columns: Array<{ name: string; type: string }>;
+  elapsedMs: number;
+}
+
+/** An answer the gateway refused, with its message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = "";
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  // Every change carries the session's CSRF token; reading needs only the cookie.
+  if (method !== "GET") headers["x-csrf-token"] = csrf;
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const text = await response.text();
+  const parsed = text ? (JSON.parse(text) as T & { error?: { message?: string } }) : ({} as T);
+  if (!response.ok)
+    throw new ApiError(
+      response.status,
+      (parsed as { error?: { message?: string } }).error?.message ?? response.statusText,
+    );
+  return parsed;
+}
+
+/** The session this browser holds, if any. */
+export async function currentSession(): Promise<Who | undefined> {
+  try {
+    const who = await call<Who>("GET", "/ui/api/session");
+    csrf = who.csrf;
+    return who;
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return undefined;
+    throw error;
+  }
+}
+
+export async function signIn(key: string): Promise<Who> {
+  const who = await call<Who>("POST", "/ui/api/session", { key });
+  csrf = who.csrf;
+  return who;
+}
+
+export async function signOut(): Promise<void> {
+  await call("DELETE", "/ui/api/session");
+  csrf = "";
+}
+
+/** One of the dashboard's queries (analytics/dashboard/), with its parameters. */
+export function query<Row>(
+  name: string,
+  params: Record<string, string | number> = {},
+): Promise<QueryResult<Row>> {
+  const search = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  return call("GET", `/ui/api/queries/${encodeURIComponent(name)}?${search}`);
+}
+
+/** The admin API, as the signed-in key. */
+export const admin = {
+  get: <T>(path: string) => call<T>("GET", path),
+  send: <T>(method: "POST" | "PATCH" | "DELETE", path: string, body?: unknown) => call<T>(method, path, body),
+};

@@ -1,0 +1,115 @@
+import { type JSX, render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { currentSession, signIn, signOut, type Who } from "./api.ts";
+import { Overview } from "./pages/overview.tsx";
+import { RequestDetail } from "./pages/request-detail.tsx";
+import { Requests } from "./pages/requests.tsx";
+import "./style.css";
+
+/** Moves to another view: `path` is the fragment after `#/`, e.g. `requests/<id>`. */
+type Go = (path: string) => void;
+
+/**
+ * The views, in the order the navigation lists them. The URL's fragment names the one shown
+ * (`#/<id>`), and what follows its id (`#/<id>/<rest>`) is the view's own, e.g. one request.
+ * `admin` views are listed only for admin sessions (they call the admin API).
+ */
+const views: Array<{
+  id: string;
+  label: string;
+  admin?: boolean;
+  render: (rest: string, go: Go) => JSX.Element;
+}> = [
+  { id: "overview", label: "Overview", render: () => <Overview /> },
+  {
+    id: "requests",
+    label: "Requests",
+    render: (rest, go) =>
+      rest ? (
+        <RequestDetail id={rest} back={() => go("requests")} />
+      ) : (
+        <Requests open={(requestId) => go(`requests/${requestId}`)} />
+      ),
+  },
+];
+
+function useFragment(): [string, Go] {
+  const read = () => location.hash.replace(/^#\/?/, "") || "overview";
+  const [path, setPath] = useState(read);
+  useEffect(() => {
+    const changed = () => setPath(read());
+    addEventListener("hashchange", changed);
+    return () => removeEventListener("hashchange", changed);
+  }, []);
+  return [path, (next) => (location.hash = `#/${next}`)];
+}
+
+function App() {
+  const [who, setWho] = useState<Who | null>();
+  const [path, go] = useFragment();
+  useEffect(() => {
+    currentSession().then(
+      (session) => setWho(session ?? null),
+      () => setWho(null),
+    );
+  }, []);
+  if (who === undefined) return <p class="meta">Loading…</p>;
+  if (who === null) return <SignIn onSignedIn={setWho} />;
+  const [view = "", ...rest] = path.split("/");
+  const shown = views.filter((item) => who.admin || !item.admin);
+  const current = shown.find((item) => item.id === view) ?? (shown[0] as (typeof views)[number]);
+  return (
+    <div class="shell">
+      <nav aria-label="Views">
+        <strong class="brand">ai-gateway</strong>
+        {shown.map((item) => (
+          <a key={item.id} href={`#/${item.id}`} aria-current={current.id === item.id ? "page" : undefined}>
+            {item.label}
+          </a>
+        ))}
+        <span class="who">
+          {who.name ?? who.keyId}
+          {who.team ? ` · team ${who.team}` : who.admin ? " · admin" : ""}
+        </span>
+        <button type="button" onClick={() => signOut().then(() => setWho(null))}>
+          Sign out
+        </button>
+      </nav>
+      <main>{current.render(rest.join("/"), go)}</main>
+    </div>
+  );
+}
+
+/** Sign-in with a gateway key: the master key, a key with the dashboard right, or the generated key. */
+function SignIn(props: { onSignedIn: (who: Who) => void }) {
+  const [error, setError] = useState<string>();
+  return (
+    <main class="sign-in">
+      <h1>ai-gateway</h1>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const key = String(new FormData(event.currentTarget).get("key") ?? "");
+          signIn(key).then(props.onSignedIn, (failure: Error) => setError(failure.message));
+        }}
+      >
+        <label>
+          Gateway key
+          <input name="key" type="password" autocomplete="off" required autofocus />
+        </label>
+        <button type="submit">Sign in</button>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </form>
+      <p class="meta">
+        The master key, a key with the dashboard right (its team's data only), or the key the first start
+        printed.
+      </p>
+    </main>
+  );
+}
+
+render(<App />, document.getElementById("app") as HTMLElement);

@@ -1,0 +1,206 @@
+import { useMemo, useState } from "preact/hooks";
+import { query } from "../api.ts";
+import { type Series, TimeChart } from "../parts/chart.tsx";
+import { useLoad } from "../parts/use-query.ts";
+import { boundsOf, count, milliseconds, type Range, ranges, usd } from "../ranges.ts";
+
+interface Totals {
+  total_requests: string;
+  total_errors: string;
+  cache_hits: string;
+  cacheable: string;
+  total_input_tokens: string;
+  total_output_tokens: string;
+  total_cost: string;
+  total_cost_saved: string;
+  duration_quantiles: number[];
+  ttft_quantiles: number[];
+}
+
+interface Point {
+  at: number;
+  series: string;
+  total_requests: string;
+  total_errors: string;
+  cache_hits: string;
+  tokens: string;
+  total_cost: number;
+  duration_quantiles: number[];
+  ttft_quantiles: number[];
+}
+
+const splits = [
+  { id: "", label: "all" },
+  { id: "model", label: "model" },
+  { id: "deployment", label: "deployment" },
+  { id: "team", label: "team" },
+] as const;
+
+/** How much traffic, how fast, how costly: live, over a chosen range, split as asked. */
+export function Overview() {
+  const [range, setRange] = useState<Range>(ranges[0]);
+  const [split, setSplit] = useState("");
+  const { data, error } = useLoad(
+    async () => {
+      const { from, to } = boundsOf(range);
+      const [totals, series, failovers] = await Promise.all([
+        query<Totals>("overview-totals", { from, to }),
+        query<Point>("overview-series", { from, to, step: range.stepSeconds, split }),
+        query<{ failed_over: string }>("overview-failovers", { from, to }),
+      ]);
+      return {
+        totals: totals.rows[0],
+        points: series.rows,
+        failovers: Number(failovers.rows[0]?.failed_over ?? 0),
+      };
+    },
+    [range, split],
+    1000,
+  );
+  const charts = useMemo(() => chartsOf(data?.points ?? [], range), [data?.points, range]);
+  // The axis spans the whole range, a minute at a time, so a live chart does not jump each second.
+  const minute = Math.floor(Date.now() / 60_000) * 60;
+  const span: [number, number] = [minute + 60 - range.ms / 1000, minute + 60];
+  const totals = data?.totals;
+  const requests = Number(totals?.total_requests ?? 0);
+  return (
+    <section aria-labelledby="overview-title">
+      <header class="page-head">
+        <h1 id="overview-title">Overview</h1>
+        <Choice
+          label="Range"
+          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
+          value={range.id}
+          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[0])}
+        />
+        <Choice label="Split by" options={[...splits]} value={split} onChange={setSplit} />
+      </header>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="tiles">
+        <Tile
+          label="Requests"
+          value={count(requests)}
+          detail={`${(requests / (range.ms / 1000)).toFixed(2)}/s`}
+        />
+        <Tile
+          label="Error rate"
+          value={requests ? `${((Number(totals?.total_errors ?? 0) / requests) * 100).toFixed(1)} %` : "–"}
+        />
+        <Tile
+          label="Latency p50 / p95 / p99"
+          value={(totals?.duration_quantiles ?? []).map(milliseconds).join(" / ") || "–"}
+        />
+        <Tile
+          label="Time to first token p50 / p95 / p99"
+          value={(totals?.ttft_quantiles ?? []).map(milliseconds).join(" / ") || "–"}
+        />
+        <Tile
+          label="Tokens in / out"
+          value={`${count(totals?.total_input_tokens ?? 0)} / ${count(totals?.total_output_tokens ?? 0)}`}
+        />
+        <Tile
+          label="Cost"
+          value={usd(totals?.total_cost ?? 0)}
+          detail={`saved by the cache ${usd(totals?.total_cost_saved ?? 0)}`}
+        />
+        <Tile
+          label="Cache hit rate"
+          value={
+            Number(totals?.cacheable ?? 0)
+              ? `${((Number(totals?.cache_hits ?? 0) / Number(totals?.cacheable)) * 100).toFixed(1)} %`
+              : "–"
+          }
+        />
+        <Tile
+          label="Failovers"
+          value={count(data?.failovers ?? 0)}
+          detail="requests that called more than one deployment"
+        />
+      </div>
+      <div class="charts">
+        <TimeChart
+          span={span}
+          title="Requests per second"
+          times={charts.times}
+          series={charts.rate}
+          unit="/s"
+        />
+        <TimeChart span={span} title="Error rate" times={charts.times} series={charts.errors} unit=" %" />
+        <TimeChart span={span} title="Latency (ms)" times={charts.times} series={charts.latency} />
+        <TimeChart span={span} title="Time to first token (ms)" times={charts.times} series={charts.ttft} />
+        <TimeChart span={span} title="Tokens" times={charts.times} series={charts.tokens} />
+        <TimeChart span={span} title="Cost (USD)" times={charts.times} series={charts.cost} />
+      </div>
+    </section>
+  );
+}
+
+/** The charts' lines: one per series (split), or p50/p95/p99 when not split. */
+function chartsOf(points: Point[], range: Range) {
+  const times = [...new Set(points.map((point) => Number(point.at)))].sort((a, b) => a - b);
+  const names = [...new Set(points.map((point) => point.series))];
+  const at = new Map(points.map((point) => [`${point.at}\u0000${point.series}`, point]));
+  const line = (label: string, name: string, value: (point: Point) => number) => ({
+    label,
+    values: times.map((time) => {
+      const point = at.get(`${time}\u0000${name}`);
+      return point ? value(point) : null;
+    }),
+  });
+  const perSeries = (value: (point: Point) => number): Series[] =>
+    names.map((name) => line(name, name, value));
+  const quantiles = (field: "duration_quantiles" | "ttft_quantiles"): Series[] =>
+    names.length === 1 && names[0] === "all"
+      ? ["p50", "p95", "p99"].map((label, index) => line(label, "all", (point) => point[field][index] ?? 0))
+      : perSeries((point) => point[field][1] ?? 0);
+  return {
+    times,
+    rate: perSeries((point) => Number(point.total_requests) / range.stepSeconds),
+    errors: perSeries(
+      (point) => (Number(point.total_errors) / Math.max(1, Number(point.total_requests))) * 100,
+    ),
+    latency: quantiles("duration_quantiles"),
+    ttft: quantiles("ttft_quantiles"),
+    tokens: perSeries((point) => Number(point.tokens)),
+    cost: perSeries((point) => Number(point.total_cost)),
+  };
+}
+
+function Tile(props: { label: string; value: string; detail?: string }) {
+  return (
+    <div class="tile">
+      <span class="tile-label">{props.label}</span>
+      <strong class="tile-value">{props.value}</strong>
+      {props.detail && <span class="tile-detail">{props.detail}</span>}
+    </div>
+  );
+}
+
+/** A choice among a few options, as a radio group (arrow keys move within it). */
+export function Choice(props: {
+  label: string;
+  options: ReadonlyArray<{ id: string; label: string }>;
+  value: string;
+  onChange: (id: string) => void;
+}) {
+  return (
+    <fieldset class="choice">
+      <legend>{props.label}</legend>
+      {props.options.map((option) => (
+        <label key={option.id} class={option.id === props.value ? "chosen" : ""}>
+          <input
+            type="radio"
+            name={props.label}
+            checked={option.id === props.value}
+            onChange={() => props.onChange(option.id)}
+          />
+          {option.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}

@@ -1,0 +1,67 @@
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface Series {
+  label: string;
+  values: Array<number | null>;
+}
+
+const palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
+
+/**
+ * A time-series chart (uPlot): `times` in seconds since the epoch, one line per series, its labels
+ * in the legend (set as text: names users chose never become markup). Redrawn when the data change.
+ */
+export function TimeChart(props: {
+  title: string;
+  times: number[];
+  series: Series[];
+  unit?: string;
+  /** The time axis, in seconds: the whole range asked for, not only where there are points. */
+  span?: [number, number];
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | undefined>(undefined);
+  const shape = props.series.map((series) => series.label).join("\u0000");
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const options: uPlot.Options = {
+      title: props.title,
+      width: Math.max(320, element.clientWidth),
+      height: 220,
+      series: [
+        {},
+        ...props.series.map((series, index) => ({
+          label: series.label,
+          stroke: palette[index % palette.length],
+          width: 1.5,
+          value: (_: uPlot, value: number | null) =>
+            value === null ? "–" : `${format(value)}${props.unit ?? ""}`,
+        })),
+      ],
+      scales: props.span ? { x: { time: true, range: () => props.span as [number, number] } } : {},
+      axes: [{}, { values: (_: uPlot, ticks: number[]) => ticks.map((tick) => format(tick)) }],
+    };
+    plot.current = new uPlot(options, [props.times, ...props.series.map((series) => series.values)], element);
+    const resize = new ResizeObserver(() =>
+      plot.current?.setSize({ width: Math.max(320, element.clientWidth), height: 220 }),
+    );
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.current?.destroy();
+    };
+    // A new set of series needs a new chart; new values of the same series only new data (below).
+  }, [shape, props.title, props.span?.[0], props.span?.[1]]);
+  useEffect(() => {
+    plot.current?.setData([props.times, ...props.series.map((series) => series.values)]);
+  }, [props.times, props.series]);
+  return <div class="chart" ref={host} role="img" aria-label={props.title} />;
+}
+
+function format(value: number): string {
+  if (Math.abs(value) >= 1000) return `${(value / 1000).toFixed(1)}k`;
+  return Number.isInteger(value) ? String(value) : value.toFixed(value < 1 ? 4 : 1);
+}
