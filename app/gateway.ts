@@ -7,6 +7,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { createMetricsRegistry } from "../runtime/metrics.ts";
 import { Shutdown } from "../runtime/shutdown.ts";
 import { startTracing } from "../runtime/tracing.ts";
+import { connectRoutingState } from "../workers/routing/state.ts";
 import type { RunningWorker } from "../workers/worker.ts";
 import { startCoordinator } from "./batch.ts";
 import { connectCallServices } from "./call-services.ts";
@@ -80,13 +81,17 @@ async function startParts(process: GatewayProcess, role: Role) {
   process.checks.push(...bus.checks);
   const routes = createRouteTable(config.models, loadPrices(config));
   if (clickhouse) await startSink(process, bus, clickhouse);
-  const worker = parts.worker ? await startWorkerPart(process, bus, routes) : undefined;
+  // Breakers and quotas: the workers' to use, the dashboard's to show (one instance in one process).
+  const routingState = parts.worker || parts.ingress ? await connectRoutingState(config) : undefined;
+  if (routingState) process.shutdown.add({ name: "routing state", stop: () => routingState.close() });
+  const worker =
+    routingState && parts.worker ? await startWorkerPart(process, bus, routes, routingState) : undefined;
   const services = parts.ingress || parts.batch ? await connectCallServices(process, bus, routes) : undefined;
   const coordinator =
     services && parts.batch ? await startCoordinator(process, bus, routes, services) : undefined;
   const edge =
-    services && parts.ingress
-      ? await startIngress(process, { bus, routes, services, coordinator, clickhouse })
+    services && routingState && parts.ingress
+      ? await startIngress(process, { bus, routes, routingState, services, coordinator, clickhouse })
       : { url: await serveHttp(process), announcement: undefined };
   return { ...edge, clickhouse, worker };
 }

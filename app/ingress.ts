@@ -13,6 +13,7 @@ import {
 } from "../governance/keys/generated-key.ts";
 import { createKeyring, hashKey } from "../governance/keys/keyring.ts";
 import { sessionSeal } from "../ingress/session.ts";
+import type { RoutingState } from "../workers/routing/state.ts";
 import { analyticsAccess } from "./analytics-access.ts";
 import type { CallServicesOfProcess } from "./call-services.ts";
 import { serveHttp } from "./http.ts";
@@ -21,6 +22,8 @@ import type { GatewayProcess } from "./process.ts";
 export interface IngressParts {
   bus: Bus;
   routes: RouteTable;
+  /** The breakers and quotas the workers share, shown on the dashboard. */
+  routingState: RoutingState;
   services: CallServicesOfProcess;
   /** The coordinator in this process, told at once when a batch is created or cancelled. */
   coordinator: BatchCoordinator | undefined;
@@ -65,6 +68,7 @@ export async function startIngress(process: GatewayProcess, parts: IngressParts)
       dashboard: {
         sessions: sessionSeal(sessionSecret(config, generated?.hashes)),
         sessionTtlMs: config.dashboard.sessionHours * 3_600_000,
+        routingState: parts.routingState,
       },
       audit: governance.audit,
       routes,

@@ -1,7 +1,7 @@
 import type { ConnectedBus } from "../bus/connect.ts";
 import type { RouteTable } from "../config/routes.ts";
 import { createProviders } from "../workers/providers/instances.ts";
-import { connectRoutingState } from "../workers/routing/state.ts";
+import type { RoutingState } from "../workers/routing/state.ts";
 import { type RunningWorker, startWorker } from "../workers/worker.ts";
 import type { GatewayProcess } from "./process.ts";
 
@@ -10,9 +10,8 @@ export async function startWorkerPart(
   { config, log, metrics, tracer, shutdown }: GatewayProcess,
   bus: ConnectedBus,
   routes: RouteTable,
+  routingState: RoutingState,
 ): Promise<RunningWorker> {
-  const routingState = await connectRoutingState(config);
-  shutdown.add({ name: "routing state", stop: () => routingState.close() });
   const worker = await startWorker({
     bus,
     config: config.workers,

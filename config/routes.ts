@@ -65,6 +65,8 @@ export interface RouteTable {
   resolve(name: string, facts?: RequestFacts): Route | undefined;
   /** The model names to list in GET /v1/models (patterns are not names). */
   listed(): string[];
+  /** Every entry of the config as a route, in its order (a pattern under its pattern's name). */
+  configured(): Route[];
 }
 
 type RouteConfig = GatewayConfig["models"][number];
@@ -110,6 +112,7 @@ export function createRouteTable(
       return entry ? routeOf(entry, name) : undefined;
     },
     listed: () => [...exact.keys()],
+    configured: () => models.map((entry) => routeOf(entry, entry.name)),
   };
 }
 

@@ -22,6 +22,7 @@ import { sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import type { DeploymentsOptions } from "./routes/dashboard/deployments.ts";
 import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
 import { inferenceRoutes } from "./routes/inference.ts";
@@ -55,8 +56,12 @@ export interface IngressOptions {
     /** Keys and teams, for the admin API; every admin request goes to the audit log. */
     admin: AdminKeyRoutesOptions;
     audit: AuditTrail;
-    /** How dashboard sessions are sealed, and how long they last. */
-    dashboard: { sessions: SessionSeal; sessionTtlMs: number };
+    /** How dashboard sessions are sealed and how long they last; the live state it shows. */
+    dashboard: {
+      sessions: SessionSeal;
+      sessionTtlMs: number;
+      routingState: DeploymentsOptions["routingState"];
+    };
   };
 }
 
@@ -129,7 +134,13 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     });
     await app.register(batchRoutes, { services: batches });
     await app.register(messageBatchRoutes, { services: batches });
-    await app.register(dashboardRoutes, { keyring, analytics, ...dashboard });
+    await app.register(dashboardRoutes, {
+      keyring,
+      analytics,
+      sessions: dashboard.sessions,
+      sessionTtlMs: dashboard.sessionTtlMs,
+      deployments: { routes, routingState: dashboard.routingState },
+    });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

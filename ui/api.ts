@@ -83,3 +83,29 @@ export const admin = {
   get: <T>(path: string) => call<T>("GET", path),
   send: <T>(method: "POST" | "PATCH" | "DELETE", path: string, body?: unknown) => call<T>(method, path, body),
 };
+
+/** A deployment's live state, as GET /ui/api/deployments tells it. */
+export interface DeploymentState {
+  name: string;
+  provider: string;
+  model: string;
+  weight: number;
+  limits: { requestsPerMinute?: number; tokensPerMinute?: number; concurrency?: number };
+  breaker: { state: "closed" | "half_open" } | { state: "open"; reopensInMs: number } | null;
+  quota: { concurrent: number; requestsPerMinute: number; tokensPerMinute: number } | null;
+}
+
+export interface RoutesAndDeployments {
+  routes: Array<{
+    name: string;
+    strategy: string;
+    deployments: string[];
+    fallbacks: string[];
+    cacheTtlSeconds: number;
+  }>;
+  deployments: DeploymentState[];
+  stateUnavailable: boolean;
+}
+
+/** The routes and each deployment's breaker and quota use now. */
+export const deployments = () => call<RoutesAndDeployments>("GET", "/ui/api/deployments");

@@ -2,6 +2,7 @@ import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
 import { Overview } from "./pages/overview.tsx";
+import { Providers } from "./pages/providers.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
 import "./style.css";
@@ -31,6 +32,7 @@ const views: Array<{
         <Requests open={(requestId) => go(`requests/${requestId}`)} />
       ),
   },
+  { id: "providers", label: "Providers and routes", render: () => <Providers /> },
 ];
 
 function useFragment(): [string, Go] {

@@ -33,6 +33,20 @@ const kinds: Array<[string, (leaseLimitMs?: number) => Promise<[QuotaStore, Quot
 ];
 
 describe.each(kinds)("deployment quotas (%s)", (_kind, create) => {
+  it("tell what is in use across workers — calls running, requests and tokens this minute — without taking any", async () => {
+    const [worker1, worker2] = await create();
+    // The counts below are exact within one minute; across its end the last minute's would weigh less.
+    if (Date.now() % 60_000 > 58_000) await new Promise((resolve) => setTimeout(resolve, 2100));
+    const limits = { concurrency: 5, requestsPerMinute: 100, tokensPerMinute: 10_000 };
+    expect(await worker2.usage("u")).toEqual({ concurrent: 0, requestsPerMinute: 0, tokensPerMinute: 0 });
+    const first = (await worker1.acquire("u", limits, 300)) as { lease: string };
+    await worker2.acquire("u", limits, 200);
+    expect(await worker2.usage("u")).toEqual({ concurrent: 2, requestsPerMinute: 2, tokensPerMinute: 500 });
+    await worker1.release("u", first.lease, 300, 120);
+    expect(await worker1.usage("u")).toEqual({ concurrent: 1, requestsPerMinute: 2, tokensPerMinute: 320 });
+    expect(await worker1.usage("u")).toEqual(await worker2.usage("u"));
+  });
+
   it("hold calls at once to the concurrency limit across workers, and free a slot when a call ends", async () => {
     const [worker1, worker2] = await create();
     const limits = { concurrency: 2 };

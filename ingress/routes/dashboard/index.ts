@@ -4,6 +4,7 @@ import type { Keyring } from "../../../governance/keys/keyring.ts";
 import { answerErrorsIn } from "../../errors.ts";
 import type { SessionSeal } from "../../session.ts";
 import { dashboardAssets } from "./assets.ts";
+import { type DeploymentsOptions, deploymentRoutes } from "./deployments.ts";
 import { dashboardQueryRoutes } from "./queries.ts";
 import { dashboardSessionRoutes } from "./session.ts";
 
@@ -12,6 +13,8 @@ export interface DashboardOptions {
   sessions: SessionSeal;
   sessionTtlMs: number;
   analytics: AnalyticsAccess | undefined;
+  /** The routes and the workers' shared breakers and quotas, for the Providers view. */
+  deployments: DeploymentsOptions;
 }
 
 /**
@@ -28,4 +31,5 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     ttlMs: options.sessionTtlMs,
   });
   await app.register(dashboardQueryRoutes, { access: options.analytics });
+  await app.register(deploymentRoutes, options.deployments);
 };

@@ -24,8 +24,7 @@ export function createInProcessQuotas(leaseLimitMs: number): QuotaStore {
       const now = Date.now();
       const window = minuteWindow(now);
       const counters = countersOf(deployment);
-      const windowed = (counts: Map<number, number>) =>
-        (counts.get(window.minute - 1) ?? 0) * window.previousWeight + (counts.get(window.minute) ?? 0);
+      const windowed = windowedCount(window);
       for (const [lease, lapses] of counters.leases) if (lapses <= now) counters.leases.delete(lease);
       if (limits.concurrency && counters.leases.size >= limits.concurrency)
         return { granted: false, retryInMs: 100 };
@@ -54,5 +53,21 @@ export function createInProcessQuotas(leaseLimitMs: number): QuotaStore {
       if (counted !== undefined)
         counters.tokens.set(minute, counted + Math.round(usedTokens - estimatedTokens));
     },
+    async usage(deployment) {
+      const now = Date.now();
+      const counters = countersOf(deployment);
+      const windowed = windowedCount(minuteWindow(now));
+      return {
+        concurrent: [...counters.leases.values()].filter((lapses) => lapses > now).length,
+        requestsPerMinute: Math.round(windowed(counters.requests)),
+        tokensPerMinute: Math.round(windowed(counters.tokens)),
+      };
+    },
   };
+}
+
+/** A per-minute count over the sliding minute: the last minute's, weighted, and this one's. */
+function windowedCount(window: ReturnType<typeof minuteWindow>) {
+  return (counts: Map<number, number>) =>
+    (counts.get(window.minute - 1) ?? 0) * window.previousWeight + (counts.get(window.minute) ?? 0);
 }

@@ -82,5 +82,29 @@ export function createRedisQuotas(redis: Redis, leaseLimitMs: number): QuotaStor
         Math.round(usedTokens - estimatedTokens),
       );
     },
+    async usage(deployment) {
+      const now = Date.now();
+      const window = minuteWindow(now);
+      // Several keys of one hash slot: one round trip, read only.
+      const answers = (await redis
+        .multi()
+        .zcount(key(deployment, "leases"), `(${now}`, "+inf")
+        .get(key(deployment, `rpm:${window.minute}`))
+        .get(key(deployment, `rpm:${window.minute - 1}`))
+        .get(key(deployment, `tpm:${window.minute}`))
+        .get(key(deployment, `tpm:${window.minute - 1}`))
+        .exec()) as Array<[Error | null, unknown]>;
+      const [concurrent, rpmNow, rpmBefore, tpmNow, tpmBefore] = answers.map(([error, value]) => {
+        if (error) throw error;
+        return Number(value ?? 0);
+      }) as [number, number, number, number, number];
+      const windowed = (current: number, previous: number) =>
+        Math.round(previous * window.previousWeight + current);
+      return {
+        concurrent,
+        requestsPerMinute: windowed(rpmNow, rpmBefore),
+        tokensPerMinute: windowed(tpmNow, tpmBefore),
+      };
+    },
   };
 }
