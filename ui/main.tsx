@@ -1,6 +1,7 @@
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
+import { Audit } from "./pages/audit.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
@@ -33,6 +34,7 @@ const views: Array<{
       ),
   },
   { id: "sql", label: "SQL", admin: true, render: () => <Sql /> },
+  { id: "audit", label: "Audit log", admin: true, render: () => <Audit /> },
 ];
 
 function useFragment(): [string, Go] {
