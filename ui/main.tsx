@@ -1,10 +1,12 @@
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
+import { Audit } from "./pages/audit.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { Providers } from "./pages/providers.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
+import { Sql } from "./pages/sql.tsx";
 import "./style.css";
 
 /** Moves to another view: `path` is the fragment after `#/`, e.g. `requests/<id>`. */
@@ -33,6 +35,8 @@ const views: Array<{
       ),
   },
   { id: "providers", label: "Providers and routes", render: () => <Providers /> },
+  { id: "sql", label: "SQL", admin: true, render: () => <Sql /> },
+  { id: "audit", label: "Audit log", admin: true, render: () => <Audit /> },
 ];
 
 function useFragment(): [string, Go] {

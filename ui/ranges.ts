@@ -25,3 +25,7 @@ export const milliseconds = (value: number | null | undefined) =>
   value === null || value === undefined || Number.isNaN(value)
     ? "–"
     : `${Math.round(value).toLocaleString("en-US")} ms`;
+
+/** A time to the millisecond, in UTC, without the year: what a log's rows show. */
+export const shortTime = (ms: number | string) =>
+  new Date(Number(ms)).toISOString().slice(5, 23).replace("T", " ");

@@ -1,7 +1,10 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { query } from "../api.ts";
-import { type Column, VirtualTable } from "../parts/virtual-table.tsx";
-import { boundsOf, count, milliseconds, ranges, usd } from "../ranges.ts";
+import { FilterForm } from "../parts/filter-form.tsx";
+import { PagedTable } from "../parts/paged-table.tsx";
+import { usePages } from "../parts/use-pages.ts";
+import type { Column } from "../parts/virtual-table.tsx";
+import { boundsOf, count, milliseconds, ranges, shortTime, usd } from "../ranges.ts";
 import { Choice } from "./overview.tsx";
 
 export interface RequestRow {
@@ -42,13 +45,11 @@ const filterFields = [
   { name: "min_cost", label: "Cost at least (USD)" },
 ] as const;
 
-const pageSize = 200;
-
 const columns: Array<Column<RequestRow>> = [
   {
     label: "Time",
     width: "11em",
-    cell: (row) => new Date(Number(row.received_at_ms)).toISOString().slice(5, 23).replace("T", " "),
+    cell: (row) => shortTime(row.received_at_ms),
   },
   { label: "Model", width: "1fr", cell: (row) => row.model_requested },
   {
@@ -73,43 +74,20 @@ const columns: Array<Column<RequestRow>> = [
 export function Requests(props: { open: (id: string) => void }) {
   const [range, setRange] = useState<(typeof ranges)[number]>(ranges[1]);
   const [filters, setFilters] = useState<Record<string, string>>({});
-  const [failedOver, setFailedOver] = useState(false);
-  const [rows, setRows] = useState<RequestRow[]>([]);
-  const [done, setDone] = useState(false);
-  const [error, setError] = useState<string>();
-  const [loading, setLoading] = useState(false);
-  const [revision, setRevision] = useState(0);
-
-  const load = async (after: RequestRow | undefined) => {
-    setLoading(true);
-    try {
+  const pages = usePages<RequestRow>(
+    async (after, limit) => {
       const { from, to } = boundsOf(range);
       const page = await query<RequestRow>("requests-page", {
         from,
         to,
         ...filters,
-        failed_over: failedOver ? 1 : 0,
-        limit: pageSize,
+        limit,
         ...(after && { before_at: Number(after.received_at_ms), before_id: after.request_id }),
       });
-      setRows((current) => (after ? [...current, ...page.rows] : page.rows));
-      setDone(page.rows.length < pageSize);
-      setError(undefined);
-    } catch (failure) {
-      setError(String((failure as Error).message));
-    } finally {
-      setLoading(false);
-    }
-  };
-  // A new search starts from the newest; while nothing newer is asked, new requests are looked for every second.
-  useEffect(() => {
-    void load(undefined);
-    const timer = setInterval(() => setRevision((n) => n + 1), 1000);
-    return () => clearInterval(timer);
-  }, [range, filters, failedOver]);
-  useEffect(() => {
-    if (revision > 0 && rows.length <= pageSize) void load(undefined);
-  }, [revision]);
+      return page.rows;
+    },
+    [range, filters],
+  );
 
   return (
     <section aria-labelledby="requests-title">
@@ -122,52 +100,19 @@ export function Requests(props: { open: (id: string) => void }) {
           onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[1])}
         />
       </header>
-      <form
-        class="filters"
-        onSubmit={(event) => {
-          event.preventDefault();
-          const data = new FormData(event.currentTarget);
-          setFilters(
-            Object.fromEntries(
-              [...data]
-                .filter(([, value]) => String(value).trim() !== "")
-                .map(([name, value]) => [name, String(value).trim()]),
-            ),
-          );
-          setFailedOver(data.get("failed_over_only") === "on");
-        }}
-      >
-        {filterFields.map((field) => (
-          <label key={field.name}>
-            {field.label}
-            <input name={field.name} defaultValue={filters[field.name] ?? ""} />
-          </label>
-        ))}
+      <FilterForm fields={filterFields} values={filters} onApply={setFilters}>
         <label class="check">
-          <input type="checkbox" name="failed_over_only" defaultChecked={failedOver} />
+          <input type="checkbox" name="failed_over" value="1" defaultChecked={filters.failed_over === "1"} />
           Failed over
         </label>
-        <button type="submit">Apply</button>
-      </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      <p class="meta" aria-live="polite">
-        {count(rows.length)} request{rows.length === 1 ? "" : "s"}
-        {done ? "" : " so far, more as you scroll"}
-        {loading ? " · loading…" : ""}
-      </p>
-      <VirtualTable
+      </FilterForm>
+      <PagedTable
+        pages={pages}
         label="Requests"
-        rows={rows}
+        noun={["request", "requests"]}
         columns={columns}
         rowKey={(row) => row.request_id}
         onOpen={(row) => props.open(row.request_id)}
-        onEnd={() => {
-          if (!done && !loading) void load(rows.at(-1));
-        }}
       />
     </section>
   );

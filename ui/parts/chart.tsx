@@ -7,11 +7,16 @@ export interface Series {
   values: Array<number | null>;
 }
 
+/** Bars for categories (uPlot ships the path builder; nothing is drawn by hand). */
+const bars = uPlot.paths.bars?.({ size: [0.7, 80] });
+
 const palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
 
 /**
  * A time-series chart (uPlot): `times` in seconds since the epoch, one line per series, its labels
  * in the legend (set as text: names users chose never become markup). Redrawn when the data change.
+ * With `categories` the x axis names them instead of times (`times` are then their indexes) and
+ * each series is drawn as bars: one chart component for both, so they look and resize alike.
  */
 export function TimeChart(props: {
   title: string;
@@ -20,29 +25,50 @@ export function TimeChart(props: {
   unit?: string;
   /** The time axis, in seconds: the whole range asked for, not only where there are points. */
   span?: [number, number];
+  categories?: string[];
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
-  const shape = props.series.map((series) => series.label).join("\u0000");
+  const shape = [...props.series.map((series) => series.label), "\u0001", ...(props.categories ?? [])].join(
+    "\u0000",
+  );
   useEffect(() => {
     const element = host.current;
     if (!element) return;
+    const { categories } = props;
     const options: uPlot.Options = {
       title: props.title,
       width: Math.max(320, element.clientWidth),
       height: 220,
       series: [
-        {},
+        categories ? { value: (_: uPlot, index: number) => categories[index] ?? "" } : {},
         ...props.series.map((series, index) => ({
           label: series.label,
           stroke: palette[index % palette.length],
           width: 1.5,
+          ...(categories && { fill: `${palette[index % palette.length]}66`, paths: bars }),
           value: (_: uPlot, value: number | null) =>
             value === null ? "–" : `${format(value)}${props.unit ?? ""}`,
         })),
       ],
-      scales: props.span ? { x: { time: true, range: () => props.span as [number, number] } } : {},
-      axes: [{}, { values: (_: uPlot, ticks: number[]) => ticks.map((tick) => format(tick)) }],
+      scales: categories
+        ? {
+            x: { time: false, range: () => [-0.5, categories.length - 0.5] },
+            // Bars stand on zero, whatever the smallest value.
+            y: { range: (_, min, max) => uPlot.rangeNum(Math.min(0, min), Math.max(0, max), 0.1, true) },
+          }
+        : props.span
+          ? { x: { time: true, range: () => props.span as [number, number] } }
+          : {},
+      axes: [
+        categories
+          ? {
+              splits: () => categories.map((_, index) => index),
+              values: (_: uPlot, ticks: number[]) => ticks.map((tick) => categories[tick] ?? ""),
+            }
+          : {},
+        { values: (_: uPlot, ticks: number[]) => ticks.map((tick) => format(tick)) },
+      ],
     };
     plot.current = new uPlot(options, [props.times, ...props.series.map((series) => series.values)], element);
     const resize = new ResizeObserver(() =>

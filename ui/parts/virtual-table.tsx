@@ -16,7 +16,8 @@ export interface Column<Row> {
 export function VirtualTable<Row>(props: {
   rows: Row[];
   columns: Array<Column<Row>>;
-  rowKey: (row: Row) => string;
+  /** A row's identity; a result without one keys by position (`index`). */
+  rowKey: (row: Row, index: number) => string;
   onOpen?: (row: Row) => void;
   onEnd?: () => void;
   label: string;
@@ -63,7 +64,7 @@ export function VirtualTable<Row>(props: {
           return (
             <tr
               class="table-row"
-              key={props.rowKey(row)}
+              key={props.rowKey(row, item.index)}
               style={{ gridTemplateColumns: template, transform: `translateY(${item.start}px)` }}
             >
               {props.columns.map((column, index) => (
