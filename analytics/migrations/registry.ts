@@ -10,6 +10,7 @@ import { responseBytes } from "./0009-response-bytes.ts";
 import { batchId } from "./0010-batch-id.ts";
 import { auditLog } from "./0011-audit-log.ts";
 import { readerUser } from "./0012-reader-user.ts";
+import { requestIdIndex } from "./0013-request-id-index.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   batchId,
   auditLog,
   readerUser,
+  requestIdIndex,
 ];
