@@ -129,7 +129,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     });
     await app.register(batchRoutes, { services: batches });
     await app.register(messageBatchRoutes, { services: batches });
-    await app.register(dashboardRoutes, { keyring, analytics, ...dashboard });
+    await app.register(dashboardRoutes, { keyring, analytics, budgets: admin, ...dashboard });
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;

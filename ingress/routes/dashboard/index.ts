@@ -4,6 +4,7 @@ import type { Keyring } from "../../../governance/keys/keyring.ts";
 import { answerErrorsIn } from "../../errors.ts";
 import type { SessionSeal } from "../../session.ts";
 import { dashboardAssets } from "./assets.ts";
+import { type DashboardBudgetOptions, dashboardBudgetRoutes } from "./budgets.ts";
 import { dashboardQueryRoutes } from "./queries.ts";
 import { dashboardSessionRoutes } from "./session.ts";
 
@@ -12,12 +13,14 @@ export interface DashboardOptions {
   sessions: SessionSeal;
   sessionTtlMs: number;
   analytics: AnalyticsAccess | undefined;
+  /** Teams, keys and the budget ledger, for the budgets the Spend view shows. */
+  budgets: DashboardBudgetOptions;
 }
 
 /**
- * The web dashboard at /ui (docs/dashboard.md): its page and code, sign-in, and the queries its
- * views draw from. What it changes (keys, teams, batches, the cache) goes through the admin API,
- * which takes the same session.
+ * The web dashboard at /ui (docs/dashboard.md): its page and code, sign-in, the queries its
+ * views draw from, and the budgets (read-only; a team's session sees its own). What it changes
+ * (keys, teams, batches, the cache) goes through the admin API, which takes the same session.
  */
 export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
   app.setErrorHandler(answerErrorsIn("openai"));
@@ -28,4 +31,5 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
     ttlMs: options.sessionTtlMs,
   });
   await app.register(dashboardQueryRoutes, { access: options.analytics });
+  await app.register(dashboardBudgetRoutes, options.budgets);
 };
