@@ -4,6 +4,7 @@ import { currentSession, signIn, signOut, type Who } from "./api.ts";
 import { Overview } from "./pages/overview.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
+import { Spend } from "./pages/spend.tsx";
 import "./style.css";
 
 /** Moves to another view: `path` is the fragment after `#/`, e.g. `requests/<id>`. */
@@ -31,6 +32,7 @@ const views: Array<{
         <Requests open={(requestId) => go(`requests/${requestId}`)} />
       ),
   },
+  { id: "spend", label: "Spend", render: () => <Spend /> },
 ];
 
 function useFragment(): [string, Go] {
