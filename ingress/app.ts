@@ -137,6 +137,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(dashboardRoutes, {
       keyring,
       analytics,
+      budgets: admin,
       sessions: dashboard.sessions,
       sessionTtlMs: dashboard.sessionTtlMs,
       deployments: { routes, routingState: dashboard.routingState },

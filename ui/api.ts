@@ -69,14 +69,41 @@ export async function signOut(): Promise<void> {
   csrf = "";
 }
 
+/** Where one of the dashboard's queries answers with these parameters (`format: "csv"`: as a CSV file). */
+export function queryUrl(name: string, params: Record<string, string | number> = {}): string {
+  const search = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  return `/ui/api/queries/${encodeURIComponent(name)}?${search}`;
+}
+
 /** One of the dashboard's queries (analytics/dashboard/), with its parameters. */
 export function query<Row>(
   name: string,
   params: Record<string, string | number> = {},
 ): Promise<QueryResult<Row>> {
-  const search = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
-  return call("GET", `/ui/api/queries/${encodeURIComponent(name)}?${search}`);
+  return call("GET", queryUrl(name, params));
 }
+
+/** One capped period of a budget, as GET /ui/api/budgets answers (null spend: the ledger is down). */
+export interface BudgetPeriod {
+  period: "day" | "month" | "total";
+  capUsd: number;
+  startMs: number | null;
+  endMs: number | null;
+  spentUsd: number | null;
+  heldUsd: number | null;
+}
+
+/** A team or key with a budget. */
+export interface Budgeted {
+  scope: "team" | "key";
+  id: string;
+  name: string | null;
+  team: string;
+  periods: BudgetPeriod[];
+}
+
+/** The budgets this session may see: every one for an admin, its own team's and key's for a team. */
+export const budgets = () => call<{ atMs: number; data: Budgeted[] }>("GET", "/ui/api/budgets");
 
 /** The admin API, as the signed-in key. */
 export const admin = {

@@ -6,6 +6,7 @@ import { Overview } from "./pages/overview.tsx";
 import { Providers } from "./pages/providers.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
+import { Spend } from "./pages/spend.tsx";
 import { Sql } from "./pages/sql.tsx";
 import "./style.css";
 
@@ -37,6 +38,7 @@ const views: Array<{
   { id: "providers", label: "Providers and routes", render: () => <Providers /> },
   { id: "sql", label: "SQL", admin: true, render: () => <Sql /> },
   { id: "audit", label: "Audit log", admin: true, render: () => <Audit /> },
+  { id: "spend", label: "Spend", render: () => <Spend /> },
 ];
 
 function useFragment(): [string, Go] {

@@ -14,6 +14,15 @@ export function boundsOf(range: Range, now = Date.now()) {
   return { from: now - range.ms, to: now + 60_000 };
 }
 
+/**
+ * A chart's time axis for the range, in seconds: the whole range to the end of the current minute,
+ * so that a live chart keeps its axis (and is not redrawn anew) until the minute turns.
+ */
+export function spanOf(range: Range, now = Date.now()): [number, number] {
+  const minuteEnd = Math.floor(now / 60_000) * 60 + 60;
+  return [minuteEnd - range.ms / 1000, minuteEnd];
+}
+
 export const usd = (value: number | string) => {
   const amount = Number(value);
   return amount === 0 ? "$0" : amount < 0.01 ? `$${amount.toPrecision(3)}` : `$${amount.toFixed(2)}`;

@@ -17,6 +17,18 @@ export function bucketOf(period: BudgetPeriod, nowMs: number): string {
   return period === "day" ? iso.slice(0, 10) : period === "month" ? iso.slice(0, 7) : "all";
 }
 
+/** When the current bucket of a period began and when it ends (UTC); all time has no end. */
+export function periodBounds(
+  period: BudgetPeriod,
+  nowMs: number,
+): { startMs: number; endMs: number } | undefined {
+  const now = new Date(nowMs);
+  const [year, month, day] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
+  if (period === "day") return { startMs: Date.UTC(year, month, day), endMs: Date.UTC(year, month, day + 1) };
+  if (period === "month") return { startMs: Date.UTC(year, month, 1), endMs: Date.UTC(year, month + 1, 1) };
+  return undefined;
+}
+
 /** A budget's cap for a period in nano-USD; undefined: that period is not capped. */
 export function capNanoUsd(budget: Budget, period: BudgetPeriod): number | undefined {
   const usd = period === "day" ? budget.dailyUsd : period === "month" ? budget.monthlyUsd : budget.totalUsd;

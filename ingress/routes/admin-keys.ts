@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { validateBody } from "../../calls/apis/validate.ts";
-import type { BudgetLedger, Spender } from "../../governance/contracts.ts";
+import { spendInUsd } from "../../governance/budgets/spend-in-usd.ts";
+import type { BudgetLedger } from "../../governance/contracts.ts";
 import type { KeyAdmin } from "../../governance/keys/admin.ts";
 import {
   keyChangesBody,
@@ -39,14 +40,6 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRoutesOptions> = async (
       throw new GatewayError("not_found", `no such id: ${JSON.stringify(id).slice(0, 80)}`, { status: 404 });
     return id;
   };
-  const withSpend = async (scope: Spender["scope"], id: string, team: string) => {
-    try {
-      return usdSpend(await ledger.spend(scope, id, team));
-    } catch {
-      return null; // the ledger's store is down: the record is still worth showing
-    }
-  };
-
   app.post("/admin/teams", async (request, reply) => {
     const team = await admin.createTeam(validateBody(newTeamBody, request.body));
     request.audit = { action: "team.create", target: team.id };
@@ -55,7 +48,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRoutesOptions> = async (
   app.get("/admin/teams", async () => ({ object: "list", data: admin.teams() }));
   app.get("/admin/teams/:id", async (request) => {
     const id = idOf(request);
-    return { ...admin.team(id), spend: await withSpend("team", id, id) };
+    return { ...admin.team(id), spend: await spendInUsd(ledger, "team", id, id) };
   });
   app.patch("/admin/teams/:id", async (request) => {
     const team = await admin.updateTeam(idOf(request), validateBody(teamChangesBody, request.body));
@@ -80,7 +73,7 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRoutesOptions> = async (
   });
   app.get("/admin/keys/:id", async (request) => {
     const key = admin.key(idOf(request));
-    return { ...key, spend: await withSpend("key", key.id, key.team) };
+    return { ...key, spend: await spendInUsd(ledger, "key", key.id, key.team) };
   });
   app.patch("/admin/keys/:id", async (request) => {
     const key = await admin.updateKey(idOf(request), validateBody(keyChangesBody, request.body));
@@ -99,13 +92,3 @@ export const adminKeyRoutes: FastifyPluginAsync<AdminKeyRoutesOptions> = async (
     return key;
   });
 };
-
-/** Nano-USD counters as USD numbers, for people and scripts reading the admin API. */
-function usdSpend(spend: Awaited<ReturnType<BudgetLedger["spend"]>>) {
-  return Object.fromEntries(
-    Object.entries(spend).map(([period, { spentNanoUsd, heldNanoUsd }]) => [
-      period,
-      { spentUsd: spentNanoUsd / 1e9, heldUsd: heldNanoUsd / 1e9 },
-    ]),
-  );
-}

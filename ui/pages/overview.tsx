@@ -2,7 +2,7 @@ import { useMemo, useState } from "preact/hooks";
 import { query } from "../api.ts";
 import { type Series, TimeChart } from "../parts/chart.tsx";
 import { useLoad } from "../parts/use-query.ts";
-import { boundsOf, count, milliseconds, type Range, ranges, usd } from "../ranges.ts";
+import { boundsOf, count, milliseconds, type Range, ranges, spanOf, usd } from "../ranges.ts";
 
 interface Totals {
   total_requests: string;
@@ -58,9 +58,7 @@ export function Overview() {
     1000,
   );
   const charts = useMemo(() => chartsOf(data?.points ?? [], range), [data?.points, range]);
-  // The axis spans the whole range, a minute at a time, so a live chart does not jump each second.
-  const minute = Math.floor(Date.now() / 60_000) * 60;
-  const span: [number, number] = [minute + 60 - range.ms / 1000, minute + 60];
+  const span = spanOf(range);
   const totals = data?.totals;
   const requests = Number(totals?.total_requests ?? 0);
   return (

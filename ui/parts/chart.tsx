@@ -67,7 +67,8 @@ export function TimeChart(props: {
               values: (_: uPlot, ticks: number[]) => ticks.map((tick) => categories[tick] ?? ""),
             }
           : {},
-        { values: (_: uPlot, ticks: number[]) => ticks.map((tick) => format(tick)) },
+        // Wide enough for the longest label format() writes ("4.0e-6", "12.5k").
+        { size: 60, values: (_: uPlot, ticks: number[]) => ticks.map((tick) => format(tick)) },
       ],
     };
     plot.current = new uPlot(options, [props.times, ...props.series.map((series) => series.values)], element);
@@ -89,5 +90,7 @@ export function TimeChart(props: {
 
 function format(value: number): string {
   if (Math.abs(value) >= 1000) return `${(value / 1000).toFixed(1)}k`;
+  // Costs of single calls are millionths of a dollar: a fixed number of decimals would show 0.
+  if (value !== 0 && Math.abs(value) < 0.001) return value.toExponential(1);
   return Number.isInteger(value) ? String(value) : value.toFixed(value < 1 ? 4 : 1);
 }

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { dashboardQueries } from "../../../analytics/dashboard/index.ts";
 import type { QueryResult } from "../../../analytics/reader/query.ts";
 import { type AnalyticsAccess, runAsReader } from "../../../analytics/reader/run.ts";
-import { dashboardAllowed } from "../../../governance/access.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
+import { refuseUnlessAllowed } from "./session.ts";
 
 const hourMs = 60 * 60_000;
 const maxLimit = 1000;
@@ -55,11 +55,7 @@ export const dashboardQueryRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
   app.get("/ui/api/queries/:name", async (request, reply) => {
     app.authenticate(request, { sessions: true });
     const { caller } = request;
-    if (!dashboardAllowed(caller))
-      throw new GatewayError(
-        "permission",
-        "this key may not open the dashboard (it needs the dashboard right)",
-      );
+    refuseUnlessAllowed(caller);
     const query = dashboardQueries.get((request.params as { name: string }).name);
     if (!query) throw new GatewayError("not_found", "no such dashboard query");
     if (query.adminOnly && !caller.admin)

@@ -2,7 +2,7 @@ import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { validateBody } from "../../../calls/apis/validate.ts";
 import { dashboardAllowed } from "../../../governance/access.ts";
-import { hashKey, type Keyring } from "../../../governance/keys/keyring.ts";
+import { type Caller, hashKey, type Keyring } from "../../../governance/keys/keyring.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
 import { type SessionSeal, sessionCookieHeader } from "../../session.ts";
 
@@ -30,6 +30,15 @@ const signIn = T.Object(
   { additionalProperties: false },
 );
 
+/** Throws unless the caller may open the dashboard: an admin, or a key with the dashboard right. */
+export function refuseUnlessAllowed(caller: Caller): void {
+  if (!dashboardAllowed(caller))
+    throw new GatewayError(
+      "permission",
+      "this key may not open the dashboard (it needs the dashboard right)",
+    );
+}
+
 /**
  * Sign-in (POST /ui/api/session with the key), the current session (GET) and sign-out (DELETE).
  * A session is a sealed cookie: HttpOnly, SameSite=Strict, Secure when the gateway is reached
@@ -37,18 +46,11 @@ const signIn = T.Object(
  */
 export const dashboardSessionRoutes: FastifyPluginAsync<DashboardSessionOptions> = async (app, options) => {
   const secure = (request: FastifyRequest) => request.protocol === "https";
-  const refuseUnlessAllowed = (request: FastifyRequest) => {
-    if (!dashboardAllowed(request.caller))
-      throw new GatewayError(
-        "permission",
-        "this key may not open the dashboard (it needs the dashboard right)",
-      );
-  };
 
   app.post("/ui/api/session", async (request, reply) => {
     const { key } = validateBody(signIn, request.body);
     request.caller = options.keyring.authenticate(key);
-    refuseUnlessAllowed(request);
+    refuseUnlessAllowed(request.caller);
     const session = options.sessions.create(request.caller.keyId, hashKey(key).slice(0, 16), options.ttlMs);
     reply.header(
       "set-cookie",
@@ -59,7 +61,7 @@ export const dashboardSessionRoutes: FastifyPluginAsync<DashboardSessionOptions>
 
   app.get("/ui/api/session", async (request) => {
     app.authenticate(request, { sessions: true });
-    refuseUnlessAllowed(request);
+    refuseUnlessAllowed(request.caller);
     return whoami(request, request.session?.csrf ?? "");
   });
 
