@@ -2,6 +2,7 @@ import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
 import { Audit } from "./pages/audit.tsx";
+import { Keys } from "./pages/keys.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { Providers } from "./pages/providers.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
@@ -25,6 +26,7 @@ const views: Array<{
   render: (rest: string, go: Go) => JSX.Element;
 }> = [
   { id: "overview", label: "Overview", render: () => <Overview /> },
+  { id: "spend", label: "Spend", render: () => <Spend /> },
   {
     id: "requests",
     label: "Requests",
@@ -35,10 +37,10 @@ const views: Array<{
         <Requests open={(requestId) => go(`requests/${requestId}`)} />
       ),
   },
+  { id: "keys", label: "Keys and teams", admin: true, render: () => <Keys /> },
   { id: "providers", label: "Providers and routes", render: () => <Providers /> },
   { id: "sql", label: "SQL", admin: true, render: () => <Sql /> },
   { id: "audit", label: "Audit log", admin: true, render: () => <Audit /> },
-  { id: "spend", label: "Spend", render: () => <Spend /> },
 ];
 
 function useFragment(): [string, Go] {

@@ -1,4 +1,5 @@
 import { query } from "../api.ts";
+import { Fact } from "../parts/fact.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { count, milliseconds, usd } from "../ranges.ts";
 
@@ -145,15 +146,6 @@ export function RequestDetail(props: { id: string; back: () => void }) {
         </>
       )}
     </section>
-  );
-}
-
-function Fact(props: { label: string; value: string }) {
-  return (
-    <div>
-      <dt>{props.label}</dt>
-      <dd>{props.value}</dd>
-    </div>
   );
 }
 
