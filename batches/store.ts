@@ -101,6 +101,8 @@ export interface BatchRecord {
   keyId: string;
   /** The key's name, if it has one (a routing condition and a tag, as for every request). */
   keyName: string | null;
+  /** The key's team when the batch was made, if any (absent in records made before it was kept). */
+  team?: string | null;
   tags: Record<string, string>;
   /** The inference endpoint every line calls, e.g. /v1/chat/completions. */
   endpoint: string;
