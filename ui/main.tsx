@@ -1,6 +1,7 @@
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
+import { Batches } from "./pages/batches.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
@@ -31,6 +32,7 @@ const views: Array<{
         <Requests open={(requestId) => go(`requests/${requestId}`)} />
       ),
   },
+  { id: "batches", label: "Batches", admin: true, render: () => <Batches /> },
 ];
 
 function useFragment(): [string, Go] {

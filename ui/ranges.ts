@@ -25,3 +25,7 @@ export const milliseconds = (value: number | null | undefined) =>
   value === null || value === undefined || Number.isNaN(value)
     ? "–"
     : `${Math.round(value).toLocaleString("en-US")} ms`;
+
+/** Unix seconds as month, day and time in UTC (as the request log shows times), e.g. `11-28 14:05`. */
+export const unixTime = (seconds: number) =>
+  new Date(seconds * 1000).toISOString().slice(5, 16).replace("T", " ");
