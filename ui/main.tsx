@@ -2,6 +2,7 @@ import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
 import { Batches } from "./pages/batches.tsx";
+import { Cache } from "./pages/cache.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
@@ -19,7 +20,7 @@ const views: Array<{
   id: string;
   label: string;
   admin?: boolean;
-  render: (rest: string, go: Go) => JSX.Element;
+  render: (rest: string, go: Go, who: Who) => JSX.Element;
 }> = [
   { id: "overview", label: "Overview", render: () => <Overview /> },
   {
@@ -33,6 +34,7 @@ const views: Array<{
       ),
   },
   { id: "batches", label: "Batches", admin: true, render: () => <Batches /> },
+  { id: "cache", label: "Cache", render: (_rest, _go, who) => <Cache canPurge={who.admin} /> },
 ];
 
 function useFragment(): [string, Go] {
@@ -77,7 +79,7 @@ function App() {
           Sign out
         </button>
       </nav>
-      <main>{current.render(rest.join("/"), go)}</main>
+      <main>{current.render(rest.join("/"), go, who)}</main>
     </div>
   );
 }

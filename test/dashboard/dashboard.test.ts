@@ -1,4 +1,3 @@
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {
   dashboardHarness,
@@ -7,6 +6,7 @@ import {
   masterKey,
   openView,
   screenshots,
+  tileValue,
 } from "../support/dashboard.ts";
 import { eventually } from "../support/eventually.ts";
 
@@ -198,9 +198,3 @@ describe("the dashboard", () => {
     await page.close();
   });
 });
-
-/** The value shown in an Overview tile. */
-async function tileValue(page: Page, label: string): Promise<string> {
-  const tile = page.locator(".tile").filter({ has: page.getByText(label, { exact: true }) });
-  return (await tile.locator(".tile-value").textContent()) ?? "";
-}

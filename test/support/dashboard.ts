@@ -99,6 +99,12 @@ export async function openView(page: Page, label: string, heading = label): Prom
   await page.getByRole("heading", { name: heading, exact: true }).waitFor();
 }
 
+/** The value shown in a tile (Overview, Cache). */
+export async function tileValue(page: Page, label: string): Promise<string> {
+  const tile = page.locator(".tile").filter({ has: page.getByText(label, { exact: true }) });
+  return (await tile.locator(".tile-value").textContent()) ?? "";
+}
+
 /** Presses Tab until the focused element matches `selector` (and has `text`, when given); at most 100 times. */
 export async function focusByTab(page: Page, selector: string, text?: string): Promise<void> {
   for (let presses = 0; presses < 100; presses++) {
