@@ -99,14 +99,9 @@ export function Batches() {
     { label: "API", width: "5.5em", cell: (batch) => (batch.api === "openai" ? "OpenAI" : "Anthropic") },
     { label: "Status", width: "6.5em", cell: (batch) => batch.status },
     { label: "Progress", width: "minmax(6em, 1fr)", cell: (batch) => <Progress batch={batch} /> },
-    {
-      label: "Total / completed / failed",
-      width: "13.5em",
-      cell: (batch) =>
-        [batch.request_counts.total, batch.request_counts.completed, batch.request_counts.failed]
-          .map(count)
-          .join(" / "),
-    },
+    { label: "Lines", width: "4.5em", cell: (batch) => count(batch.request_counts.total) },
+    { label: "Completed", width: "6.5em", cell: (batch) => count(batch.request_counts.completed) },
+    { label: "Failed", width: "4.5em", cell: (batch) => count(batch.request_counts.failed) },
     { label: "Created", width: "6.5em", cell: (batch) => unixTime(batch.created_at) },
     { label: "Expires", width: "6.5em", cell: (batch) => unixTime(batch.expires_at) },
     {
