@@ -98,6 +98,10 @@ class DiskBatchStore implements BatchStore {
     return Promise.all(pageOf(own, page).map((batch) => this.readBatch(batch.id)));
   }
 
+  async listAllBatches(page: Page) {
+    return Promise.all(pageOf([...this.batches.values()], page).map((batch) => this.readBatch(batch.id)));
+  }
+
   updateBatch(id: string, change: (current: BatchRecord) => BatchRecord | undefined) {
     return this.inTurn(id, async () => {
       if (!this.batches.has(id)) return undefined;

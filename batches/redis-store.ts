@@ -6,6 +6,7 @@ import {
   type LineOutcome,
   type LineResult,
   noCounts,
+  type Page,
   type StoredFile,
 } from "./store.ts";
 
@@ -14,8 +15,9 @@ import {
  * `batch:<id>:rev` how often it was written; `batch:<id>:results` line → result and
  * `batch:<id>:counts` outcome → lines; `batch:<id>:lease` the coordinator holding it;
  * `batches:active` the ids not in a final status. Listings are sorted sets scored by createdAt:
- * `files:<keyId>`, `files:<keyId>:<purpose>` and `batches:<keyId>`; among equal scores Redis orders
- * by id, so (createdAt, id) orders every listing, newest first.
+ * `files:<keyId>`, `files:<keyId>:<purpose>`, `batches:<keyId>` and `batches:all` (every key's, for
+ * the admin API); among equal scores Redis orders by id, so (createdAt, id) orders every listing,
+ * newest first.
  */
 
 // A page of a listing, newest first, after the member ARGV[1] ('' for the first page): none if it
@@ -31,14 +33,15 @@ end
 return redis.call('ZREVRANGE', KEYS[1], from, from + tonumber(ARGV[2]) - 1)`;
 
 // Writes a batch record only if its revision is still the one it was read at (0: not yet created),
-// and keeps the listing and the active set with it. KEYS: record, revision, listing, active set.
-// ARGV: revision read, record, id, createdAt, 1 if the status is final.
+// and keeps the listings and the active set with it. KEYS: record, revision, the key's listing,
+// the listing of all, active set. ARGV: revision read, record, id, createdAt, 1 if the status is final.
 const saveScript = `
 if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
-if ARGV[5] == '1' then redis.call('SREM', KEYS[4], ARGV[3]) else redis.call('SADD', KEYS[4], ARGV[3]) end
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+if ARGV[5] == '1' then redis.call('SREM', KEYS[5], ARGV[3]) else redis.call('SADD', KEYS[5], ARGV[3]) end
 return 1`;
 
 // The first result of a line wins; only it is counted. KEYS: results, counts. ARGV: line, result, outcome.
@@ -73,13 +76,14 @@ const filesKey = (keyId: string, purpose?: string) =>
   purpose === undefined ? `files:${keyId}` : `files:${keyId}:${purpose}`;
 const batchKey = (id: string, part?: string) => (part === undefined ? `batch:${id}` : `batch:${id}:${part}`);
 const batchesKey = (keyId: string) => `batches:${keyId}`;
+const allBatchesKey = "batches:all";
 const activeKey = "batches:active";
 
 /** Batch jobs in Redis, shared by every process of a deployment; each change one atomic step. */
 export function createRedisBatchStore(redis: Redis): BatchStore {
   const commands = redis as BatchCommands;
   redis.defineCommand("gatewayBatchPage", { numberOfKeys: 1, lua: pageScript });
-  redis.defineCommand("gatewayBatchSave", { numberOfKeys: 4, lua: saveScript });
+  redis.defineCommand("gatewayBatchSave", { numberOfKeys: 5, lua: saveScript });
   redis.defineCommand("gatewayBatchResult", { numberOfKeys: 2, lua: resultScript });
   redis.defineCommand("gatewayBatchLease", { numberOfKeys: 1, lua: leaseScript });
   return {
@@ -140,7 +144,7 @@ function redisFiles(redis: BatchCommands): FileMethods {
 
 type BatchMethods = Pick<
   BatchStore,
-  "createBatch" | "getBatch" | "listBatches" | "updateBatch" | "activeBatches" | "lease"
+  "createBatch" | "getBatch" | "listBatches" | "listAllBatches" | "updateBatch" | "activeBatches" | "lease"
 >;
 
 /** Batch records, written only if no one wrote since they were read; a sorted set per key to list them. */
@@ -151,6 +155,7 @@ function redisBatches(redis: BatchCommands): BatchMethods {
       batchKey(batch.id),
       batchKey(batch.id, "rev"),
       batchesKey(batch.keyId),
+      allBatchesKey,
       activeKey,
       revision,
       JSON.stringify(batch),
@@ -158,6 +163,13 @@ function redisBatches(redis: BatchCommands): BatchMethods {
       batch.createdAt,
       isFinal(batch.status) ? 1 : 0,
     )) === 1;
+  const listed = async (listing: string, { after, limit }: Page) => {
+    if (limit <= 0) return [];
+    const ids = await redis.gatewayBatchPage(listing, after ?? "", limit);
+    if (ids.length === 0) return [];
+    const records = await redis.mget(ids.map((id) => batchKey(id)));
+    return records.flatMap((record) => (record === null ? [] : [JSON.parse(record) as BatchRecord]));
+  };
   return {
     async createBatch(batch) {
       if (!(await save("0", batch))) throw new Error(`batch ${batch.id} exists already`);
@@ -166,13 +178,8 @@ function redisBatches(redis: BatchCommands): BatchMethods {
       const record = await redis.get(batchKey(id));
       return record === null ? undefined : (JSON.parse(record) as BatchRecord);
     },
-    async listBatches(keyId, { after, limit }) {
-      if (limit <= 0) return [];
-      const ids = await redis.gatewayBatchPage(batchesKey(keyId), after ?? "", limit);
-      if (ids.length === 0) return [];
-      const records = await redis.mget(ids.map((id) => batchKey(id)));
-      return records.flatMap((record) => (record === null ? [] : [JSON.parse(record) as BatchRecord]));
-    },
+    listBatches: (keyId, page) => listed(batchesKey(keyId), page),
+    listAllBatches: (page) => listed(allBatchesKey, page),
     async updateBatch(id, change) {
       // Optimistic: read, change, and write only if no one wrote in between; else read again.
       for (;;) {

@@ -150,6 +150,7 @@ export async function createBatch(services: BatchServices, request: NewBatch): P
     api: request.api,
     keyId: request.caller.keyId,
     keyName: request.caller.name ?? null,
+    team: request.caller.team ?? null,
     tags: request.tags,
     endpoint: request.endpoint,
     inputFileId: file.id,
@@ -189,11 +190,7 @@ export async function ownBatch(
   return batch;
 }
 
-/**
- * Stops a batch: no more lines are published, and the workers skip those not yet started (the
- * cancel is remembered until the batch would have expired); lines already running finish and
- * are reported.
- */
+/** Cancels a caller's own batch (stopBatch). */
 export async function cancelBatch(
   services: BatchServices,
   caller: Caller,
@@ -201,6 +198,15 @@ export async function cancelBatch(
   api: BatchRecord["api"],
 ): Promise<BatchRecord> {
   await ownBatch(services, caller, id, api);
+  return stopBatch(services, id);
+}
+
+/**
+ * Stops a batch, whoever made it (the caller's right to was checked before): no more lines are
+ * published, and the workers skip those not yet started (the cancel is remembered until the batch
+ * would have expired); lines already running finish and are reported.
+ */
+export async function stopBatch(services: BatchServices, id: string): Promise<BatchRecord> {
   const batch = await services.store.updateBatch(id, (current) =>
     current.status === "in_progress" || current.status === "validating"
       ? { ...current, status: "cancelling", cancellingAt: unixSeconds() }
@@ -219,12 +225,16 @@ export async function cancelBatch(
   return batch;
 }
 
-/** The batch as its API shows it, with its progress; `baseUrl`: how its caller reaches this gateway. */
+/**
+ * The batch as its API shows it (or as `shape`'s API would), with its progress; `baseUrl`: how its
+ * caller reaches this gateway.
+ */
 export async function batchObject(
   services: BatchServices,
   batch: BatchRecord,
   baseUrl = "",
+  shape: BatchRecord["api"] = batch.api,
 ): Promise<unknown> {
   const counts = batch.counts ?? (await services.store.counts(batch.id));
-  return formats[batch.api].batchObject(batch, counts, progressOf(batch, counts), baseUrl);
+  return formats[shape].batchObject(batch, counts, progressOf(batch, counts), baseUrl);
 }

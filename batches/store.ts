@@ -19,6 +19,8 @@ export interface BatchStore {
   getBatch(id: string): Promise<BatchRecord | undefined>;
   /** A key's batches, newest first, those created before `after` (a batch id) when given. */
   listBatches(keyId: string, page: Page): Promise<BatchRecord[]>;
+  /** Every key's batches, newest first, those created before `after` when given: for the admin API only. */
+  listAllBatches(page: Page): Promise<BatchRecord[]>;
   /**
    * Replaces the record with what `change` makes of it, atomically against concurrent updates
    * from any process (`change` may run more than once). `change` returning undefined leaves the
@@ -99,6 +101,8 @@ export interface BatchRecord {
   keyId: string;
   /** The key's name, if it has one (a routing condition and a tag, as for every request). */
   keyName: string | null;
+  /** The key's team when the batch was made, if any (absent in records made before it was kept). */
+  team?: string | null;
   tags: Record<string, string>;
   /** The inference endpoint every line calls, e.g. /v1/chat/completions. */
   endpoint: string;

@@ -126,7 +126,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(authentication, { keyring, sessions: dashboard.sessions });
     await app.register(inferenceRoutes, { apis: inboundApis, services });
     await app.register(modelRoutes, { routes });
-    await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, audit });
+    await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, batches, audit });
     await app.register(webSocketRoutes, {
       apis: inboundApis,
       services,

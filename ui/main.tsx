@@ -2,6 +2,8 @@ import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut, type Who } from "./api.ts";
 import { Audit } from "./pages/audit.tsx";
+import { Batches } from "./pages/batches.tsx";
+import { Cache } from "./pages/cache.tsx";
 import { Keys } from "./pages/keys.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { Providers } from "./pages/providers.tsx";
@@ -23,7 +25,7 @@ const views: Array<{
   id: string;
   label: string;
   admin?: boolean;
-  render: (rest: string, go: Go) => JSX.Element;
+  render: (rest: string, go: Go, who: Who) => JSX.Element;
 }> = [
   { id: "overview", label: "Overview", render: () => <Overview /> },
   { id: "spend", label: "Spend", render: () => <Spend /> },
@@ -39,6 +41,8 @@ const views: Array<{
   },
   { id: "keys", label: "Keys and teams", admin: true, render: () => <Keys /> },
   { id: "providers", label: "Providers and routes", render: () => <Providers /> },
+  { id: "batches", label: "Batches", admin: true, render: () => <Batches /> },
+  { id: "cache", label: "Cache", render: (_rest, _go, who) => <Cache canPurge={who.admin} /> },
   { id: "sql", label: "SQL", admin: true, render: () => <Sql /> },
   { id: "audit", label: "Audit log", admin: true, render: () => <Audit /> },
 ];
@@ -85,7 +89,7 @@ function App() {
           Sign out
         </button>
       </nav>
-      <main>{current.render(rest.join("/"), go)}</main>
+      <main>{current.render(rest.join("/"), go, who)}</main>
     </div>
   );
 }

@@ -38,3 +38,6 @@ export const milliseconds = (value: number | null | undefined) =>
 /** A time to the millisecond, in UTC, without the year: what a log's rows show. */
 export const shortTime = (ms: number | string) =>
   new Date(Number(ms)).toISOString().slice(5, 23).replace("T", " ");
+/** Unix seconds as month, day and time in UTC (as the request log shows times), e.g. `11-28 14:05`. */
+export const unixTime = (seconds: number) =>
+  new Date(seconds * 1000).toISOString().slice(5, 16).replace("T", " ");

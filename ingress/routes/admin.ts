@@ -1,12 +1,14 @@
 import { Type as T } from "@sinclair/typebox";
 import type { FastifyPluginAsync } from "fastify";
 import type { AnalyticsAccess } from "../../analytics/reader/run.ts";
+import type { BatchServices } from "../../batches/service.ts";
 import { validateBody } from "../../calls/apis/validate.ts";
 import type { AnswerCache } from "../../calls/cache/answer-cache.ts";
 import type { AuditTrail } from "../../governance/audit.ts";
 import { GatewayError } from "../../schemas/errors.ts";
 import { answerErrorsIn } from "../errors.ts";
 import { analyticsAdminRoutes } from "./admin-analytics.ts";
+import { adminBatchRoutes } from "./admin-batches.ts";
 import { type AdminKeyRoutesOptions, adminKeyRoutes } from "./admin-keys.ts";
 
 const purgeBody = T.Object(
@@ -23,11 +25,13 @@ const purgeBody = T.Object(
  * The admin API, for keys with `admin: true`; answers and errors in OpenAI's shape.
  * POST /admin/cache/purge {keyId?, model?}: drops the cached answers of a tenant, a model, or both.
  * /admin/analytics/…: SQL and named reports over ClickHouse (admin-analytics.ts).
+ * /admin/batches/…: every key's batch jobs, to list, cancel and download (admin-batches.ts).
  */
 export const adminRoutes: FastifyPluginAsync<{
   cache: AnswerCache;
   analytics: AnalyticsAccess | undefined;
   keys: AdminKeyRoutesOptions;
+  batches: BatchServices;
   audit: AuditTrail;
 }> = async (app, options) => {
   app.setErrorHandler(answerErrorsIn("openai"));
@@ -41,6 +45,7 @@ export const adminRoutes: FastifyPluginAsync<{
   app.addHook("onResponse", async (request, reply) => options.audit.adminRequest(request, reply.statusCode));
   await app.register(analyticsAdminRoutes, { access: options.analytics });
   await app.register(adminKeyRoutes, options.keys);
+  await app.register(adminBatchRoutes, { services: options.batches });
   app.post("/admin/cache/purge", async (request) => {
     const scope = validateBody(purgeBody, request.body ?? {});
     if (scope.keyId === undefined && scope.model === undefined)

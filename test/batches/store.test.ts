@@ -175,6 +175,28 @@ describe.each(kinds)("batch store (%s)", (_kind, create) => {
     expect(await store.listBatches("key-b", { limit: 10 })).toEqual([others]);
   });
 
+  it("lists every key's batches together, newest first, page after page, updates not repeating them", async () => {
+    const [first, second] = await create();
+    const batches = [0, 3, 3, 7, 8].map((age, index) =>
+      batchRecord(`key-${index % 3}`, {
+        createdAt: 1_700_000_000 - age,
+        api: index % 2 ? "anthropic" : "openai",
+      }),
+    );
+    for (const batch of batches) await first.createBatch(batch);
+    await first.updateBatch(batches[1]?.id as string, (batch) => ({ ...batch, status: "completed" }));
+
+    const pages = await allPages((after) => second.listAllBatches({ after, limit: 2 }));
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+    expect(pages.flat().map((batch) => batch.id)).toEqual(
+      [...batches]
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+        .map((batch) => batch.id),
+    );
+    expect(pages.flat().find((batch) => batch.id === batches[1]?.id)?.status).toBe("completed");
+    expect(await second.listAllBatches({ limit: 10, after: "batch_missing" })).toEqual([]);
+  });
+
   it("applies concurrent updates of a batch one after another, from any process", async () => {
     const [first, second] = await create();
     const batch = batchRecord("key-a");

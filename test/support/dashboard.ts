@@ -99,7 +99,7 @@ export async function openView(page: Page, label: string, heading = label): Prom
   await page.getByRole("heading", { name: heading, exact: true }).waitFor();
 }
 
-/** The value shown in an Overview tile. */
+/** The value shown in a tile (Overview, Cache). */
 export async function tileValue(page: Page, label: string): Promise<string> {
   const tile = page.locator(".tile").filter({ has: page.getByText(label, { exact: true }) });
   return (await tile.locator(".tile-value").textContent()) ?? "";

@@ -168,7 +168,7 @@ function chartsOf(points: Point[], range: Range) {
   };
 }
 
-function Tile(props: { label: string; value: string; detail?: string }) {
+export function Tile(props: { label: string; value: string; detail?: string }) {
   return (
     <div class="tile">
       <span class="tile-label">{props.label}</span>
