@@ -11,7 +11,10 @@ import { RequestDetail } from "./pages/request-detail.tsx";
 import { Requests } from "./pages/requests.tsx";
 import { Spend } from "./pages/spend.tsx";
 import { Sql } from "./pages/sql.tsx";
-import "./style.css";
+import "./styles/base.css";
+import "./styles/tables.css";
+import "./styles/forms.css";
+import "./styles/pages.css";
 
 /** Moves to another view: `path` is the fragment after `#/`, e.g. `requests/<id>`. */
 type Go = (path: string) => void;

@@ -154,7 +154,7 @@ export function Batches() {
         </p>
       )}
       {confirming && (
-        <fieldset class="confirm">
+        <fieldset class="confirm-panel">
           <legend>Cancel batch {confirming.id}?</legend>
           <span>Its lines not yet started will not run; those running finish.</span>
           <button type="button" class="danger" onClick={() => cancel(confirming)}>
