@@ -105,9 +105,9 @@ export async function tileValue(page: Page, label: string): Promise<string> {
   return (await tile.locator(".tile-value").textContent()) ?? "";
 }
 
-/** Presses Tab until the focused element matches `selector` (and has `text`, when given); at most 100 times. */
+/** Presses Tab until the focused element matches `selector` (and has `text`, when given); at most 300 times. */
 export async function focusByTab(page: Page, selector: string, text?: string): Promise<void> {
-  for (let presses = 0; presses < 100; presses++) {
+  for (let presses = 0; presses < 300; presses++) {
     await page.keyboard.press("Tab");
     const found = await page.evaluate(
       ([wanted, label]) => {
