@@ -16,7 +16,8 @@ import { ms, quantile } from "./stats.ts";
  *     last 24 h and at 30 d: p50 and p95 of the answer's time at the client;
  *   - the Overview drawn from a cold browser (a new Chromium process each time): from navigation
  *     to its tiles showing the counts and its six charts drawn.
- * Run: `npm run bench:dashboard` (ROWS=1000000 RUNS=20 by default); prints markdown for BENCHMARKS.md.
+ * Run: `npm run bench:dashboard` (ROWS=1000000 RUNS=20 by default; TIMELINE=1 prints when each of the
+ * page's requests left and was answered); prints markdown for BENCHMARKS.md.
  */
 const rows = Number(process.env.ROWS ?? 1_000_000);
 const runs = Number(process.env.RUNS ?? 20);
@@ -101,16 +102,36 @@ async function overviewDraws(times: number): Promise<number[]> {
       if (!signIn.ok()) throw new Error(`sign-in: ${signIn.status()}`);
       const page = await context.newPage();
       const started = performance.now();
+      const timeline: string[] = [];
+      page.on("request", (request) =>
+        timeline.push(
+          `${(performance.now() - started).toFixed(0)} > ${request.url().replace(gateway.url, "").slice(0, 40)}`,
+        ),
+      );
+      page.on("response", (response) =>
+        timeline.push(
+          `${(performance.now() - started).toFixed(0)} ${response.url().replace(gateway.url, "").slice(0, 50)}`,
+        ),
+      );
       await page.goto(`${gateway.url}/ui#/overview`);
       // Counts shown (the last 15 minutes hold requests) and every chart's canvas drawn.
       await page.locator(".tile-value").first().filter({ hasText: /[1-9]/ }).waitFor({ timeout: 30_000 });
       await page.locator(".chart canvas").nth(5).waitFor({ timeout: 30_000 });
       draws.push(performance.now() - started);
+      if (process.env.TIMELINE)
+        console.error(timeline.join("\n"), `\ndrawn ${(performance.now() - started).toFixed(0)}`);
     } finally {
       await browser.close();
     }
   }
   return draws;
+}
+
+/** A UUIDv7 of the time `at` (as the gateway's request ids are: ordered by time), in SQL. */
+function uuidv7At(at: string): string {
+  const ms = `leftPad(lower(hex(toUnixTimestamp64Milli(${at}))), 12, '0')`;
+  return `toUUID(concat(substring(${ms}, 1, 8), '-', substring(${ms}, 9, 4), '-7', substring(lower(hex(rand(7))), 1, 3),
+    '-8', substring(lower(hex(rand(8))), 1, 3), '-', substring(lower(hex(rand64(9))), 1, 12)))`;
 }
 
 /**
@@ -130,7 +151,7 @@ async function fill(count: number): Promise<void> {
           inbound_api, stream, key_id, team, end_user, tags, model_requested, provider, provider_model, cache, outcome,
           status, error_code, input_tokens, output_tokens, cost, priced, cost_saved, request_bytes)
         SELECT
-          generateUUIDv4(number) AS id, 'finished', 'bench',
+          ${uuidv7At("at")} AS id, 'finished', 'bench',
           now64(3) - toIntervalMillisecond(if(number % 10 = 0, rand(1) % 900000, rand(1) % 2592000000)) AS at,
           at + toIntervalMillisecond(20 + rand(2) % 400),
           at + toIntervalMillisecond(100 + rand(3) % 3000),

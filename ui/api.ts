@@ -9,6 +9,8 @@ export interface Who {
 
 export interface QueryResult<Row> {
   rows: Row[];
+  /** The totals row, for a query grouped WITH TOTALS. */
+  totals?: Row;
   columns: Array<{ name: string; type: string }>;
   elapsedMs: number;
 }
@@ -46,16 +48,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return parsed;
 }
 
-/** The session this browser holds, if any. */
-export async function currentSession(): Promise<Who | undefined> {
-  try {
-    const who = await call<Who>("GET", "/ui/api/session");
-    csrf = who.csrf;
-    return who;
-  } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return undefined;
-    throw error;
-  }
+/** The session the page was served with: the gateway writes it in for a browser signed in. */
+export function sessionInPage(): Who | undefined {
+  const content = document.querySelector('meta[name="gateway-session"]')?.getAttribute("content");
+  if (!content) return undefined;
+  const who = JSON.parse(content) as Who;
+  csrf = who.csrf;
+  return who;
 }
 
 export async function signIn(key: string): Promise<Who> {

@@ -1,6 +1,6 @@
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { currentSession, signIn, signOut, type Who } from "./api.ts";
+import { sessionInPage, signIn, signOut, type Who } from "./api.ts";
 import { Audit } from "./pages/audit.tsx";
 import { Batches } from "./pages/batches.tsx";
 import { Cache } from "./pages/cache.tsx";
@@ -62,15 +62,9 @@ function useFragment(): [string, Go] {
 }
 
 function App() {
-  const [who, setWho] = useState<Who | null>();
+  // A signed-in browser's page came with its session: no round trip before the first view.
+  const [who, setWho] = useState<Who | null>(() => sessionInPage() ?? null);
   const [path, go] = useFragment();
-  useEffect(() => {
-    currentSession().then(
-      (session) => setWho(session ?? null),
-      () => setWho(null),
-    );
-  }, []);
-  if (who === undefined) return <p class="meta">Loading…</p>;
   if (who === null) return <SignIn onSignedIn={setWho} />;
   const [view = "", ...rest] = path.split("/");
   const shown = views.filter((item) => who.admin || !item.admin);

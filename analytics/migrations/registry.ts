@@ -11,6 +11,7 @@ import { batchId } from "./0010-batch-id.ts";
 import { auditLog } from "./0011-audit-log.ts";
 import { readerUser } from "./0012-reader-user.ts";
 import { requestIdIndex } from "./0013-request-id-index.ts";
+import { attemptTimeIndex } from "./0014-attempt-time-index.ts";
 import type { Migration } from "./migration.ts";
 
 /** Every migration, in the order they apply. */
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   auditLog,
   readerUser,
   requestIdIndex,
+  attemptTimeIndex,
 ];

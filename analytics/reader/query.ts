@@ -5,6 +5,8 @@ export interface QueryResult {
   /** Column names and ClickHouse types, in order. */
   columns: Array<{ name: string; type: string }>;
   elapsedMs: number;
+  /** The totals row of a `GROUP BY … WITH TOTALS` (its key columns empty), when the query asks for one. */
+  totals?: Record<string, unknown>;
 }
 
 /**
@@ -20,8 +22,11 @@ export async function readerQuery(
 ): Promise<QueryResult> {
   const started = performance.now();
   const result = await client.query({ query: sql, query_params: params, format: "JSON" });
-  const body = await result.json<Record<string, unknown>>();
+  const body = (await result.json<Record<string, unknown>>()) as Awaited<
+    ReturnType<typeof result.json<Record<string, unknown>>>
+  > & { totals?: Record<string, unknown> };
   return {
+    ...(body.totals && { totals: body.totals }),
     rows: body.data,
     columns: (body.meta ?? []).map(({ name, type }) => ({ name, type })),
     elapsedMs: Math.round((performance.now() - started) * 100) / 100,

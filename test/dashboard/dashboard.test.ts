@@ -83,7 +83,11 @@ describe("the dashboard", () => {
   it("shows names and text users chose as text, never as markup", async () => {
     const markup = `<img src=x onerror="window.__injected=1"><script>window.__injected=2</script>`;
     await admin("POST", "/admin/teams", { id: "xss", name: markup });
-    const created = await admin("POST", "/admin/keys", { team: "xss", name: markup });
+    const created = await admin("POST", "/admin/keys", {
+      team: "xss",
+      name: `"><${markup}`,
+      apis: ["chat", "dashboard"],
+    });
     expect(created, JSON.stringify(created.body)).toMatchObject({ status: 201 });
     const key = created.body;
     await openai(key.key)
@@ -110,6 +114,19 @@ describe("the dashboard", () => {
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(dialogs).toEqual([]);
     await page.close();
+
+    // Signed in with that key, its name is in the page the gateway serves (its session), as text.
+    const own = await signedIn(key.key);
+    own.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await own.reload();
+    await own.getByRole("navigation").getByText(`"><${markup}`, { exact: false }).waitFor();
+    expect(await injectedScriptRan(own)).toBe(false);
+    expect(await own.locator('img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    await own.close();
   });
 
   it("refuses a change from a session that does not carry its CSRF token", async () => {

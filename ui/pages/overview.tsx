@@ -4,27 +4,18 @@ import { type Series, TimeChart } from "../parts/chart.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { boundsOf, count, milliseconds, type Range, ranges, spanOf, usd } from "../ranges.ts";
 
-interface Totals {
-  total_requests: string;
-  total_errors: string;
-  cache_hits: string;
-  cacheable: string;
-  total_input_tokens: string;
-  total_output_tokens: string;
-  total_cost: string;
-  total_cost_saved: string;
-  duration_quantiles: number[];
-  ttft_quantiles: number[];
-}
-
+/** One step of one series; the range's totals come in the same shape. */
 interface Point {
   at: number;
   series: string;
   total_requests: string;
   total_errors: string;
   cache_hits: string;
-  tokens: string;
+  cacheable: string;
+  total_input_tokens: string;
+  total_output_tokens: string;
   total_cost: number;
+  total_cost_saved: string;
   duration_quantiles: number[];
   ttft_quantiles: number[];
 }
@@ -43,13 +34,13 @@ export function Overview() {
   const { data, error } = useLoad(
     async () => {
       const { from, to } = boundsOf(range);
-      const [totals, series, failovers] = await Promise.all([
-        query<Totals>("overview-totals", { from, to }),
+      // The totals come with the series (WITH TOTALS): one scan of the rollups for both.
+      const [series, failovers] = await Promise.all([
         query<Point>("overview-series", { from, to, step: range.stepSeconds, split }),
         query<{ failed_over: string }>("overview-failovers", { from, to }),
       ]);
       return {
-        totals: totals.rows[0],
+        totals: series.totals as Point | undefined,
         points: series.rows,
         failovers: Number(failovers.rows[0]?.failed_over ?? 0),
       };
@@ -119,19 +110,30 @@ export function Overview() {
           detail="requests that called more than one deployment"
         />
       </div>
-      <div class="charts">
-        <TimeChart
-          span={span}
-          title="Requests per second"
-          times={charts.times}
-          series={charts.rate}
-          unit="/s"
-        />
-        <TimeChart span={span} title="Error rate" times={charts.times} series={charts.errors} unit=" %" />
-        <TimeChart span={span} title="Latency (ms)" times={charts.times} series={charts.latency} />
-        <TimeChart span={span} title="Time to first token (ms)" times={charts.times} series={charts.ttft} />
-        <TimeChart span={span} title="Tokens" times={charts.times} series={charts.tokens} />
-        <TimeChart span={span} title="Cost (USD)" times={charts.times} series={charts.cost} />
+      {/* The charts are made once the first answer is here: made before, their setup (children's
+          effects run first) would hold back the queries themselves. */}
+      <div class="charts" aria-busy={data === undefined}>
+        {data !== undefined && (
+          <>
+            <TimeChart
+              span={span}
+              title="Requests per second"
+              times={charts.times}
+              series={charts.rate}
+              unit="/s"
+            />
+            <TimeChart span={span} title="Error rate" times={charts.times} series={charts.errors} unit=" %" />
+            <TimeChart span={span} title="Latency (ms)" times={charts.times} series={charts.latency} />
+            <TimeChart
+              span={span}
+              title="Time to first token (ms)"
+              times={charts.times}
+              series={charts.ttft}
+            />
+            <TimeChart span={span} title="Tokens" times={charts.times} series={charts.tokens} />
+            <TimeChart span={span} title="Cost (USD)" times={charts.times} series={charts.cost} />
+          </>
+        )}
       </div>
     </section>
   );
@@ -163,7 +165,7 @@ function chartsOf(points: Point[], range: Range) {
     ),
     latency: quantiles("duration_quantiles"),
     ttft: quantiles("ttft_quantiles"),
-    tokens: perSeries((point) => Number(point.tokens)),
+    tokens: perSeries((point) => Number(point.total_input_tokens) + Number(point.total_output_tokens)),
     cost: perSeries((point) => Number(point.total_cost)),
   };
 }

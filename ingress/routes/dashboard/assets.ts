@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { FastifyPluginAsync } from "fastify";
+import { sessionWho, type Who } from "./session.ts";
 
 /** What the browser is sent: the bundle and its style sheet, named by their content's hash. */
 interface Asset {
@@ -76,15 +77,19 @@ export const dashboardAssets: FastifyPluginAsync = async (app) => {
       .header("etag", `"${asset.hash}"`)
       .send(asset.body);
   });
-  const page = async () => {
+  const page = async (who: Who | undefined) => {
     const assets = await built;
     const version = (name: string) => assets.get(name)?.hash ?? "";
+    // Names in it are chosen by users: escaped for an attribute, and never run (it is not a script).
+    const session = who
+      ? `\n<meta name="gateway-session" content="${escapeAttribute(JSON.stringify(who))}">`
+      : "";
     return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>ai-gateway</title>
+<title>ai-gateway</title>${session}
 <link rel="stylesheet" href="/ui/assets/app.css?v=${version("app.css")}">
 <script type="module" src="/ui/assets/app.js?v=${version("app.js")}"></script>
 </head>
@@ -93,5 +98,19 @@ export const dashboardAssets: FastifyPluginAsync = async (app) => {
 `;
   };
   // The app routes itself by the URL's fragment (#/requests …): one page serves every view.
-  app.get("/ui", async (_request, reply) => reply.type("text/html; charset=utf-8").send(await page()));
+  // A signed-in browser's page carries its session (and CSRF token): never kept by a cache.
+  app.get("/ui", async (request, reply) =>
+    reply
+      .type("text/html; charset=utf-8")
+      .header("cache-control", "no-store")
+      .send(await page(sessionWho(app, request))),
+  );
 };
+
+function escapeAttribute(text: string): string {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}

@@ -1,10 +1,10 @@
 import { Type as T } from "@sinclair/typebox";
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import { validateBody } from "../../../calls/apis/validate.ts";
 import { dashboardAllowed } from "../../../governance/access.ts";
 import { type Caller, hashKey, type Keyring } from "../../../governance/keys/keyring.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
-import { type SessionSeal, sessionCookieHeader } from "../../session.ts";
+import { cookieOf, type SessionSeal, sessionCookie, sessionCookieHeader } from "../../session.ts";
 
 export interface DashboardSessionOptions {
   keyring: Keyring;
@@ -24,6 +24,23 @@ function whoami(request: FastifyRequest, csrf: string) {
     csrf,
   };
 }
+
+/**
+ * Who the request's session cookie signs in, when it is valid now and its key may still open the
+ * dashboard: the page is served with it, so that a signed-in browser starts without a round trip.
+ */
+export function sessionWho(app: FastifyInstance, request: FastifyRequest): Who | undefined {
+  if (!cookieOf(request.headers.cookie, sessionCookie)) return undefined;
+  try {
+    app.authenticate(request, { sessions: true });
+    refuseUnlessAllowed(request.caller);
+  } catch {
+    return undefined;
+  }
+  return request.session && whoami(request, request.session.csrf);
+}
+
+export type Who = ReturnType<typeof whoami>;
 
 const signIn = T.Object(
   { key: T.String({ minLength: 1, maxLength: 1024 }) },
