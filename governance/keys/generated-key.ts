@@ -52,5 +52,7 @@ export function announceGeneratedKey(key: string, file: string, url: string): st
     `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
     `    -d '{"model": "mock", "messages": [{"role": "user", "content": "Hello, gateway!"}]}'`,
     "",
+    `The dashboard: ${url}/ui (sign in with this key).`,
+    "",
   ].join("\n");
 }

@@ -90,6 +90,7 @@ export const dashboardAssets: FastifyPluginAsync = async (app) => {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ai-gateway</title>${session}
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/app.css?v=${version("app.css")}">
 <script type="module" src="/ui/assets/app.js?v=${version("app.js")}"></script>
 </head>
