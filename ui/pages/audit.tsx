@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
 import { query } from "../api.ts";
+import { RangeChoice } from "../parts/choice.tsx";
 import { FilterForm } from "../parts/filter-form.tsx";
 import { PagedTable } from "../parts/paged-table.tsx";
 import { usePages } from "../parts/use-pages.ts";
 import type { Column } from "../parts/virtual-table.tsx";
 import { boundsOf, type Range, ranges, shortTime } from "../ranges.ts";
-import { Choice } from "./overview.tsx";
 
 interface AuditRow {
   at_ms: number;
@@ -79,12 +79,7 @@ export function Audit() {
     <section aria-labelledby="audit-title">
       <header class="page-head">
         <h1 id="audit-title">Audit log</h1>
-        <Choice
-          label="Range"
-          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
-          value={range.id}
-          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[2])}
-        />
+        <RangeChoice value={range} onChange={setRange} />
       </header>
       <FilterForm fields={filterFields} values={filters} onApply={setFilters} />
       <PagedTable

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { admin } from "../api.ts";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { type Column, VirtualTable } from "../parts/virtual-table.tsx";
 import { count, unixTime } from "../ranges.ts";
@@ -148,11 +149,7 @@ export function Batches() {
       <header class="page-head">
         <h1 id="batches-title">Batches</h1>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {confirming && (
         <fieldset class="confirm-panel">
           <legend>Cancel batch {confirming.id}?</legend>

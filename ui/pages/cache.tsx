@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
 import { admin, query } from "../api.ts";
+import { Choice, RangeChoice } from "../parts/choice.tsx";
+import { ErrorAlert, Tile } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { type Column, VirtualTable } from "../parts/virtual-table.tsx";
 import { boundsOf, count, type Range, ranges, usd } from "../ranges.ts";
-import { Choice, Tile } from "./overview.tsx";
 
 /** A row of cache-savings.sql: the cache's use by one model or key, or by all (`name` "all"). */
 interface Savings {
@@ -54,19 +55,10 @@ export function Cache(props: { canPurge: boolean }) {
     <section aria-labelledby="cache-title">
       <header class="page-head">
         <h1 id="cache-title">Cache</h1>
-        <Choice
-          label="Range"
-          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
-          value={range.id}
-          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[1])}
-        />
+        <RangeChoice value={range} onChange={setRange} />
         <Choice label="Split by" options={[...splits]} value={split} onChange={setSplit} />
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="tiles">
         <Tile label="Hit rate" value={hitRate(all)} detail="hits among lookups (bypassed ones left out)" />
         <Tile

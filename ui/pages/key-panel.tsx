@@ -14,6 +14,7 @@ import {
 import { ConfirmButton } from "../parts/confirm-button.tsx";
 import { Fact } from "../parts/fact.tsx";
 import { changesOf } from "../parts/form-fields.tsx";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { Panel } from "../parts/panel.tsx";
 import type { Change } from "../parts/use-change.ts";
 import { useLoad } from "../parts/use-query.ts";
@@ -32,11 +33,7 @@ export function KeyPanel(props: {
   const status = key && statusOf(key);
   return (
     <Panel title={`Key ${props.id}`} onClose={props.onClose}>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {key && (
         <>
           <dl class="facts">

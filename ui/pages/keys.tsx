@@ -10,6 +10,7 @@ import {
   statusOf,
   type Team,
 } from "../governance.ts";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { OneTimeSecret } from "../parts/one-time-secret.tsx";
 import { Panel } from "../parts/panel.tsx";
 import { type Change, useChange } from "../parts/use-change.ts";
@@ -91,11 +92,7 @@ export function Keys() {
           New key
         </button>
       </header>
-      {(failure ?? error) && (
-        <p class="error" role="alert">
-          {failure ?? error}
-        </p>
-      )}
+      <ErrorAlert message={failure ?? error} />
       {issued && (
         <OneTimeSecret
           title={`New key for ${issued.id}: copy it now`}

@@ -1,6 +1,8 @@
 import { useMemo, useState } from "preact/hooks";
 import { query } from "../api.ts";
 import { type Series, TimeChart } from "../parts/chart.tsx";
+import { Choice, RangeChoice } from "../parts/choice.tsx";
+import { ErrorAlert, Tile } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { boundsOf, count, milliseconds, type Range, ranges, spanOf, usd } from "../ranges.ts";
 
@@ -56,19 +58,10 @@ export function Overview() {
     <section aria-labelledby="overview-title">
       <header class="page-head">
         <h1 id="overview-title">Overview</h1>
-        <Choice
-          label="Range"
-          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
-          value={range.id}
-          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[0])}
-        />
+        <RangeChoice value={range} onChange={setRange} />
         <Choice label="Split by" options={[...splits]} value={split} onChange={setSplit} />
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="tiles">
         <Tile
           label="Requests"
@@ -168,39 +161,4 @@ function chartsOf(points: Point[], range: Range) {
     tokens: perSeries((point) => Number(point.total_input_tokens) + Number(point.total_output_tokens)),
     cost: perSeries((point) => Number(point.total_cost)),
   };
-}
-
-export function Tile(props: { label: string; value: string; detail?: string }) {
-  return (
-    <div class="tile">
-      <span class="tile-label">{props.label}</span>
-      <strong class="tile-value">{props.value}</strong>
-      {props.detail && <span class="tile-detail">{props.detail}</span>}
-    </div>
-  );
-}
-
-/** A choice among a few options, as a radio group (arrow keys move within it). */
-export function Choice(props: {
-  label: string;
-  options: ReadonlyArray<{ id: string; label: string }>;
-  value: string;
-  onChange: (id: string) => void;
-}) {
-  return (
-    <fieldset class="choice">
-      <legend>{props.label}</legend>
-      {props.options.map((option) => (
-        <label key={option.id} class={option.id === props.value ? "chosen" : ""}>
-          <input
-            type="radio"
-            name={props.label}
-            checked={option.id === props.value}
-            onChange={() => props.onChange(option.id)}
-          />
-          {option.label}
-        </label>
-      ))}
-    </fieldset>
-  );
 }

@@ -1,4 +1,5 @@
 import { type DeploymentState, deployments, query } from "../api.ts";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { count, milliseconds } from "../ranges.ts";
 
@@ -32,11 +33,7 @@ export function Providers() {
       <header class="page-head">
         <h1 id="providers-title">Providers and routes</h1>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data?.live.stateUnavailable && (
         <p class="error" role="alert">
           The workers' shared state (Redis) cannot be read now: breakers and quota use are unknown.

@@ -1,33 +1,19 @@
 import { query } from "../api.ts";
 import { Fact } from "../parts/fact.tsx";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { count, milliseconds, usd } from "../ranges.ts";
+import type { RequestRow } from "./requests.tsx";
 
-interface Detail {
-  request_id: string;
-  received_at_ms: number;
+/** A request as the log lists it, and what only its detail shows (the log's timings aside). */
+interface Detail extends Omit<RequestRow, "duration_ms" | "ttft_ms"> {
   first_token_at_ms: number | null;
   finished_at_ms: number | null;
-  key_id: string;
-  team: string;
-  end_user: string;
-  tags: Record<string, string>;
-  model_requested: string;
-  provider: string;
-  provider_model: string;
-  priority: string;
   inbound_api: string;
   stream: boolean;
-  cache: string;
-  outcome: string;
-  status: number;
-  error_code: string;
-  input_tokens: number;
-  output_tokens: number;
   cached_input_tokens: number;
   cache_write_tokens: number;
   reasoning_tokens: number;
-  cost_usd: string;
   priced: boolean;
   cost_saved_usd: string;
   batch_id: string;
@@ -69,11 +55,7 @@ export function RequestDetail(props: { id: string; back: () => void }) {
         </button>
         <h1 id="request-title">Request {props.id}</h1>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data && !detail && <p>No such request (yet): a request shows once it has finished.</p>}
       {detail && (
         <>

@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
 import { query } from "../api.ts";
+import { RangeChoice } from "../parts/choice.tsx";
 import { FilterForm } from "../parts/filter-form.tsx";
 import { PagedTable } from "../parts/paged-table.tsx";
 import { usePages } from "../parts/use-pages.ts";
 import type { Column } from "../parts/virtual-table.tsx";
 import { boundsOf, count, milliseconds, ranges, shortTime, usd } from "../ranges.ts";
-import { Choice } from "./overview.tsx";
 
 export interface RequestRow {
   request_id: string;
@@ -93,12 +93,7 @@ export function Requests(props: { open: (id: string) => void }) {
     <section aria-labelledby="requests-title">
       <header class="page-head">
         <h1 id="requests-title">Requests</h1>
-        <Choice
-          label="Range"
-          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
-          value={range.id}
-          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[1])}
-        />
+        <RangeChoice value={range} onChange={setRange} />
       </header>
       <FilterForm fields={filterFields} values={filters} onApply={setFilters}>
         <label class="check">

@@ -2,10 +2,11 @@ import { useMemo, useState } from "preact/hooks";
 import { query, queryUrl } from "../api.ts";
 import { Budgets } from "../parts/budgets.tsx";
 import { type Series, TimeChart } from "../parts/chart.tsx";
+import { Choice, RangeChoice } from "../parts/choice.tsx";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { type Column, VirtualTable } from "../parts/virtual-table.tsx";
 import { boundsOf, count, type Range, ranges, spanOf, usd } from "../ranges.ts";
-import { Choice } from "./overview.tsx";
 
 /** A row of analytics/dashboard/spend-by.sql: one group's totals, and its cost per time step. */
 interface SpendRow {
@@ -81,12 +82,7 @@ export function Spend() {
     <section class="spend" aria-labelledby="spend-title">
       <header class="page-head">
         <h1 id="spend-title">Spend</h1>
-        <Choice
-          label="Range"
-          options={ranges.map((r) => ({ id: r.id, label: r.label }))}
-          value={range.id}
-          onChange={(id) => setRange(ranges.find((r) => r.id === id) ?? ranges[2])}
-        />
+        <RangeChoice value={range} onChange={setRange} />
         <Choice
           label="Group by"
           options={groupings}
@@ -101,11 +97,7 @@ export function Spend() {
           Download CSV
         </a>
       </header>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <TimeChart
         title={`Cost (USD) of the ${charted} dearest ${grouping.plural}`}
         times={chart.times}

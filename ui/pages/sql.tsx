@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { admin, type QueryResult } from "../api.ts";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { ResultChart } from "../parts/result-chart.tsx";
 import { ResultTable } from "../parts/result-table.tsx";
 import { useLoad } from "../parts/use-query.ts";
@@ -82,11 +83,7 @@ export function Sql() {
       </form>
       <section class="reports" aria-labelledby="reports-title">
         <h2 id="reports-title">Reports</h2>
-        {reports.error && (
-          <p class="error" role="alert">
-            {reports.error}
-          </p>
-        )}
+        <ErrorAlert message={reports.error} />
         <div class="report-buttons">
           {reports.data?.reports.map((report) => (
             <button
@@ -101,11 +98,7 @@ export function Sql() {
           ))}
         </div>
       </section>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <p class="meta" aria-live="polite">
         {running
           ? "Running…"

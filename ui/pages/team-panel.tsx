@@ -11,6 +11,7 @@ import {
 import { ConfirmButton } from "../parts/confirm-button.tsx";
 import { Fact } from "../parts/fact.tsx";
 import { changesOf } from "../parts/form-fields.tsx";
+import { ErrorAlert } from "../parts/notices.tsx";
 import { Panel } from "../parts/panel.tsx";
 import type { Change } from "../parts/use-change.ts";
 import { useLoad } from "../parts/use-query.ts";
@@ -25,11 +26,7 @@ export function TeamPanel(props: { id: string; revision: number; change: Change;
   );
   return (
     <Panel title={`Team ${props.id}`} onClose={props.onClose}>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {team && (
         <>
           <dl class="facts">

@@ -1,5 +1,6 @@
 import { type Budgeted, type BudgetPeriod, budgets } from "../api.ts";
 import { usd } from "../ranges.ts";
+import { ErrorAlert } from "./notices.tsx";
 import { useLoad } from "./use-query.ts";
 
 const periodNames = { day: "daily", month: "monthly", total: "total" } as const;
@@ -70,11 +71,7 @@ export function Budgets() {
   return (
     <section aria-labelledby="budgets-title">
       <h2 id="budgets-title">Budgets</h2>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {data?.data.length === 0 && <p class="meta">No team or key here has a budget.</p>}
       <ul class="budgets">
         {data?.data.map((owner) => (

@@ -1,4 +1,5 @@
 import { count } from "../ranges.ts";
+import { ErrorAlert } from "./notices.tsx";
 import type { Pages } from "./use-pages.ts";
 import { type Column, VirtualTable } from "./virtual-table.tsx";
 
@@ -15,11 +16,7 @@ export function PagedTable<Row>(props: {
   const { pages } = props;
   return (
     <>
-      {pages.error && (
-        <p class="error" role="alert">
-          {pages.error}
-        </p>
-      )}
+      <ErrorAlert message={pages.error} />
       <p class="meta" aria-live="polite">
         {count(pages.rows.length)} {props.noun[pages.rows.length === 1 ? 0 : 1]}
         {pages.done ? "" : " so far, more as you scroll"}
