@@ -1,9 +1,10 @@
--- Requests over [from, to) that called more than one deployment (failovers and retries), and those that failed over and still answered.
+-- Requests over [from, to) that called more than one deployment (failovers and retries), and those of them that still answered: per time step, with the range's totals (WITH TOTALS).
 SELECT
+  toUnixTimestamp(toStartOfInterval(f.first_at, toIntervalSecond({step:UInt32}))) AS at,
   count() AS failed_over,
-  countIf(answered) AS failed_over_and_answered
+  countIf(f.answered) AS failed_over_and_answered
 FROM (
-  SELECT request_id, count() AS calls, countIf(outcome = 'completed') > 0 AS answered
+  SELECT request_id, min(received_at) AS first_at, count() AS calls, countIf(outcome = 'completed') > 0 AS answered
   FROM attempts
   WHERE received_at >= {from:DateTime64(3)} AND received_at < {to:DateTime64(3)} AND cache = '' AND deployment != ''
     AND ({team:String} = '' OR request_id IN (
@@ -12,4 +13,6 @@ FROM (
     ))
   GROUP BY request_id
   HAVING calls > 1
-)
+) AS f
+GROUP BY at WITH TOTALS
+ORDER BY at

@@ -9,8 +9,9 @@ SELECT
   ) AS series,
   sum(r.requests) AS total_requests,
   sum(r.errors) AS total_errors,
-  sumIf(r.requests, r.cache IN ('hit', 'semantic-hit')) AS cache_hits,
-  sumIf(r.requests, r.cache != '') AS cacheable,
+  -- Hits and lookups as the Cache view counts them: bypassed and unavailable lookups left out.
+  sumIf(r.requests, r.cache IN ('hit', 'semantic-hit', 'coalesced')) AS cache_hits,
+  sumIf(r.requests, r.cache NOT IN ('', 'bypass', 'unavailable')) AS cacheable,
   sum(r.input_tokens) AS total_input_tokens,
   sum(r.output_tokens) AS total_output_tokens,
   toFloat64(sum(r.cost)) AS total_cost,

@@ -16,7 +16,14 @@ import { eventually } from "../support/eventually.ts";
  * text users chose shown as text, CSRF on changes, a team's view of its own requests, keyboard use.
  */
 describe("the dashboard", () => {
-  const harness = dashboardHarness();
+  const harness = dashboardHarness({
+    overrides: {
+      analytics: {
+        content: { store: true, redact: ["secret-[0-9]+"] },
+        sink: { maxWaitMs: 200 },
+      },
+    },
+  });
   const { admin, openai, newPage, signedIn } = harness;
   const url = () => harness.gateway.url;
 
@@ -53,7 +60,7 @@ describe("the dashboard", () => {
     const before = Number((await tileValue(page, "Requests")).replaceAll(",", ""));
     const answer = await openai().chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [{ role: "user", content: "a request the dashboard should show" }],
+      messages: [{ role: "user", content: "a request the dashboard should show, with secret-1234 inside" }],
     });
     const answeredAt = Date.now();
     await eventually(
@@ -75,6 +82,9 @@ describe("the dashboard", () => {
     await page.getByRole("heading", { name: `Request ${requestId}` }).waitFor();
     await page.getByText("Call emulated/gpt-4o-mini — completed").waitFor();
     await page.getByText("a request the dashboard should show").first().waitFor();
+    // Stored with the operator's pattern redacted, and the redaction marked as the gateway's.
+    await page.locator("mark.redaction", { hasText: "[REDACTED]" }).first().waitFor();
+    expect(await page.content()).not.toContain("secret-1234");
     await page.screenshot({ path: `${screenshots}request.png` });
     expect(onOverview).toBeLessThanOrEqual(2000);
     await page.close();

@@ -6,6 +6,13 @@ import { ErrorAlert, Tile } from "../parts/notices.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { boundsOf, count, milliseconds, type Range, ranges, spanOf, usd } from "../ranges.ts";
 
+/** Requests that called more than one deployment, in one time step (or the whole range: totals). */
+interface FailoverStep {
+  at: number;
+  failed_over: string;
+  failed_over_and_answered: string;
+}
+
 /** One step of one series; the range's totals come in the same shape. */
 interface Point {
   at: number;
@@ -39,12 +46,13 @@ export function Overview() {
       // The totals come with the series (WITH TOTALS): one scan of the rollups for both.
       const [series, failovers] = await Promise.all([
         query<Point>("overview-series", { from, to, step: range.stepSeconds, split }),
-        query<{ failed_over: string }>("overview-failovers", { from, to }),
+        query<FailoverStep>("overview-failovers", { from, to, step: range.stepSeconds }),
       ]);
       return {
         totals: series.totals as Point | undefined,
         points: series.rows,
-        failovers: Number(failovers.rows[0]?.failed_over ?? 0),
+        failoverSteps: failovers.rows,
+        failovers: Number(failovers.totals?.failed_over ?? 0),
       };
     },
     [range, split],
@@ -125,6 +133,19 @@ export function Overview() {
             />
             <TimeChart span={span} title="Tokens" times={charts.times} series={charts.tokens} />
             <TimeChart span={span} title="Cost (USD)" times={charts.times} series={charts.cost} />
+            <TimeChart
+              span={span}
+              title="Cache hit rate"
+              times={charts.times}
+              series={charts.cacheHits}
+              unit=" %"
+            />
+            <TimeChart
+              span={span}
+              title="Failovers"
+              times={(data?.failoverSteps ?? []).map((step) => Number(step.at))}
+              series={failoverLines(data?.failoverSteps ?? [])}
+            />
           </>
         )}
       </div>
@@ -160,5 +181,17 @@ function chartsOf(points: Point[], range: Range) {
     ttft: quantiles("ttft_quantiles"),
     tokens: perSeries((point) => Number(point.total_input_tokens) + Number(point.total_output_tokens)),
     cost: perSeries((point) => Number(point.total_cost)),
+    // Of the lookups the cache could answer (requests that bypassed it are not counted).
+    cacheHits: perSeries((point) =>
+      Number(point.cacheable) ? (Number(point.cache_hits) / Number(point.cacheable)) * 100 : 0,
+    ),
   };
+}
+
+/** Failovers per step, and how many of them still answered. */
+function failoverLines(steps: FailoverStep[]): Series[] {
+  return [
+    { label: "failed over", values: steps.map((step) => Number(step.failed_over)) },
+    { label: "and answered", values: steps.map((step) => Number(step.failed_over_and_answered)) },
+  ];
 }

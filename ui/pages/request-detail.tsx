@@ -1,6 +1,7 @@
 import { query } from "../api.ts";
 import { Fact } from "../parts/fact.tsx";
 import { ErrorAlert } from "../parts/notices.tsx";
+import { StoredText } from "../parts/stored-text.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { count, milliseconds, usd } from "../ranges.ts";
 import type { RequestRow } from "./requests.tsx";
@@ -111,12 +112,12 @@ export function RequestDetail(props: { id: string; back: () => void }) {
           {detail.prompt || detail.completion ? (
             <div class="content">
               <h3>Prompt</h3>
-              <pre>{detail.prompt}</pre>
+              <StoredText text={detail.prompt} />
               <h3>Completion</h3>
-              <pre>{detail.completion}</pre>
+              <StoredText text={detail.completion} />
               <p class="meta">
-                Redactions show as [EMAIL], [CARD], [SECRET] … where the route or analytics.content.redact
-                replaced text.
+                Marked: what the gateway redacted before storing — [EMAIL], [PHONE], [CARD], [SECRET] by a
+                route's guardrails, [REDACTED] by analytics.content.redact.
               </p>
             </div>
           ) : (
