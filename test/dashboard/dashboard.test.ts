@@ -85,6 +85,11 @@ describe("the dashboard", () => {
     // Stored with the operator's pattern redacted, and the redaction marked as the gateway's.
     await page.locator("mark.redaction", { hasText: "[REDACTED]" }).first().waitFor();
     expect(await page.content()).not.toContain("secret-1234");
+    // The prompt reads as the conversation it is, not as the gateway's stored JSON.
+    const message = page.locator(".content ol.messages li").first();
+    expect(await message.locator(".role").textContent()).toBe("user");
+    expect(await message.textContent()).toContain("a request the dashboard should show");
+    expect(await page.locator(".content").textContent()).not.toContain("toolCallId");
     await page.screenshot({ path: `${screenshots}request.png` });
     expect(onOverview).toBeLessThanOrEqual(2000);
     await page.close();

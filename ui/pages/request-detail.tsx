@@ -1,7 +1,7 @@
 import { query } from "../api.ts";
 import { Fact } from "../parts/fact.tsx";
 import { ErrorAlert } from "../parts/notices.tsx";
-import { StoredText } from "../parts/stored-text.tsx";
+import { StoredPrompt, StoredText } from "../parts/stored-text.tsx";
 import { useLoad } from "../parts/use-query.ts";
 import { count, milliseconds, usd } from "../ranges.ts";
 import type { RequestRow } from "./requests.tsx";
@@ -112,7 +112,7 @@ export function RequestDetail(props: { id: string; back: () => void }) {
           {detail.prompt || detail.completion ? (
             <div class="content">
               <h3>Prompt</h3>
-              <StoredText text={detail.prompt} />
+              <StoredPrompt text={detail.prompt} />
               <h3>Completion</h3>
               <StoredText text={detail.completion} />
               <p class="meta">
