@@ -5,7 +5,7 @@ import type { BudgetLedger, BudgetPeriod, Spender } from "../../../governance/co
 import type { KeyAdmin, ListedKey } from "../../../governance/keys/admin.ts";
 import type { Caller } from "../../../governance/keys/keyring.ts";
 import type { Budget, TeamRecord } from "../../../schemas/governance-record.ts";
-import { refuseUnlessAllowed } from "./session.ts";
+import { authenticateDashboard } from "./session.ts";
 
 export interface DashboardBudgetOptions {
   /** Every team and key, for admin sessions. */
@@ -103,11 +103,10 @@ export const dashboardBudgetRoutes: FastifyPluginAsync<DashboardBudgetOptions> =
   { admin, ledger },
 ) => {
   app.get("/ui/api/budgets", async (request) => {
-    app.authenticate(request, { sessions: true });
-    refuseUnlessAllowed(request.caller);
+    const caller = authenticateDashboard(app, request);
     const atMs = Date.now();
     const data: BudgetView[] = await Promise.all(
-      ownersFor(request.caller, admin).flatMap(({ budget, ...owner }) =>
+      ownersFor(caller, admin).flatMap(({ budget, ...owner }) =>
         isCapped(budget)
           ? [
               spendInUsd(ledger, owner.scope, owner.id, owner.team).then((spend) => ({

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteTable } from "../../../config/routes.ts";
-import { dashboardAllowed } from "../../../governance/access.ts";
-import { GatewayError } from "../../../schemas/errors.ts";
 import type { BreakerState } from "../../../workers/routing/breakers/store.ts";
 import type { QuotaUsage } from "../../../workers/routing/quotas/store.ts";
 import type { RoutingState } from "../../../workers/routing/state.ts";
+import { authenticateDashboard } from "./session.ts";
 
 export interface DeploymentsOptions {
   routes: RouteTable;
@@ -20,12 +19,7 @@ export interface DeploymentsOptions {
  */
 export const deploymentRoutes: FastifyPluginAsync<DeploymentsOptions> = async (app, options) => {
   app.get("/ui/api/deployments", async (request) => {
-    app.authenticate(request, { sessions: true });
-    if (!dashboardAllowed(request.caller))
-      throw new GatewayError(
-        "permission",
-        "this key may not open the dashboard (it needs the dashboard right)",
-      );
+    authenticateDashboard(app, request);
     const routes = options.routes.configured();
     const deployments = [
       ...new Map(

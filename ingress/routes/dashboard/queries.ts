@@ -3,7 +3,7 @@ import { dashboardQueries } from "../../../analytics/dashboard/index.ts";
 import type { QueryResult } from "../../../analytics/reader/query.ts";
 import { type AnalyticsAccess, runAsReader } from "../../../analytics/reader/run.ts";
 import { GatewayError } from "../../../schemas/errors.ts";
-import { refuseUnlessAllowed } from "./session.ts";
+import { authenticateDashboard } from "./session.ts";
 
 const hourMs = 60 * 60_000;
 const maxLimit = 1000;
@@ -53,9 +53,7 @@ export const dashboardQueryRoutes: FastifyPluginAsync<{ access: AnalyticsAccess 
   { access },
 ) => {
   app.get("/ui/api/queries/:name", async (request, reply) => {
-    app.authenticate(request, { sessions: true });
-    const { caller } = request;
-    refuseUnlessAllowed(caller);
+    const caller = authenticateDashboard(app, request);
     const query = dashboardQueries.get((request.params as { name: string }).name);
     if (!query) throw new GatewayError("not_found", "no such dashboard query");
     if (query.adminOnly && !caller.admin)

@@ -32,8 +32,7 @@ function whoami(request: FastifyRequest, csrf: string) {
 export function sessionWho(app: FastifyInstance, request: FastifyRequest): Who | undefined {
   if (!cookieOf(request.headers.cookie, sessionCookie)) return undefined;
   try {
-    app.authenticate(request, { sessions: true });
-    refuseUnlessAllowed(request.caller);
+    authenticateDashboard(app, request);
   } catch {
     return undefined;
   }
@@ -57,6 +56,16 @@ export function refuseUnlessAllowed(caller: Caller): void {
 }
 
 /**
+ * The caller of a dashboard request — by its session cookie, or a key — once it is known to be
+ * one that may open the dashboard; throws the caller's error otherwise.
+ */
+export function authenticateDashboard(app: FastifyInstance, request: FastifyRequest): Caller {
+  app.authenticate(request, { sessions: true });
+  refuseUnlessAllowed(request.caller);
+  return request.caller;
+}
+
+/**
  * Sign-in (POST /ui/api/session with the key), the current session (GET) and sign-out (DELETE).
  * A session is a sealed cookie: HttpOnly, SameSite=Strict, Secure when the gateway is reached
  * over TLS; its CSRF token is given to the page, which sends it with every change.
@@ -77,8 +86,7 @@ export const dashboardSessionRoutes: FastifyPluginAsync<DashboardSessionOptions>
   });
 
   app.get("/ui/api/session", async (request) => {
-    app.authenticate(request, { sessions: true });
-    refuseUnlessAllowed(request.caller);
+    authenticateDashboard(app, request);
     return whoami(request, request.session?.csrf ?? "");
   });
 
