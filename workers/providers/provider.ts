@@ -45,9 +45,18 @@ export interface EmbeddingsResult {
   usage: Usage;
 }
 
+/** What counting a request's input tokens needs of a call's options. */
+export type CountOptions = Pick<CallOptions, "model" | "signal" | "inboundApi" | "traceHeaders">;
+
 export interface Provider {
   chat(request: ChatRequest, options: CallOptions): AsyncIterable<ChatPart>;
   embed(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult>;
+  /**
+   * The input tokens the provider itself counts for this request (Anthropic's count_tokens, Bedrock
+   * CountTokens, Gemini countTokens). A provider without a counting API leaves it out, and the
+   * gateway counts or estimates instead.
+   */
+  countTokens?(request: ChatRequest, options: CountOptions): Promise<number>;
 }
 
 /** One registry entry: how to build a provider from its validated options. */
