@@ -16,6 +16,7 @@ const inDataDir =
 export const environmentVariables = {
   HOST: { "server.host": as },
   PORT: { "server.port": as },
+  GATEWAY_SHUTDOWN_GRACE_MS: { "server.shutdownGraceMs": as },
   GATEWAY_KEYS: { "auth.keys": as },
   GATEWAY_MASTER_KEY: { "auth.masterKey": as },
   GATEWAY_DATA_DIR: {
@@ -28,6 +29,9 @@ export const environmentVariables = {
   GATEWAY_ALERT_WEBHOOK_URL: { "governance.alertWebhookUrl": as },
   GATEWAY_ALERT_WEBHOOK_SECRET: { "governance.alertWebhookSecret": as },
   KAFKA_BROKERS: { "kafka.brokers": as },
+  KAFKA_TOPIC_PREFIX: { "kafka.topicPrefix": as },
+  KAFKA_PARTITIONS: { "kafka.partitions": as },
+  KAFKA_REPLICATION_FACTOR: { "kafka.replicationFactor": as },
   REDIS_URL: { "redis.url": as },
   CLICKHOUSE_URL: { "clickhouse.url": as },
   CLICKHOUSE_USER: { "clickhouse.username": as },

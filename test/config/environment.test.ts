@@ -38,6 +38,12 @@ const cases: Case[] = [
   },
   { variable: "PORT", value: "9100", file: { server: { port: 7000 } }, wins: { "server.port": 9100 } },
   {
+    variable: "GATEWAY_SHUTDOWN_GRACE_MS",
+    value: "25000",
+    file: { server: { shutdownGraceMs: 3000 } },
+    wins: { "server.shutdownGraceMs": 25_000 },
+  },
+  {
     variable: "GATEWAY_KEYS",
     value: "env-key-0001, env-key-0002",
     file: { auth: { keys: ["file-key-0001"] } },
@@ -83,6 +89,24 @@ const cases: Case[] = [
     value: "env-kafka-1:9092,env-kafka-2:9092",
     file: { kafka: { brokers: ["file-kafka:9092"] }, redis: { url: "redis://file-redis:6379" } },
     wins: { "kafka.brokers": ["env-kafka-1:9092", "env-kafka-2:9092"] },
+  },
+  {
+    variable: "KAFKA_TOPIC_PREFIX",
+    value: "prod.gateway.",
+    file: { kafka: { topicPrefix: "file." } },
+    wins: { "kafka.topicPrefix": "prod.gateway." },
+  },
+  {
+    variable: "KAFKA_PARTITIONS",
+    value: "48",
+    file: { kafka: { partitions: 6 } },
+    wins: { "kafka.partitions": 48 },
+  },
+  {
+    variable: "KAFKA_REPLICATION_FACTOR",
+    value: "3",
+    file: { kafka: { replicationFactor: 2 } },
+    wins: { "kafka.replicationFactor": 3 },
   },
   {
     variable: "REDIS_URL",

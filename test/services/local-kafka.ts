@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { randomUUID } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -9,6 +8,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startChildProcessService } from "../../runtime/child-process-service.ts";
 import { freePort } from "../../runtime/free-port.ts";
 import type { RunningService } from "./endpoints.ts";
+import { mavenClasspath } from "./maven.ts";
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL("./kafka/", import.meta.url));
@@ -24,7 +24,7 @@ export async function startLocalKafka(
   workDir: string,
   ports?: KafkaPorts,
 ): Promise<RunningService<{ brokers: string[] }> & { ports: KafkaPorts }> {
-  const classpath = await kafkaClasspath();
+  const classpath = await mavenClasspath(pom, "kafka");
   const { broker: brokerPort, controller: controllerPort } = ports ?? {
     broker: await freePort(),
     controller: await freePort(),
@@ -114,32 +114,6 @@ async function brokerAnswers(brokers: string[]): Promise<boolean> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * The broker's classpath: jars copied from Maven Central once into a cache outside git, keyed by
- * the pom's content so that a version change fetches anew and a rerun fetches nothing.
- */
-async function kafkaClasspath(): Promise<string> {
-  const digest = createHash("sha256").update(readFileSync(pom)).digest("hex").slice(0, 16);
-  const cacheRoot =
-    process.env.AI_GATEWAY_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ai-gateway");
-  const libs = join(cacheRoot, `kafka-${digest}`, "libs");
-  const complete = join(libs, ".complete");
-  if (!existsSync(complete)) {
-    rmSync(libs, { recursive: true, force: true });
-    mkdirSync(libs, { recursive: true });
-    await run("mvn", ["-q", "-B", "-f", pom, "dependency:copy-dependencies", `-DoutputDirectory=${libs}`], {
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: Error & { stdout?: string; code?: string }) => {
-      const reason =
-        error.code === "ENOENT" ? "mvn is not on the PATH" : (error.stdout || error.message).slice(-4000);
-      throw new Error(`fetching Kafka's jars with Maven failed: ${reason}`);
-    });
-    writeFileSync(complete, "");
-  }
-  return join(libs, "*");
 }
 
 /** A cluster id as Kafka makes one: a random UUID in base64url, redrawn when it starts with "-",
