@@ -87,6 +87,78 @@ describe("the bedrock provider adapter, against a Bedrock emulator", () => {
     });
   });
 
+  it("carries a tool loop to Converse: images as bytes, signed reasoning put back, tool results in the user turn", async () => {
+    const request = chatOf({
+      tools: [{ name: "lookup", input_schema: { type: "object" } }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "look" },
+            { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "/9j/4AAQ" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "hmm", signature: "sig-1" },
+            { type: "tool_use", id: "t1", name: "lookup", input: { q: "x" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "t1", content: "found", is_error: true },
+            { type: "text", text: "thanks" },
+          ],
+        },
+      ],
+    } as Partial<AnthropicMessagesBody>);
+    expect(textOf(await collect(provider.chat(request, callOptions("m", false))))).toBe("Echo: thanks");
+    expect(lastRequest().body.messages).toEqual([
+      {
+        role: "user",
+        content: [{ text: "look" }, { image: { format: "jpeg", source: { bytes: "/9j/4AAQ" } } }],
+      },
+      {
+        role: "assistant",
+        content: [
+          { reasoningContent: { reasoningText: { text: "hmm", signature: "sig-1" } } },
+          { toolUse: { toolUseId: "t1", name: "lookup", input: { q: "x" } } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { toolResult: { toolUseId: "t1", content: [{ text: "found" }], status: "error" } },
+          { text: "thanks" },
+        ],
+      },
+    ]);
+    const refused = (changed: Partial<ChatRequest>) =>
+      collect(provider.chat({ ...ask("hi"), ...changed }, callOptions("m", false)));
+    await expect(refused({ n: 2 })).rejects.toMatchObject({
+      code: "invalid_request",
+      details: { param: "n" },
+    });
+    await expect(refused({ seed: 1 })).rejects.toMatchObject({
+      code: "invalid_request",
+      details: { param: "seed" },
+    });
+    const byUrl = chatOf({
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "image", source: { type: "url", url: "https://example.com/a.png" } }],
+        },
+      ],
+    } as Partial<AnthropicMessagesBody>);
+    await expect(collect(provider.chat(byUrl, callOptions("m", false)))).rejects.toMatchObject({
+      code: "invalid_request",
+      message: "image_url: the bedrock Converse API takes images as base64 data only",
+    });
+  });
+
   it("streams ConverseStream's event-stream frames: tool calls, stop reason and usage with cached tokens", async () => {
     const request = chatOf({
       tools: [{ name: "lookup", input_schema: { type: "object" } }],
