@@ -1,60 +1,31 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Value } from "@sinclair/typebox/value";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnthropicMessagesBody } from "../../calls/apis/anthropic-messages/request.ts";
-import { parseAnthropicMessages } from "../../calls/apis/anthropic-messages/request.ts";
 import type { ChatRequest, EmbeddingsRequest } from "../../schemas/request-envelope.ts";
-import { bedrockProvider } from "../../workers/providers/bedrock/index.ts";
+import { bedrockEvents } from "../../workers/providers/bedrock/event-stream.ts";
 import type { ChatPart, Provider } from "../../workers/providers/provider.ts";
-import { startStsEmulator } from "../emulators/aws-sts.ts";
 import { type BedrockEmulator, startBedrockEmulator } from "../emulators/bedrock.ts";
-
-const region = "eu-west-3";
-const keys = { accessKeyId: "AKIAPROVIDERTEST", secretAccessKey: "provider/test+secret" };
-const claude = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-
-/** A provider of type bedrock with these options, defaults filled in as the configuration loader does. */
-const bedrock = (options: Record<string, unknown>): Provider =>
-  bedrockProvider.create(Value.Default(bedrockProvider.optionsSchema, { region, ...options }) as never);
-
-/** The gateway's chat request for an Anthropic Messages body (the ingress's own parser). */
-const chatOf = (body: Partial<AnthropicMessagesBody>): ChatRequest =>
-  parseAnthropicMessages({ model: "m", max_tokens: 500, ...body } as AnthropicMessagesBody)
-    .chat as ChatRequest;
-const ask = (text: string) => chatOf({ messages: [{ role: "user", content: text }] });
-
-const callOptions = (model: string, stream: boolean) => ({
-  model,
-  stream,
-  signal: new AbortController().signal,
-  inboundApi: "anthropic_messages" as const,
-});
-
-async function collect(parts: AsyncIterable<ChatPart>): Promise<ChatPart[]> {
-  const all: ChatPart[] = [];
-  for await (const part of parts) all.push(part);
-  return all;
-}
-const textOf = (parts: ChatPart[]) =>
-  parts.map((part) => (part.type === "text-delta" ? part.text : "")).join("");
+import { eventStreamFrame } from "../emulators/event-stream.ts";
+import {
+  ask,
+  bedrock,
+  callOptions,
+  chatOf,
+  claude,
+  collect,
+  keys,
+  region,
+  textOf,
+} from "../support/bedrock.ts";
 
 describe("the bedrock provider adapter, against a Bedrock emulator", () => {
   let emulator: BedrockEmulator;
   let provider: Provider;
-  const savedEnv = { ...process.env };
 
   beforeAll(async () => {
     emulator = await startBedrockEmulator({ region, ...keys });
     provider = bedrock({ baseUrl: emulator.url, ...keys });
   });
   afterAll(() => emulator.close());
-  afterEach(() => {
-    process.env = { ...savedEnv };
-  });
   const lastRequest = () => emulator.requests.at(-1) as BedrockEmulator["requests"][number];
 
   it("sends a non-Anthropic model to Converse: system, turns, inference settings, tools and cache points", async () => {
@@ -268,168 +239,33 @@ describe("the bedrock provider adapter, against a Bedrock emulator", () => {
     }
   });
 
-  it("refuses a wrong secret with AWS's 403, reported as the gateway's credentials refused", async () => {
-    const wrong = bedrock({ baseUrl: emulator.url, ...keys, secretAccessKey: "not-the-secret" });
-    await expect(collect(wrong.chat(ask("hello"), callOptions("m", false)))).rejects.toMatchObject({
-      code: "provider_error",
-      status: 502,
-      message: "bedrock refused the gateway's AWS credentials (HTTP 403 InvalidSignatureException)",
-    });
-    expect(lastRequest().status).toBe(403);
-  });
-
-  it("refuses a body altered after signing", async () => {
-    // A proxy that changes one letter of the body on its way, keeping its length and headers.
-    const proxy = createServer((incoming, outgoing) => {
-      const chunks: Buffer[] = [];
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-      incoming.on("end", () => {
-        const body = Buffer.from(Buffer.concat(chunks).toString().replace("hello", "jello"));
-        const target = new URL(emulator.url);
-        const forward = httpRequest(
-          {
-            host: target.hostname,
-            port: target.port,
-            method: incoming.method,
-            path: incoming.url,
-            headers: incoming.headers,
-          },
-          (answer) => {
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(outgoing);
-          },
-        );
-        forward.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    try {
-      const through = bedrock({
-        baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-        ...keys,
-      });
-      await expect(collect(through.chat(ask("hello"), callOptions("m", false)))).rejects.toMatchObject({
-        message: "bedrock refused the gateway's AWS credentials (HTTP 403 InvalidSignatureException)",
-      });
-      expect(lastRequest().body).toMatchObject({ messages: [{ content: [{ text: "jello" }] }] });
-      await expect(collect(through.chat(ask("unchanged"), callOptions("m", false)))).resolves.toBeDefined();
-    } finally {
-      await new Promise((resolve) => proxy.close(resolve));
-    }
-  });
-
-  it("signs the session token of temporary keys; without it the keys are refused", async () => {
-    const temporary = {
-      accessKeyId: "ASIATEMPORARY",
-      secretAccessKey: "temporary-secret",
-      sessionToken: "token-1",
-    };
-    emulator.allow(temporary.accessKeyId, {
-      secretAccessKey: temporary.secretAccessKey,
-      sessionToken: "token-1",
-    });
-    const withToken = bedrock({ baseUrl: emulator.url, ...temporary });
-    expect(textOf(await collect(withToken.chat(ask("hi"), callOptions("m", false))))).toBe("Echo: hi");
-    expect(lastRequest().headers["x-amz-security-token"]).toBe("token-1");
-    expect(lastRequest().headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
-    const { sessionToken: _, ...withoutToken } = temporary;
-    await expect(
-      collect(bedrock({ baseUrl: emulator.url, ...withoutToken }).chat(ask("hi"), callOptions("m", false))),
-    ).rejects.toMatchObject({ message: /HTTP 403 UnrecognizedClientException/ });
-    emulator.allow("ASIAEXPIRED", { secretAccessKey: "s", sessionToken: "t", expiresAt: Date.now() - 1 });
-    await expect(
-      collect(
-        bedrock({
-          baseUrl: emulator.url,
-          accessKeyId: "ASIAEXPIRED",
-          secretAccessKey: "s",
-          sessionToken: "t",
-        }).chat(ask("hi"), callOptions("m", false)),
+  it("reads event-stream frames split anywhere, one byte a read", async () => {
+    const frames = Buffer.concat([
+      eventStreamFrame(
+        { ":message-type": "event", ":event-type": "messageStart" },
+        Buffer.from('{"role":"assistant"}'),
       ),
-    ).rejects.toMatchObject({ message: /HTTP 403 ExpiredTokenException/ });
-  });
-
-  it("finds credentials in the environment, then in the shared credentials file's profile", async () => {
-    process.env.AWS_ACCESS_KEY_ID = keys.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = keys.secretAccessKey;
-    process.env.AWS_REGION = region;
-    const fromEnv = bedrockProvider.create(
-      Value.Default(bedrockProvider.optionsSchema, { baseUrl: emulator.url }) as never,
-    );
-    expect(textOf(await collect(fromEnv.chat(ask("from env"), callOptions("m", false))))).toBe(
-      "Echo: from env",
-    );
-
-    delete process.env.AWS_ACCESS_KEY_ID;
-    delete process.env.AWS_SECRET_ACCESS_KEY;
-    const file = join(mkdtempSync(join(tmpdir(), "aws-")), "credentials");
-    writeFileSync(
-      file,
-      `[default]\naws_access_key_id = AKIAWRONG\naws_secret_access_key = wrong\n\n# the one to use\n[work]\naws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\n`,
-    );
-    process.env.AWS_SHARED_CREDENTIALS_FILE = file;
-    const fromFile = bedrock({ baseUrl: emulator.url, profile: "work" });
-    expect(textOf(await collect(fromFile.chat(ask("from file"), callOptions("m", false))))).toBe(
-      "Echo: from file",
-    );
-    process.env.AWS_PROFILE = "default";
-    await expect(
-      collect(bedrock({ baseUrl: emulator.url }).chat(ask("hi"), callOptions("m", false))),
-    ).rejects.toMatchObject({ message: /HTTP 403 UnrecognizedClientException/ });
-    process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), "no-such-credentials-file");
-    await expect(
-      collect(bedrock({ baseUrl: emulator.url }).chat(ask("hi"), callOptions("m", false))),
-    ).rejects.toMatchObject({ code: "provider_error", message: /bedrock has no AWS credentials/ });
-  });
-
-  it("assumes a role with a web identity token at STS, caches the keys and renews them before they expire", async () => {
-    const roleArn = "arn:aws:iam::123456789012:role/gateway";
-    const tokenFile = join(mkdtempSync(join(tmpdir(), "wit-")), "token");
-    writeFileSync(tokenFile, "web-identity-token\n");
-    for (const [durationMs, expectedCalls] of [
-      [3600_000, 1],
-      [4 * 60_000, 3], // inside the five-minute renewal margin: renewed on every use
-    ] as const) {
-      const sts = await startStsEmulator({
-        roleArn,
-        token: "web-identity-token",
-        durationMs,
-        issue: (accessKeyId, key) => emulator.allow(accessKeyId, key),
-      });
-      try {
-        process.env.AWS_ROLE_ARN = roleArn;
-        process.env.AWS_WEB_IDENTITY_TOKEN_FILE = tokenFile;
-        process.env.AWS_SHARED_CREDENTIALS_FILE = join(tmpdir(), "no-such-credentials-file");
-        const assumed = bedrock({ baseUrl: emulator.url, stsEndpoint: sts.url });
-        for (const word of ["one", "two", "three"])
-          expect(textOf(await collect(assumed.chat(ask(word), callOptions("m", false))))).toBe(
-            `Echo: ${word}`,
-          );
-        expect(sts.calls()).toBe(expectedCalls);
-        expect(lastRequest().headers["x-amz-security-token"]).toBeTruthy();
-      } finally {
-        await sts.close();
-      }
-    }
-    const sts = await startStsEmulator({
-      roleArn,
-      token: "another-token",
-      durationMs: 3600_000,
-      issue: () => {},
+      eventStreamFrame(
+        { ":message-type": "event", ":event-type": "messageStop" },
+        Buffer.from('{"stopReason":"end_turn"}'),
+      ),
+      eventStreamFrame(
+        { ":message-type": "exception", ":exception-type": "validationException" },
+        Buffer.from('{"message":"bad"}'),
+      ),
+    ]);
+    const bytes = async function* () {
+      for (const byte of frames) yield Uint8Array.of(byte);
+    };
+    const events: string[] = [];
+    const failure = await (async () => {
+      for await (const event of bedrockEvents(bytes())) events.push(`${event.type} ${event.payload}`);
+    })().catch((error: unknown) => error);
+    expect(events).toEqual(['messageStart {"role":"assistant"}', 'messageStop {"stopReason":"end_turn"}']);
+    expect(failure).toMatchObject({
+      code: "invalid_request",
+      message: "bedrock: validationException mid-stream: bad",
     });
-    try {
-      const refused = bedrock({
-        baseUrl: emulator.url,
-        roleArn,
-        webIdentityTokenFile: tokenFile,
-        stsEndpoint: sts.url,
-      });
-      await expect(collect(refused.chat(ask("hi"), callOptions("m", false)))).rejects.toMatchObject({
-        message: `bedrock could not assume role ${roleArn} with its web identity: STS answered HTTP 400 InvalidIdentityToken`,
-      });
-    } finally {
-      await sts.close();
-    }
   });
 
   it("embeds with Titan, one text a call, and with Cohere, all at once", async () => {

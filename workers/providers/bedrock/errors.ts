@@ -46,10 +46,10 @@ export async function bedrockHttpError(response: HttpResponse): Promise<GatewayE
 
 /** An exception inside a stream, by its `:exception-type`. */
 export function bedrockExceptionError(name: string, message: string): GatewayError {
-  return bedrockError(name, statusOfError[name.toLowerCase()] ?? 500, `${name} mid-stream: ${message}`);
+  return bedrockError(name, statusOfError[name.toLowerCase()] ?? 500, message, " mid-stream");
 }
 
-function bedrockError(name: string, status: number, message: string): GatewayError {
+function bedrockError(name: string, status: number, message: string, where = ""): GatewayError {
   // AWS's own message may quote the canonical request; the error's name says enough, and is safe.
   if (credentialErrors.has(name.toLowerCase()))
     return new GatewayError(
@@ -59,5 +59,5 @@ function bedrockError(name: string, status: number, message: string): GatewayErr
         status: 502,
       },
     );
-  return providerStatusError("bedrock", status, name ? `${name}: ${message}` : message);
+  return providerStatusError("bedrock", status, name ? `${name}${where}: ${message}` : message);
 }
