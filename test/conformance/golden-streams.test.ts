@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { parseServerSentEvents } from "../../workers/providers/http/sse.ts";
 import type { Emulator } from "../emulators/json-server.ts";
-import { emulatedProviderTypes, startEmulatedProvider } from "../emulators/providers.ts";
+import { emulatedProviderTypes, otherPathModels, startEmulatedProvider } from "../emulators/providers.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
 /**
@@ -10,9 +10,14 @@ import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
  * receives for each scenario, reduced to its structure (event kinds, tool calls with their whole
  * arguments, stop reasons; text and argument pieces joined), must equal one golden per shape and
  * scenario. A client must not be able to tell which provider answered. The providers are every
- * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts).
+ * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts),
+ * with "model-x" and each model that takes another path through the type's adapter.
  */
 const providers = emulatedProviderTypes;
+const targets = providers.flatMap((type) => [
+  { name: type, type, model: "model-x" },
+  ...(otherPathModels[type] ?? []).map((model) => ({ name: `${type}:${model}`, type, model })),
+]);
 type Shape = "openai_chat" | "anthropic_messages" | "openai_responses";
 type Scenario = "text" | "tool" | "parallel" | "length" | "refusal" | "error" | "cut" | "slow";
 
@@ -324,7 +329,7 @@ describe("golden streams: every inbound shape × every provider", () => {
     gateway = await startTestGateway(
       testConfig("in-process", {
         providers: providers.map((type, index) => ({ name: type, type, options: started[index]?.options })),
-        models: providers.map((provider) => ({ name: `via-${provider}`, provider, model: "model-x" })),
+        models: targets.map(({ name, type, model }) => ({ name: `via-${name}`, provider: type, model })),
       }),
     );
   });
@@ -336,7 +341,7 @@ describe("golden streams: every inbound shape × every provider", () => {
   const shapes = Object.keys(goldens) as Shape[];
   const scenarios = Object.keys(prompts) as Scenario[];
   const cases = shapes.flatMap((shape) =>
-    providers.flatMap((provider) => scenarios.map((scenario) => [shape, provider, scenario] as const)),
+    targets.flatMap(({ name }) => scenarios.map((scenario) => [shape, name, scenario] as const)),
   );
 
   it.each(cases)("%s from %s: %s", async (shape, provider, scenario) => {

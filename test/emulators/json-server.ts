@@ -43,6 +43,8 @@ export async function startJsonServer(options: {
     response: ServerResponse,
     body: Record<string, unknown>,
     injected: string,
+    /** The body's bytes as they arrived (AWS signs them). */
+    raw: Buffer,
   ) => Promise<unknown>;
   badJson: (response: ServerResponse) => void;
   record?: boolean;
@@ -55,9 +57,10 @@ export async function startJsonServer(options: {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      const raw = Buffer.concat(chunks);
       let body: Record<string, unknown>;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as Record<string, unknown>;
+        body = JSON.parse(raw.toString() || "{}") as Record<string, unknown>;
       } catch {
         return options.badJson(response);
       }
@@ -71,7 +74,7 @@ export async function startJsonServer(options: {
             return response.headersSent ? response.statusCode : undefined;
           },
         });
-      options.handle(request, response, body, injected).catch(() => response.destroy());
+      options.handle(request, response, body, injected, raw).catch(() => response.destroy());
     });
   });
   server.keepAliveTimeout = 60_000;

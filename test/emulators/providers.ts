@@ -1,5 +1,6 @@
 import { providerTypes } from "../../workers/providers/registry.ts";
 import { startAnthropicEmulator } from "./anthropic.ts";
+import { startBedrockEmulator } from "./bedrock.ts";
 import { startGeminiEmulator } from "./gemini.ts";
 import type { Emulator } from "./json-server.ts";
 import { startOpenAIEmulator } from "./openai.ts";
@@ -36,6 +37,19 @@ const emulators: Record<string, () => Promise<EmulatedProvider>> = {
     const emulator = await startGeminiEmulator({ apiKey: "gemini-key" });
     return { emulator, options: { baseUrl: emulator.url, apiKey: "gemini-key" } };
   },
+  bedrock: async () => {
+    const keys = { accessKeyId: "AKIAEMULATOR", secretAccessKey: "emulator/secret+key" };
+    const emulator = await startBedrockEmulator({ region: "us-east-1", ...keys });
+    return { emulator, options: { region: "us-east-1", baseUrl: emulator.url, ...keys } };
+  },
+};
+
+/**
+ * Model ids beside "model-x" that take another path through a type's adapter, for the suites to
+ * run too: Bedrock sends Anthropic models (here a cross-region inference profile) to InvokeModel.
+ */
+export const otherPathModels: Partial<Record<string, string[]>> = {
+  bedrock: ["us.anthropic.claude-sonnet-4-5-20250929-v1:0"],
 };
 
 /** Every registered provider type that calls a service (all but the in-process mock), by the registry. */

@@ -60,6 +60,20 @@ const expected: Record<string, Record<Mode, Record<Broken | "what", string>>> = 
       "wrong-type": "expected string at candidates.0.content.parts.0.text",
     },
   },
+  bedrock: {
+    whole: {
+      what: "a response",
+      "not-json": "it is not JSON",
+      missing: "output is missing",
+      "wrong-type": "expected string at output.message.content.0.text",
+    },
+    stream: {
+      what: "a contentBlockDelta event",
+      "not-json": "it is not JSON",
+      missing: "delta is missing",
+      "wrong-type": "expected string at delta.text",
+    },
+  },
 };
 
 const broken: Broken[] = ["not-json", "missing", "wrong-type"];

@@ -1,5 +1,6 @@
 import { anthropicProvider } from "./anthropic/index.ts";
 import { azureOpenAIProvider } from "./azure-openai/index.ts";
+import { bedrockProvider } from "./bedrock/index.ts";
 import { geminiProvider } from "./gemini/index.ts";
 import { mockProvider } from "./mock/index.ts";
 import { openAIProvider } from "./openai/index.ts";
@@ -17,6 +18,7 @@ export const providerTypes = {
   "azure-openai": azureOpenAIProvider,
   anthropic: anthropicProvider,
   gemini: geminiProvider,
+  bedrock: bedrockProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

@@ -28,6 +28,16 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
+/**
+ * Signs a request whose URL, headers and body are final (AWS SigV4 signs them all); the headers it
+ * returns are added to the request.
+ */
+export type RequestSigner = (request: {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}) => Promise<Record<string, string>>;
+
 export interface HttpClientOptions {
   /** Most connections kept to this provider (per worker process). */
   connections: number;
@@ -36,6 +46,8 @@ export interface HttpClientOptions {
   headersTimeoutMs: number;
   /** Longest silence between two pieces of the body. */
   bodyTimeoutMs: number;
+  /** Signs each request (a provider that authenticates by signing rather than by a key). */
+  sign?: RequestSigner;
 }
 
 /**
@@ -55,12 +67,19 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions): H
   });
   return {
     async post(path, body, headers, signal) {
+      const text = JSON.stringify(body);
+      const sent = { "content-type": "application/json", ...headers };
+      const signature = await options.sign?.({
+        url: new URL(`${basePath}${path}`, url.origin),
+        headers: sent,
+        body: text,
+      });
       try {
         const response = await pool.request({
           method: "POST",
           path: `${basePath}${path}`,
-          headers: { "content-type": "application/json", ...headers },
-          body: JSON.stringify(body),
+          headers: { ...sent, ...signature },
+          body: text,
           signal,
         });
         return { status: response.statusCode, headers: response.headers, body: response.body };

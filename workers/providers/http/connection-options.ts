@@ -1,5 +1,5 @@
 import { Type as T } from "@sinclair/typebox";
-import { createHttpClient, type HttpClient } from "./client.ts";
+import { createHttpClient, type HttpClient, type RequestSigner } from "./client.ts";
 
 /** The connection settings every HTTP provider takes, with their defaults. */
 export const connectionOptions = {
@@ -32,11 +32,13 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
 }
 
-export function connect(baseUrl: string, options: ConnectionOptions): HttpClient {
+/** A pool to `baseUrl` with these settings; `sign`, when given, signs every request (AWS SigV4). */
+export function connect(baseUrl: string, options: ConnectionOptions, sign?: RequestSigner): HttpClient {
   return createHttpClient(baseUrl, {
     connections: options.maxConnections,
     connectTimeoutMs: options.connectTimeoutMs,
     headersTimeoutMs: options.firstByteTimeoutMs,
     bodyTimeoutMs: options.idleTimeoutMs,
+    sign,
   });
 }
