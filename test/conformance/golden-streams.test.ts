@@ -10,7 +10,8 @@ import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
  * receives for each scenario, reduced to its structure (event kinds, tool calls with their whole
  * arguments, stop reasons; text and argument pieces joined), must equal one golden per shape and
  * scenario. A client must not be able to tell which provider answered. The providers are every
- * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts).
+ * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts),
+ * with each model its emulator lists (a type serving several wire formats has one model for each).
  */
 const providers = emulatedProviderTypes;
 type Shape = "openai_chat" | "anthropic_messages" | "openai_responses";
@@ -316,15 +317,26 @@ const goldens = Object.fromEntries(
 
 describe("golden streams: every inbound shape × every provider", () => {
   const emulators: Emulator[] = [];
+  /** The models each provider is run with: "model-x", or those its emulator lists (test/emulators/providers.ts). */
+  const modelsOf = new Map<string, string[]>();
   let gateway: RunningGateway;
 
   beforeAll(async () => {
     const started = await Promise.all(providers.map((type) => startEmulatedProvider(type)));
     emulators.push(...started.map(({ emulator }) => emulator));
+    providers.forEach((type, index) => {
+      modelsOf.set(type, started[index]?.models ?? ["model-x"]);
+    });
     gateway = await startTestGateway(
       testConfig("in-process", {
         providers: providers.map((type, index) => ({ name: type, type, options: started[index]?.options })),
-        models: providers.map((provider) => ({ name: `via-${provider}`, provider, model: "model-x" })),
+        models: providers.flatMap((provider) =>
+          (modelsOf.get(provider) ?? []).map((model) => ({
+            name: `via-${provider}-${model}`,
+            provider,
+            model,
+          })),
+        ),
       }),
     );
   });
@@ -340,17 +352,19 @@ describe("golden streams: every inbound shape × every provider", () => {
   );
 
   it.each(cases)("%s from %s: %s", async (shape, provider, scenario) => {
-    const { path, body } = requestFor(shape, `via-${provider}`, scenario);
-    const response = await fetch(`${gateway.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${testKey}` },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const events: Event[] = [];
-    for await (const event of parseServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>))
-      events.push(event);
-    expect(canonicalArguments(normalizers[shape](events))).toEqual(goldens[shape][scenario]);
+    for (const model of modelsOf.get(provider) ?? []) {
+      const { path, body } = requestFor(shape, `via-${provider}-${model}`, scenario);
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${testKey}` },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, model).toBe(200);
+      expect(response.headers.get("content-type"), model).toMatch(/^text\/event-stream/);
+      const events: Event[] = [];
+      for await (const event of parseServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>))
+        events.push(event);
+      expect(canonicalArguments(normalizers[shape](events)), model).toEqual(goldens[shape][scenario]);
+    }
   });
 });

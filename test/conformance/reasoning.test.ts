@@ -33,6 +33,7 @@ const showsReasoning: Record<string, boolean> = {
   "openai-compatible": true,
   anthropic: true,
   gemini: true,
+  vertex: true,
 };
 
 describe("reasoning through the gateway", () => {

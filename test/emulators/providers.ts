@@ -3,11 +3,17 @@ import { startAnthropicEmulator } from "./anthropic.ts";
 import { startGeminiEmulator } from "./gemini.ts";
 import type { Emulator } from "./json-server.ts";
 import { startOpenAIEmulator } from "./openai.ts";
+import { startVertexEmulator, vertexProject } from "./vertex.ts";
 
 /** A provider type's emulator, and the options that point an adapter of that type at it. */
 export interface EmulatedProvider {
   emulator: Emulator;
   options: Record<string, unknown>;
+  /**
+   * The models the conformance suites run through it, when "model-x" alone does not reach every
+   * path of its adapter (a provider type serving several wire formats). The first is the default.
+   */
+  models?: string[];
 }
 
 /**
@@ -35,6 +41,15 @@ const emulators: Record<string, () => Promise<EmulatedProvider>> = {
   gemini: async () => {
     const emulator = await startGeminiEmulator({ apiKey: "gemini-key" });
     return { emulator, options: { baseUrl: emulator.url, apiKey: "gemini-key" } };
+  },
+  vertex: async () => {
+    const emulator = await startVertexEmulator();
+    const options = {
+      project: vertexProject,
+      baseUrl: emulator.url,
+      serviceAccount: emulator.newServiceAccount().json,
+    };
+    return { emulator, options, models: ["model-x", "claude-x"] };
   },
 };
 

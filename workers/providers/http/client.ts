@@ -55,12 +55,17 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions): H
   });
   return {
     async post(path, body, headers, signal) {
+      // A form (URLSearchParams) goes form-encoded, as OAuth token endpoints take it; anything else as JSON.
+      const form = body instanceof URLSearchParams;
       try {
         const response = await pool.request({
           method: "POST",
           path: `${basePath}${path}`,
-          headers: { "content-type": "application/json", ...headers },
-          body: JSON.stringify(body),
+          headers: {
+            "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
+            ...headers,
+          },
+          body: form ? body.toString() : JSON.stringify(body),
           signal,
         });
         return { status: response.statusCode, headers: response.headers, body: response.body };
