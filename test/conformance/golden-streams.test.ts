@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { parseServerSentEvents } from "../../workers/providers/http/sse.ts";
 import type { Emulator } from "../emulators/json-server.ts";
-import { emulatedProviderTypes, otherPathModels, startEmulatedProvider } from "../emulators/providers.ts";
+import { emulatedProviderTypes, startEmulatedProvider } from "../emulators/providers.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
 /**
@@ -11,13 +11,9 @@ import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
  * arguments, stop reasons; text and argument pieces joined), must equal one golden per shape and
  * scenario. A client must not be able to tell which provider answered. The providers are every
  * type in the registry that calls a service, each against its emulator (test/emulators/providers.ts),
- * with "model-x" and each model that takes another path through the type's adapter.
+ * with each model its emulator lists (a type serving several wire formats has one model for each).
  */
 const providers = emulatedProviderTypes;
-const targets = providers.flatMap((type) => [
-  { name: type, type, model: "model-x" },
-  ...(otherPathModels[type] ?? []).map((model) => ({ name: `${type}:${model}`, type, model })),
-]);
 type Shape = "openai_chat" | "anthropic_messages" | "openai_responses";
 type Scenario = "text" | "tool" | "parallel" | "length" | "refusal" | "error" | "cut" | "slow";
 
@@ -321,15 +317,26 @@ const goldens = Object.fromEntries(
 
 describe("golden streams: every inbound shape × every provider", () => {
   const emulators: Emulator[] = [];
+  /** The models each provider is run with: "model-x", or those its emulator lists (test/emulators/providers.ts). */
+  const modelsOf = new Map<string, string[]>();
   let gateway: RunningGateway;
 
   beforeAll(async () => {
     const started = await Promise.all(providers.map((type) => startEmulatedProvider(type)));
     emulators.push(...started.map(({ emulator }) => emulator));
+    providers.forEach((type, index) => {
+      modelsOf.set(type, started[index]?.models ?? ["model-x"]);
+    });
     gateway = await startTestGateway(
       testConfig("in-process", {
         providers: providers.map((type, index) => ({ name: type, type, options: started[index]?.options })),
-        models: targets.map(({ name, type, model }) => ({ name: `via-${name}`, provider: type, model })),
+        models: providers.flatMap((provider) =>
+          (modelsOf.get(provider) ?? []).map((model) => ({
+            name: `via-${provider}-${model}`,
+            provider,
+            model,
+          })),
+        ),
       }),
     );
   });
@@ -341,21 +348,23 @@ describe("golden streams: every inbound shape × every provider", () => {
   const shapes = Object.keys(goldens) as Shape[];
   const scenarios = Object.keys(prompts) as Scenario[];
   const cases = shapes.flatMap((shape) =>
-    targets.flatMap(({ name }) => scenarios.map((scenario) => [shape, name, scenario] as const)),
+    providers.flatMap((provider) => scenarios.map((scenario) => [shape, provider, scenario] as const)),
   );
 
   it.each(cases)("%s from %s: %s", async (shape, provider, scenario) => {
-    const { path, body } = requestFor(shape, `via-${provider}`, scenario);
-    const response = await fetch(`${gateway.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${testKey}` },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const events: Event[] = [];
-    for await (const event of parseServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>))
-      events.push(event);
-    expect(canonicalArguments(normalizers[shape](events))).toEqual(goldens[shape][scenario]);
+    for (const model of modelsOf.get(provider) ?? []) {
+      const { path, body } = requestFor(shape, `via-${provider}-${model}`, scenario);
+      const response = await fetch(`${gateway.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${testKey}` },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, model).toBe(200);
+      expect(response.headers.get("content-type"), model).toMatch(/^text\/event-stream/);
+      const events: Event[] = [];
+      for await (const event of parseServerSentEvents(response.body as unknown as AsyncIterable<Uint8Array>))
+        events.push(event);
+      expect(canonicalArguments(normalizers[shape](events)), model).toEqual(goldens[shape][scenario]);
+    }
   });
 });

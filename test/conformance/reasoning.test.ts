@@ -34,6 +34,7 @@ const showsReasoning: Record<string, boolean> = {
   anthropic: true,
   gemini: true,
   bedrock: true,
+  vertex: true,
 };
 
 describe("reasoning through the gateway", () => {

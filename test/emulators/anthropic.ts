@@ -50,7 +50,7 @@ export async function startAnthropicEmulator(options: {
 }): Promise<AnthropicEmulator> {
   const server = await startJsonServer({
     handle: (request, response, body, injected) => handle(request, response, body, options, injected),
-    badJson: (response) => sendError(response, 400, "messages: request body is not valid JSON"),
+    badJson: (response) => sendAnthropicError(response, 400, "messages: request body is not valid JSON"),
   });
   return server.emulatorAt("");
 }
@@ -62,18 +62,35 @@ async function handle(
   options: { apiKey: string; chunkDelayMs?: number },
   injected: string,
 ) {
-  if (request.headers["x-api-key"] !== options.apiKey) return sendError(response, 401, "invalid x-api-key");
+  if (request.headers["x-api-key"] !== options.apiKey)
+    return sendAnthropicError(response, 401, "invalid x-api-key");
   if (!request.headers["anthropic-version"])
-    return sendError(response, 400, "anthropic-version: header is required");
+    return sendAnthropicError(response, 400, "anthropic-version: header is required");
   if (request.url !== "/v1/messages" || request.method !== "POST")
-    return sendError(response, 404, `Not found: ${request.method} ${request.url}`);
-  if (typeof body.max_tokens !== "number") return sendError(response, 400, "max_tokens: Field required");
+    return sendAnthropicError(response, 404, `Not found: ${request.method} ${request.url}`);
+  return answerMessages(request, response, body, body.model, options, injected);
+}
+
+/**
+ * The answer to a Messages call for `model` (in the body at Anthropic, in the URL on Vertex AI:
+ * test/emulators/vertex.ts mounts it), steered by the prompt's directives.
+ */
+export async function answerMessages(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  model: unknown,
+  options: { chunkDelayMs?: number },
+  injected: string,
+) {
+  if (typeof body.max_tokens !== "number")
+    return sendAnthropicError(response, 400, "max_tokens: Field required");
   const messages = (body.messages as Message[] | undefined) ?? [];
-  if (typeof body.model !== "string" || messages.length === 0)
-    return sendError(response, 400, "messages: at least one message is required");
-  if (body.model.startsWith("missing")) return sendError(response, 404, `model: ${body.model}`);
+  if (typeof model !== "string" || messages.length === 0)
+    return sendAnthropicError(response, 400, "messages: at least one message is required");
+  if (model.startsWith("missing")) return sendAnthropicError(response, 404, `model: ${model}`);
   const invalid = invalidRequest(body, messages);
-  if (invalid) return sendError(response, 400, invalid);
+  if (invalid) return sendAnthropicError(response, 400, invalid);
 
   const lastUser = [...messages].reverse().find((message) => message.role === "user");
   const prompt =
@@ -87,7 +104,7 @@ async function handle(
   const status = Number(directive(text, "status"));
   if (status) {
     if (status === 429 || status === 529) response.setHeader("retry-after", "3");
-    return sendError(
+    return sendAnthropicError(
       response,
       status,
       status === 529 ? "Overloaded" : `Emulated failure with status ${status}`,
@@ -139,7 +156,7 @@ async function handle(
       (thinking ? thought.split(" ").length : 0),
   };
   const id = `msg_emu${Date.now().toString(36)}`;
-  const model = `${body.model}-20250101`;
+  const answeredBy = `${model}-20250101`;
   response.setHeader("anthropic-ratelimit-requests-remaining", "999");
   response.setHeader("request-id", `req_emu${Date.now().toString(36)}`);
   const reasoningBlocks = [
@@ -157,7 +174,7 @@ async function handle(
       id,
       type: "message",
       role: "assistant",
-      model,
+      model: answeredBy,
       content: [...reasoningBlocks, ...content],
       stop_reason: stopReason,
       stop_sequence: stopSequence ?? null,
@@ -180,7 +197,7 @@ async function handle(
       id,
       type: "message",
       role: "assistant",
-      model,
+      model: answeredBy,
       content: [],
       stop_reason: null,
       stop_sequence: null,
@@ -345,7 +362,8 @@ function invalidRequest(body: Record<string, unknown>, messages: Message[]): str
   return undefined;
 }
 
-function sendError(response: ServerResponse, status: number, message: string) {
+/** Anthropic's error body, `{"type":"error","error":{type,message}}`. */
+export function sendAnthropicError(response: ServerResponse, status: number, message: string) {
   response.writeHead(status, { "content-type": "application/json" });
   response.end(
     JSON.stringify({ type: "error", error: { type: errorTypes[status] ?? "api_error", message } }),

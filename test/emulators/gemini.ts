@@ -34,6 +34,7 @@ export type GeminiEmulator = Emulator;
 
 const statuses: Record<number, string> = {
   400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
   403: "PERMISSION_DENIED",
   404: "NOT_FOUND",
   429: "RESOURCE_EXHAUSTED",
@@ -47,7 +48,7 @@ export async function startGeminiEmulator(options: {
 }): Promise<GeminiEmulator> {
   const server = await startJsonServer({
     handle: (request, response, body, injected) => handle(request, response, body, options, injected),
-    badJson: (response) => sendError(response, 400, "Invalid JSON payload received."),
+    badJson: (response) => sendGoogleError(response, 400, "Invalid JSON payload received."),
   });
   return server.emulatorAt("/v1beta");
 }
@@ -62,15 +63,20 @@ async function handle(
   const url = new URL(request.url ?? "/", "http://emulator");
   const key = request.headers["x-goog-api-key"] ?? url.searchParams.get("key");
   if (key !== options.apiKey)
-    return sendError(response, 400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT");
+    return sendGoogleError(
+      response,
+      400,
+      "API key not valid. Please pass a valid API key.",
+      "INVALID_ARGUMENT",
+    );
   const route =
     /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/.exec(
       url.pathname,
     );
-  if (!route) return sendError(response, 404, `Method not found: ${url.pathname}`);
+  if (!route) return sendGoogleError(response, 404, `Method not found: ${url.pathname}`);
   const model = decodeURIComponent(route[1] as string);
   if (model.startsWith("missing"))
-    return sendError(response, 404, `models/${model} is not found for API version v1beta.`);
+    return sendGoogleError(response, 404, `models/${model} is not found for API version v1beta.`);
   if (route[2] === "batchEmbedContents") {
     const embedRequests =
       (body.requests as Array<{
@@ -79,22 +85,40 @@ async function handle(
       }>) ?? [];
     return sendJson(response, 200, {
       embeddings: embedRequests.map((item) => ({
-        values: Array.from(
-          { length: item.outputDimensionality ?? 8 },
-          (_, index) => ((item.content.parts[0]?.text.length ?? 0) + index) / 10,
-        ),
+        values: emulatedEmbedding(item.content.parts[0]?.text ?? "", item.outputDimensionality),
       })),
     });
   }
+  const method = route[2] as "generateContent" | "streamGenerateContent";
+  return answerGenerateContent(request, response, body, { model, method, url }, options, injected);
+}
+
+/** The emulator's embedding of a text: `dimensions` numbers (8 by default) that follow from its length. */
+export const emulatedEmbedding = (text: string, dimensions = 8) =>
+  Array.from({ length: dimensions }, (_, index) => (text.length + index) / 10);
+
+/**
+ * The answer to generateContent or streamGenerateContent, steered by the prompt's directives: the
+ * Gemini API's, and Vertex AI's for Google's models (test/emulators/vertex.ts), which mounts it.
+ */
+export async function answerGenerateContent(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  call: { model: string; method: "generateContent" | "streamGenerateContent"; url: URL },
+  options: { chunkDelayMs?: number },
+  injected: string,
+) {
+  const { model, method, url } = call;
 
   const contents =
     (body.contents as Array<{ role: string; parts: Array<{ text?: string }> }> | undefined) ?? [];
   if (contents.length === 0)
-    return sendError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
+    return sendGoogleError(response, 400, "* GenerateContentRequest.contents: contents is not specified");
   const lastUser = [...contents].reverse().find((content) => content.role === "user");
   const text = `${(lastUser?.parts ?? []).map((part) => part.text ?? "").join(" ")} ${injected}`;
   const status = Number(directive(text, "status"));
-  if (status) return sendError(response, status, `Emulated failure with status ${status}`);
+  if (status) return sendGoogleError(response, status, `Emulated failure with status ${status}`);
   if (await beforeAnswer(text, request)) return;
 
   let words = `Echo: ${withoutDirectives(text)}`.split(/\s+/);
@@ -143,11 +167,11 @@ async function handle(
       modelVersion: `${model}-001`,
       responseId: "emu-response",
     };
-    if (route[2] === "generateContent") return sendJson(response, 200, blocked);
+    if (method === "generateContent") return sendJson(response, 200, blocked);
     response.writeHead(200, { "content-type": "text/event-stream" });
     return response.end(`data: ${JSON.stringify(blocked)}\r\n\r\n`);
   }
-  if (route[2] === "generateContent") {
+  if (method === "generateContent") {
     const parts = [
       ...thoughtParts,
       ...(functionCalls.length > 0 ? functionCalls : [{ text: words.join(" ") }]),
@@ -168,7 +192,7 @@ async function handle(
     return sendJson(response, 200, answer);
   }
   if (url.searchParams.get("alt") !== "sse")
-    return sendError(response, 400, "streaming needs alt=sse in this emulator");
+    return sendGoogleError(response, 400, "streaming needs alt=sse in this emulator");
   response.writeHead(200, { "content-type": "text/event-stream" });
   const chunk = (payload: Record<string, unknown>) =>
     response.write(
@@ -268,7 +292,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown) {
   response.end(JSON.stringify(body));
 }
 
-function sendError(
+/** Google's error body, `{"error":{code,message,status}}` (429 with a RetryInfo detail): every Google API's. */
+export function sendGoogleError(
   response: ServerResponse,
   code: number,
   message: string,

@@ -34,7 +34,7 @@ export interface JsonServer {
 
 /**
  * The HTTP part every provider emulator shares: reads and parses a JSON body (an unparseable one
- * gets `badJson`), records the request, hands it to `handle` with the injected directives, and
+ * gets `badJson`) or a form body, records the request, hands it to `handle` with the injected directives, and
  * closes cleanly.
  */
 export async function startJsonServer(options: {
@@ -60,7 +60,10 @@ export async function startJsonServer(options: {
       const raw = Buffer.concat(chunks);
       let body: Record<string, unknown>;
       try {
-        body = JSON.parse(raw.toString() || "{}") as Record<string, unknown>;
+        // A form (as OAuth token endpoints take) is read into its fields.
+        body = request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded")
+          ? Object.fromEntries(new URLSearchParams(raw.toString()))
+          : (JSON.parse(raw.toString() || "{}") as Record<string, unknown>);
       } catch {
         return options.badJson(response);
       }

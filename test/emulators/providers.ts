@@ -4,11 +4,17 @@ import { startBedrockEmulator } from "./bedrock.ts";
 import { startGeminiEmulator } from "./gemini.ts";
 import type { Emulator } from "./json-server.ts";
 import { startOpenAIEmulator } from "./openai.ts";
+import { startVertexEmulator, vertexProject } from "./vertex.ts";
 
 /** A provider type's emulator, and the options that point an adapter of that type at it. */
 export interface EmulatedProvider {
   emulator: Emulator;
   options: Record<string, unknown>;
+  /**
+   * The models the conformance suites run through it, when "model-x" alone does not reach every
+   * path of its adapter (a provider type serving several wire formats). The first is the default.
+   */
+  models?: string[];
 }
 
 /**
@@ -40,16 +46,19 @@ const emulators: Record<string, () => Promise<EmulatedProvider>> = {
   bedrock: async () => {
     const keys = { accessKeyId: "AKIAEMULATOR", secretAccessKey: "emulator/secret+key" };
     const emulator = await startBedrockEmulator({ region: "us-east-1", ...keys });
-    return { emulator, options: { region: "us-east-1", baseUrl: emulator.url, ...keys } };
+    const options = { region: "us-east-1", baseUrl: emulator.url, ...keys };
+    // Anthropic models (here a cross-region inference profile) go to InvokeModel, others to Converse.
+    return { emulator, options, models: ["model-x", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"] };
   },
-};
-
-/**
- * Model ids beside "model-x" that take another path through a type's adapter, for the suites to
- * run too: Bedrock sends Anthropic models (here a cross-region inference profile) to InvokeModel.
- */
-export const otherPathModels: Partial<Record<string, string[]>> = {
-  bedrock: ["us.anthropic.claude-sonnet-4-5-20250929-v1:0"],
+  vertex: async () => {
+    const emulator = await startVertexEmulator();
+    const options = {
+      project: vertexProject,
+      baseUrl: emulator.url,
+      serviceAccount: emulator.newServiceAccount().json,
+    };
+    return { emulator, options, models: ["model-x", "claude-x"] };
+  },
 };
 
 /** Every registered provider type that calls a service (all but the in-process mock), by the registry. */

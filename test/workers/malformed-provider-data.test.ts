@@ -28,6 +28,20 @@ const openAIStyle = {
     "wrong-type": "expected string or null at choices.0.delta.content",
   },
 };
+const geminiStyle = {
+  whole: {
+    what: "a response",
+    "not-json": "it is not JSON",
+    missing: "candidates is missing",
+    "wrong-type": "expected string at candidates.0.content.parts.0.text",
+  },
+  stream: {
+    what: "a stream chunk",
+    "not-json": "it is not JSON",
+    missing: "candidates.0.content.parts.0.functionCall.name is missing",
+    "wrong-type": "expected string at candidates.0.content.parts.0.text",
+  },
+};
 const expected: Record<string, Record<Mode, Record<Broken | "what", string>>> = {
   openai: openAIStyle,
   "azure-openai": openAIStyle,
@@ -46,20 +60,7 @@ const expected: Record<string, Record<Mode, Record<Broken | "what", string>>> = 
       "wrong-type": "expected string at delta.text",
     },
   },
-  gemini: {
-    whole: {
-      what: "a response",
-      "not-json": "it is not JSON",
-      missing: "candidates is missing",
-      "wrong-type": "expected string at candidates.0.content.parts.0.text",
-    },
-    stream: {
-      what: "a stream chunk",
-      "not-json": "it is not JSON",
-      missing: "candidates.0.content.parts.0.functionCall.name is missing",
-      "wrong-type": "expected string at candidates.0.content.parts.0.text",
-    },
-  },
+  gemini: geminiStyle,
   bedrock: {
     whole: {
       what: "a response",
@@ -74,8 +75,9 @@ const expected: Record<string, Record<Mode, Record<Broken | "what", string>>> = 
       "wrong-type": "expected string at delta.text",
     },
   },
+  // Vertex AI answers "model-x", as every Google model, in Gemini's format.
+  vertex: geminiStyle,
 };
-
 const broken: Broken[] = ["not-json", "missing", "wrong-type"];
 const modes: Mode[] = ["whole", "stream"];
 /** Words of the prompt that must never show up in an error: the provider's data may echo them. */

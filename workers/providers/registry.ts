@@ -6,6 +6,7 @@ import { mockProvider } from "./mock/index.ts";
 import { openAIProvider } from "./openai/index.ts";
 import { openAICompatibleProvider } from "./openai-compatible/index.ts";
 import type { ProviderType } from "./provider.ts";
+import { vertexProvider } from "./vertex/index.ts";
 
 /**
  * Every provider type, by the name used in the config's `providers[].type`. Adding a provider is
@@ -19,6 +20,7 @@ export const providerTypes = {
   anthropic: anthropicProvider,
   gemini: geminiProvider,
   bedrock: bedrockProvider,
+  vertex: vertexProvider,
 } satisfies Record<string, ProviderType>;
 
 export type ProviderTypeName = keyof typeof providerTypes;

@@ -1,12 +1,10 @@
 import { Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
-import { transportError } from "../http/client.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { providerHttpError } from "../http/errors.ts";
-import { parseServerSentEvents } from "../http/sse.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
+import { anthropicAnswerParts } from "./answer.ts";
 import { toAnthropicBody } from "./request.ts";
-import { AnthropicStreamMapper, anthropicMessage, anthropicStreamEvent, partsOfMessage } from "./response.ts";
 
 /** Anthropic's Messages API. */
 export const anthropicProvider = defineProviderType({
@@ -35,21 +33,7 @@ export const anthropicProvider = defineProviderType({
         const body = toAnthropicBody(request, model, stream, inboundApi, options.defaultMaxTokens);
         const response = await http.post("/v1/messages", body, { ...headers, ...traceHeaders }, signal);
         if (response.status >= 400) throw await providerHttpError("anthropic", response);
-        if (!stream) {
-          const message = await anthropicMessage.read("anthropic", response, signal);
-          yield { type: "response-metadata", model: message.model ?? model };
-          yield* partsOfMessage(message);
-          return;
-        }
-        const mapper = new AnthropicStreamMapper();
-        try {
-          for await (const event of parseServerSentEvents(response.body)) {
-            yield* mapper.map(anthropicStreamEvent.parse("anthropic", event.data));
-          }
-        } catch (error) {
-          if (error instanceof GatewayError) throw error;
-          throw transportError(error, signal);
-        }
+        yield* anthropicAnswerParts("anthropic", response, { model, stream, signal });
       },
       async embed() {
         throw new GatewayError("invalid_request", "model: the anthropic provider has no embeddings API", {

@@ -1,17 +1,10 @@
 import { Type as T } from "@sinclair/typebox";
-import { GatewayError } from "../../../schemas/errors.ts";
-import { transportError } from "../http/client.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { providerHttpError } from "../http/errors.ts";
-import { parseServerSentEvents } from "../http/sse.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
+import { geminiAnswerParts } from "./answer.ts";
 import { toGeminiBody } from "./request.ts";
-import {
-  embeddingsResponse,
-  GeminiMapper,
-  generateContentChunk,
-  generateContentResponse,
-} from "./response.ts";
+import { embeddingsResponse } from "./response.ts";
 
 /** Google's Gemini API: generateContent, streamGenerateContent (SSE) and batchEmbedContents. */
 export const geminiProvider = defineProviderType({
@@ -36,7 +29,6 @@ export const geminiProvider = defineProviderType({
     return {
       async *chat(request, { model, signal, stream, traceHeaders }): AsyncIterable<ChatPart> {
         const body = toGeminiBody(request);
-        const mapper = new GeminiMapper(request.toolChoice?.parallel === false);
         const response = await http.post(
           path(model, stream ? "streamGenerateContent?alt=sse" : "generateContent"),
           body,
@@ -44,30 +36,7 @@ export const geminiProvider = defineProviderType({
           signal,
         );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
-        if (!stream) {
-          const whole = await generateContentResponse.read("gemini", response, signal);
-          yield { type: "response-metadata", model: whole.modelVersion ?? model };
-          yield* mapper.map(whole, true);
-          return;
-        }
-        let first = true;
-        try {
-          for await (const event of parseServerSentEvents(response.body)) {
-            const chunk = generateContentChunk.parse("gemini", event.data);
-            if (chunk.error)
-              throw new GatewayError(
-                "provider_error",
-                `gemini failed mid-stream: ${chunk.error.message ?? "unknown error"}`,
-              );
-            if (first && chunk.modelVersion) yield { type: "response-metadata", model: chunk.modelVersion };
-            first = false;
-            yield* mapper.map(chunk, false);
-          }
-          yield* mapper.map({}, true);
-        } catch (error) {
-          if (error instanceof GatewayError) throw error;
-          throw transportError(error, signal);
-        }
+        yield* geminiAnswerParts("gemini", response, request, { model, stream, signal });
       },
 
       async embed(request, { model, signal, traceHeaders }) {

@@ -67,8 +67,13 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions): H
   });
   return {
     async post(path, body, headers, signal) {
-      const text = JSON.stringify(body);
-      const sent = { "content-type": "application/json", ...headers };
+      // A form (URLSearchParams) goes form-encoded, as OAuth token endpoints take it; anything else as JSON.
+      const form = body instanceof URLSearchParams;
+      const text = form ? body.toString() : JSON.stringify(body);
+      const sent = {
+        "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
+        ...headers,
+      };
       const signature = await options.sign?.({
         url: new URL(`${basePath}${path}`, url.origin),
         headers: sent,
