@@ -3,8 +3,9 @@ import { GatewayError } from "../../../schemas/errors.ts";
 import { transportError } from "../http/client.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { providerHttpError } from "../http/errors.ts";
+import { hidingSecret } from "../http/secret.ts";
 import { parseServerSentEvents } from "../http/sse.ts";
-import { type ChatPart, defineProviderType } from "../provider.ts";
+import { type ChatPart, defineProviderType, type Provider } from "../provider.ts";
 import { toGeminiBody } from "./request.ts";
 import {
   embeddingsResponse,
@@ -23,7 +24,12 @@ export const geminiProvider = defineProviderType({
       }),
       apiKey: T.String({
         minLength: 1,
-        description: "Sent in the x-goog-api-key header; give it through an environment variable.",
+        description: "The API key; give it through an environment variable.",
+      }),
+      apiKeyIn: T.Union([T.Literal("header"), T.Literal("query")], {
+        default: "header",
+        description:
+          "Where the key goes: the x-goog-api-key header, or the key= query parameter (for proxies that want it there).",
       }),
       ...connectionOptions,
     },
@@ -31,14 +37,18 @@ export const geminiProvider = defineProviderType({
   ),
   create(options) {
     const http = connect(options.baseUrl, options);
-    const headers = { "x-goog-api-key": options.apiKey };
-    const path = (model: string, method: string) => `/models/${encodeURIComponent(model)}:${method}`;
-    return {
+    const inQuery = options.apiKeyIn === "query";
+    const headers: Record<string, string> = inQuery ? {} : { "x-goog-api-key": options.apiKey };
+    const path = (model: string, method: string, query: Record<string, string> = {}) => {
+      const search = new URLSearchParams({ ...query, ...(inQuery && { key: options.apiKey }) }).toString();
+      return `/models/${encodeURIComponent(model)}:${method}${search ? `?${search}` : ""}`;
+    };
+    const provider: Provider = {
       async *chat(request, { model, signal, stream, traceHeaders }): AsyncIterable<ChatPart> {
         const body = toGeminiBody(request);
         const mapper = new GeminiMapper(request.toolChoice?.parallel === false);
         const response = await http.post(
-          path(model, stream ? "streamGenerateContent?alt=sse" : "generateContent"),
+          stream ? path(model, "streamGenerateContent", { alt: "sse" }) : path(model, "generateContent"),
           body,
           { ...headers, ...traceHeaders },
           signal,
@@ -101,5 +111,6 @@ export const geminiProvider = defineProviderType({
         };
       },
     };
+    return hidingSecret(provider, options.apiKey);
   },
 });
