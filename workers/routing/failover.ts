@@ -67,7 +67,8 @@ const retryable = new Set<ErrorCode>(["rate_limited", "overloaded", "provider_er
  * Serves a request from the first deployment that answers: candidates in plan order, skipping
  * those whose circuit breaker is open; on a retryable failure before any content reached the
  * client, the next candidate, then the plan again after a jittered exponential pause. Bounded by
- * `maxAttempts` calls, the retry budget and the request's deadline (its signal). A failure after
+ * `maxAttempts` calls, the retry budget and the request's deadline (its signal), all of them the
+ * asked route's settings, as are the thresholds its failures are judged by. A failure after
  * content was sent, or one that is the caller's fault, ends the request.
  */
 export async function serveWithFailover(
