@@ -79,7 +79,7 @@ async function startParts(process: GatewayProcess, role: Role) {
     stop: () => bus.close(),
   });
   process.checks.push(...bus.checks);
-  const routes = createRouteTable(config.models, loadPrices(config));
+  const routes = createRouteTable(config.models, loadPrices(config), config.routing);
   if (clickhouse) await startSink(process, bus, clickhouse);
   // Breakers and quotas: the workers' to use, the dashboard's to show (one instance in one process).
   const routingState = parts.worker || parts.ingress ? await connectRoutingState(config) : undefined;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Value, type ValueError } from "@sinclair/typebox/value";
+import { Value, type ValueError, ValueErrorType } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
 import { providerTypes } from "../workers/providers/registry.ts";
 import { type EnvironmentVariable, settingsFrom } from "./environment.ts";
@@ -85,7 +85,7 @@ function layer(text: string, file: string, env: Env): LoadedConfig {
     settings.find(({ option }) => key === option || key.startsWith(`${option}.`))?.variable;
 
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, layered));
-  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  const errors = problemsOf([...Value.Errors(ConfigSchema, withDefaults)]);
   if (errors.length > 0) {
     throw new ConfigError(
       file,
@@ -121,9 +121,9 @@ function checkAcrossSections(config: GatewayConfig): string[] {
     providerNames.add(provider.name);
     const schema = providerTypes[provider.type].optionsSchema;
     const options = Value.Convert(schema, Value.Default(schema, provider.options));
-    for (const error of Value.Errors(schema, options)) {
+    for (const error of problemsOf([...Value.Errors(schema, options)])) {
       problems.push(
-        `providers.${index}.options${keyOf(error.path) ? `.${keyOf(error.path)}` : ""}: ${error.message}`,
+        `providers.${index}.options${keyOf(error.path) ? `.${keyOf(error.path)}` : ""}: ${describe(error)}`,
       );
     }
     provider.options = options as Record<string, unknown>;
@@ -196,8 +196,27 @@ function checkRoutes(models: GatewayConfig["models"], providerNames: Set<string>
   return problems;
 }
 
-/** Unions of literals read better as the list of allowed values. */
+/**
+ * The errors worth reporting: an intersection's own "Expected all values to match" says nothing
+ * that the errors of its parts, under the same key, do not say better.
+ */
+function problemsOf(errors: ValueError[]): ValueError[] {
+  return errors.filter(
+    (error) =>
+      error.type !== ValueErrorType.Intersect ||
+      !errors.some((other) => other !== error && other.path.startsWith(`${error.path}/`)),
+  );
+}
+
+/**
+ * A schema's `patternMessage` says what its pattern means, for a string or a record's keys (a key
+ * outside the pattern is an additional property): "not an HTTP header name" rather than the
+ * regular expression. Unions of literals read better as the list of allowed values.
+ */
 function describe(error: ValueError): string {
+  const patternFailed =
+    error.type === ValueErrorType.StringPattern || error.type === ValueErrorType.ObjectAdditionalProperties;
+  if (patternFailed && typeof error.schema.patternMessage === "string") return error.schema.patternMessage;
   const choices = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map(
     (option) => option.const,
   );

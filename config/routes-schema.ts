@@ -1,5 +1,6 @@
 import { type SchemaOptions, Type as T } from "@sinclair/typebox";
 import { priceSchema } from "./pricing/price-schema.ts";
+import { overrides } from "./schema-kit.ts";
 
 /** What a route's guardrails can redact (governance/guardrails/pii.ts finds each). */
 export const piiKinds = ["email", "phone", "card", "secret"] as const;
@@ -59,6 +60,55 @@ const deployment = T.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * Retries, the retry budget and circuit breakers: set for every route under `routing`, and for
+ * one route under its `failover` (each field optional there, the global one otherwise).
+ */
+export const failoverSchema = T.Object({
+  maxAttempts: T.Integer({
+    minimum: 1,
+    default: 4,
+    description: "Provider calls per request at most, failovers and retries included.",
+  }),
+  backoffMs: T.Integer({
+    minimum: 0,
+    default: 250,
+    description: "First pause before trying a deployment again; doubles each time, with full jitter.",
+  }),
+  maxBackoffMs: T.Integer({
+    minimum: 0,
+    default: 8000,
+    description:
+      "Longest pause between tries; also the longest a request waits for an open breaker to half-open.",
+  }),
+  retryBudget: T.Number({
+    minimum: 0,
+    default: 0.2,
+    description:
+      "Extra provider calls (retries, failovers) allowed per first call: 0.2 = at most 20% more load.",
+  }),
+  minRetriesPerSecond: T.Number({
+    minimum: 0,
+    default: 5,
+    description: "Retries always allowed per worker process and second, so light traffic can retry.",
+  }),
+  breakerFailures: T.Integer({
+    minimum: 1,
+    default: 5,
+    description: "Failures of a deployment within breakerWindowMs that open its circuit breaker.",
+  }),
+  breakerWindowMs: T.Integer({
+    minimum: 1,
+    default: 10_000,
+    description: "Window counting those failures.",
+  }),
+  breakerCooldownMs: T.Integer({
+    minimum: 1,
+    default: 30_000,
+    description: "How long an open breaker skips its deployment before one request probes it.",
+  }),
+});
 
 /**
  * A public model name and where it is served: one deployment (`provider`, `model`) or several
@@ -182,41 +232,26 @@ export const routeSchema = T.Object(
     attemptTimeoutMs: T.Optional(
       T.Integer({ minimum: 1, description: "Give up a deployment whose answer takes longer than this." }),
     ),
+    failover: T.Optional(
+      overrides(
+        failoverSchema,
+        "This route's own retries, retry budget and breaker thresholds, over routing's (docs/routing.md).",
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 
-/** Retries, breakers and latency tracking, shared by every route. */
+/** Retries, breakers and latency tracking, shared by every route (a route may set its own failover). */
 export const routingSchema = T.Object(
   {
-    maxAttempts: T.Integer({
-      minimum: 1,
-      default: 4,
-      description: "Provider calls per request at most, failovers and retries included.",
-    }),
-    backoffMs: T.Integer({
-      minimum: 0,
-      default: 250,
-      description: "First pause before trying a deployment again; doubles each time, with full jitter.",
-    }),
-    maxBackoffMs: T.Integer({ minimum: 0, default: 8000, description: "Longest pause between tries." }),
+    ...failoverSchema.properties,
     batchQuotaShare: T.Number({
       minimum: 0.01,
       maximum: 1,
       default: 0.8,
       description:
         "Most of a deployment's quotas (RPM, TPM, concurrency) batch-priority calls may take: the rest stays free for interactive calls.",
-    }),
-    retryBudget: T.Number({
-      minimum: 0,
-      default: 0.2,
-      description:
-        "Extra provider calls (retries, failovers) allowed per first call: 0.2 = at most 20% more load.",
-    }),
-    minRetriesPerSecond: T.Number({
-      minimum: 0,
-      default: 5,
-      description: "Retries always allowed per worker process and second, so light traffic can retry.",
     }),
     promptCacheAffinityMinTokens: T.Integer({
       minimum: 0,
@@ -226,21 +261,6 @@ export const routingSchema = T.Object(
     circuitBreakers: T.Boolean({
       default: true,
       description: "Skip failing deployments for a while (shared by all workers); false: always call them.",
-    }),
-    breakerFailures: T.Integer({
-      minimum: 1,
-      default: 5,
-      description: "Failures of a deployment within breakerWindowMs that open its circuit breaker.",
-    }),
-    breakerWindowMs: T.Integer({
-      minimum: 1,
-      default: 10_000,
-      description: "Window counting those failures.",
-    }),
-    breakerCooldownMs: T.Integer({
-      minimum: 1,
-      default: 30_000,
-      description: "How long an open breaker skips its deployment before one request probes it.",
     }),
   },
   { default: {}, additionalProperties: false, description: "Failover, retries and circuit breakers." },

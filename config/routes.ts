@@ -1,5 +1,7 @@
+import type { Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
 import type { Price } from "./pricing/price-schema.ts";
-import type { PiiKind, routingStrategies } from "./routes-schema.ts";
+import { failoverSchema, type PiiKind, type routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
 
 /** A deployment's own quotas: requests and tokens per minute, calls at once (counted across workers). */
@@ -32,6 +34,9 @@ export interface Deployment {
   limits: DeploymentLimits;
 }
 
+/** Retries, retry budget and breaker thresholds: routing's, with a route's own `failover` over them. */
+export type FailoverPolicy = Static<typeof failoverSchema>;
+
 /** A public model name and how to serve it. */
 export interface Route {
   name: string;
@@ -47,6 +52,13 @@ export interface Route {
   semanticCache?: { embeddingModel: string; threshold: number; maxEntries: number; unsafe: boolean };
   /** Redaction and deny list applied to its prompts (and stored text) at the ingress. */
   guardrails?: Guardrails;
+  /**
+   * Its failover settings, complete. One object per config entry (every name a pattern serves
+   * shares it), so a worker can keep one retry budget per entry that sets its own.
+   */
+  failover: FailoverPolicy;
+  /** It sets retryBudget or minRetriesPerSecond itself: its retries spend a budget of its own. */
+  ownRetryBudget: boolean;
 }
 
 /** What routing conditions (`when`) look at. */
@@ -78,7 +90,12 @@ type RouteConfig = GatewayConfig["models"][number];
 export function createRouteTable(
   models: GatewayConfig["models"],
   priceOf: ListedPrice = () => undefined,
+  routing: FailoverPolicy = Value.Create(failoverSchema),
 ): RouteTable {
+  const global = Object.fromEntries(
+    Object.keys(failoverSchema.properties).map((field) => [field, routing[field as keyof FailoverPolicy]]),
+  ) as FailoverPolicy;
+  const policies = new Map(models.map((entry) => [entry, { ...global, ...entry.failover }]));
   const exact = new Map<string, RouteConfig[]>();
   const patterns = new Map<string, RouteConfig[]>();
   for (const entry of models) {
@@ -99,7 +116,7 @@ export function createRouteTable(
     let route = byName.get(name);
     if (!route) {
       if (byName.size >= 1024) byName.clear();
-      route = toRoute(entry, name, priceOf);
+      route = toRoute(entry, name, priceOf, policies.get(entry) ?? global);
       byName.set(name, route);
     }
     return route;
@@ -130,7 +147,7 @@ function matches(when: RouteConfig["when"], facts: RequestFacts): boolean {
 /** A deployment's price from the price table, when its config gives none. */
 export type ListedPrice = (provider: string, model: string) => Price | undefined;
 
-function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route {
+function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice, failover: FailoverPolicy): Route {
   const deployments = entry.deployments ?? [
     {
       provider: entry.provider as string,
@@ -167,5 +184,8 @@ function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route 
     },
     firstTokenTimeoutMs: entry.firstTokenTimeoutMs,
     attemptTimeoutMs: entry.attemptTimeoutMs,
+    failover,
+    ownRetryBudget:
+      entry.failover?.retryBudget !== undefined || entry.failover?.minRetriesPerSecond !== undefined,
   };
 }

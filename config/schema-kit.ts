@@ -1,4 +1,11 @@
-import { type SchemaOptions, Type as T, type TSchema } from "@sinclair/typebox";
+import {
+  type SchemaOptions,
+  Type as T,
+  type TObject,
+  type TOptional,
+  type TProperties,
+  type TSchema,
+} from "@sinclair/typebox";
 import { type Priority, priorities } from "../schemas/request-envelope.ts";
 
 /** Every section defaults to `{}` so that a file only names what it changes. */
@@ -51,4 +58,19 @@ export function oneOf<const Values extends readonly string[]>(values: Values, op
       options,
     ),
   );
+}
+
+/**
+ * A section's settings as one part's own values over it: the same fields, types, bounds and
+ * descriptions, each optional and without a default (an unset field is the section's, resolved
+ * when the configuration loads), so the two can never drift apart.
+ */
+export function overrides<P extends TProperties>(section: TObject<P>, description: string) {
+  const properties = Object.fromEntries(
+    Object.entries(section.properties).map(([name, property]) => {
+      const { default: _default, ...own } = property;
+      return [name, T.Optional(own as TSchema)];
+    }),
+  ) as unknown as { [K in keyof P]: TOptional<P[K]> };
+  return T.Object(properties, { additionalProperties: false, description });
 }

@@ -38,11 +38,11 @@ export async function serve(
   span: Span,
 ): Promise<void> {
   const serving = { envelope, replies, signal, attempt, records, context, span };
-  const { candidates, estimatedTokens } = planFor(envelope, context);
+  const { route, candidates, estimatedTokens } = planFor(envelope, context);
   await serveWithFailover(
     candidates,
     context.failover,
-    { deadlineMs: envelope.deadlineMs, estimatedTokens, batch: envelope.priority === "batch" },
+    { route, deadlineMs: envelope.deadlineMs, estimatedTokens, batch: envelope.priority === "batch" },
     signal,
     (candidate, callSignal, progress) => callDeployment(serving, candidate, callSignal, progress),
   );
@@ -76,7 +76,7 @@ function planFor(envelope: RequestEnvelope, context: AttemptContext) {
       : undefined,
     latency: context.failover.latency,
   });
-  return { candidates, estimatedTokens: facts.promptTokens + outputTokens };
+  return { route, candidates, estimatedTokens: facts.promptTokens + outputTokens };
 }
 
 /**

@@ -14,7 +14,7 @@ import type { Provider } from "./providers/provider.ts";
 import { cacheBreakerStates } from "./routing/breakers/cache.ts";
 import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
-import { RetryBudget } from "./routing/retry-budget.ts";
+import { RetryBudget, RetryBudgets } from "./routing/retry-budget.ts";
 import type { RoutingState } from "./routing/state.ts";
 import { PriorityScheduler } from "./scheduler.ts";
 import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
@@ -64,8 +64,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       breakers: breakers ?? noBreakers,
       quotas: options.routingState.quotas,
       latency: new LatencyTracker(),
-      budget: new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
-      settings: options.routing,
+      budgets: new RetryBudgets(
+        new RetryBudget(options.routing.retryBudget, options.routing.minRetriesPerSecond),
+      ),
+      batchQuotaShare: options.routing.batchQuotaShare,
       affinityMinTokens: options.routing.promptCacheAffinityMinTokens,
     },
     heartbeatMs: config.heartbeatMs,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, loadConfigWithSources, parseConfig } from "../../config/load.ts";
+import { createRouteTable } from "../../config/routes.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
 function fileWith(name: string, text: string): string {
@@ -131,6 +132,49 @@ describe("configuration", () => {
       "providers.1.options.colour: Unexpected property",
       'models.0.provider: no provider is named "openai"',
       "redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)",
+    ]);
+  });
+
+  it("resolves a route's own failover settings over the global ones, and names a bad one", () => {
+    const config = parseConfig(
+      [
+        "providers: [{ name: p, type: mock }]",
+        "routing: { maxAttempts: 3, breakerFailures: 7 }",
+        "models:",
+        "  - { name: quick, provider: p, failover: { maxAttempts: 1, backoffMs: 0, retryBudget: 0 } }",
+        "  - { name: plain, provider: p }",
+      ].join("\n"),
+      "x.yaml",
+      {},
+    );
+    expect(config.models[1]?.failover).toBeUndefined();
+    const routes = createRouteTable(config.models, undefined, config.routing);
+    const global = {
+      maxAttempts: 3,
+      backoffMs: 250,
+      maxBackoffMs: 8000,
+      retryBudget: 0.2,
+      minRetriesPerSecond: 5,
+      breakerFailures: 7,
+      breakerWindowMs: 10_000,
+      breakerCooldownMs: 30_000,
+    };
+    expect(routes.resolve("quick")).toMatchObject({
+      failover: { ...global, maxAttempts: 1, backoffMs: 0, retryBudget: 0 },
+      ownRetryBudget: true,
+    });
+    expect(routes.resolve("plain")).toMatchObject({ failover: global, ownRetryBudget: false });
+
+    const bad =
+      "providers: [{ name: p, type: mock }]\nmodels:\n  - name: m\n    provider: p\n    failover:\n";
+    expect(
+      problemsOf(() => parseConfig(`${bad}      maxAttempts: 0\n      breakerFailure: 2\n`, "x.yaml", {})),
+    ).toEqual([
+      "models.0.failover.breakerFailure: Unexpected property",
+      "models.0.failover.maxAttempts: Expected integer to be greater or equal to 1",
+    ]);
+    expect(problemsOf(() => parseConfig(`${bad}      retryBudget: lots\n`, "x.yaml", {}))).toEqual([
+      "models.0.failover.retryBudget: Expected number",
     ]);
   });
 

@@ -58,6 +58,21 @@ describe("the bedrock provider adapter, against a Bedrock emulator", () => {
     });
   });
 
+  it("signs the headers configured on the entry with the rest, so a proxy or Bedrock can trust them", async () => {
+    const withHeaders = bedrock({
+      baseUrl: emulator.url,
+      ...keys,
+      headers: { "X-Amzn-Bedrock-Trace": "ENABLED" },
+    });
+    const parts = await collect(
+      withHeaders.chat(ask("signed too"), callOptions("amazon.nova-pro-v1:0", false)),
+    );
+    expect(textOf(parts)).toBe("Echo: signed too");
+    const sent = lastRequest();
+    expect(sent.headers["x-amzn-bedrock-trace"]).toBe("ENABLED");
+    expect(sent.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amzn-bedrock-trace/);
+  });
+
   it("carries a tool loop to Converse: images as bytes, signed reasoning put back, tool results in the user turn", async () => {
     const request = chatOf({
       tools: [{ name: "lookup", input_schema: { type: "object" } }],

@@ -1,26 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { DeploymentLimits } from "../../config/routes.ts";
+import type { DeploymentLimits, FailoverPolicy, Route } from "../../config/routes.ts";
 import { type ErrorCode, GatewayError } from "../../schemas/errors.ts";
 import type { BreakerState, BreakerStore } from "./breakers/store.ts";
 import type { LatencyTracker } from "./latency.ts";
 import type { Candidate } from "./plan.ts";
 import type { QuotaStore } from "./quotas/store.ts";
-import type { RetryBudget } from "./retry-budget.ts";
-
-export interface FailoverSettings {
-  maxAttempts: number;
-  backoffMs: number;
-  maxBackoffMs: number;
-  /** Most of a deployment's quotas batch-priority calls may take (routing.batchQuotaShare). */
-  batchQuotaShare: number;
-}
+import type { RetryBudgets } from "./retry-budget.ts";
 
 export interface FailoverServices {
   breakers: BreakerStore;
   quotas: QuotaStore;
   latency: LatencyTracker;
-  budget: RetryBudget;
-  settings: FailoverSettings;
+  budgets: RetryBudgets;
+  /** Most of a deployment's quotas batch-priority calls may take (routing.batchQuotaShare). */
+  batchQuotaShare: number;
   /** Prompt length (estimated tokens) from which requests get prompt-cache affinity; 0: never. */
   affinityMinTokens: number;
   random?: () => number;
@@ -44,6 +37,11 @@ export interface CallProgress {
 
 /** The request as the loop sees it. */
 export interface FailoverRequest {
+  /**
+   * The route it asked for: its failover settings (attempts, backoff, retry budget, breaker
+   * thresholds) govern the whole request, its fallback routes' deployments included.
+   */
+  route: Pick<Route, "failover" | "ownRetryBudget">;
   deadlineMs: number;
   /** Prompt and expected output, for token quotas until the provider says. */
   estimatedTokens: number;
@@ -69,7 +67,8 @@ const retryable = new Set<ErrorCode>(["rate_limited", "overloaded", "provider_er
  * Serves a request from the first deployment that answers: candidates in plan order, skipping
  * those whose circuit breaker is open; on a retryable failure before any content reached the
  * client, the next candidate, then the plan again after a jittered exponential pause. Bounded by
- * `maxAttempts` calls, the retry budget and the request's deadline (its signal). A failure after
+ * `maxAttempts` calls, the retry budget and the request's deadline (its signal), all of them the
+ * asked route's settings, as are the thresholds its failures are judged by. A failure after
  * content was sent, or one that is the caller's fault, ends the request.
  */
 export async function serveWithFailover(
@@ -79,8 +78,10 @@ export async function serveWithFailover(
   signal: AbortSignal,
   call: DeploymentCall,
 ): Promise<void> {
-  const { breakers, budget, settings } = services;
+  const { breakers } = services;
   const { deadlineMs } = request;
+  const settings = request.route.failover;
+  const budget = services.budgets.of(request.route);
   const random = services.random ?? Math.random;
   const names = candidates.map((candidate) => candidate.deployment.name);
   const tries = new Map<string, number>();
@@ -101,10 +102,11 @@ export async function serveWithFailover(
       const previousTries = tries.get(name) ?? 0;
       const pause = previousTries === 0 ? 0 : backoff(previousTries, settings, random);
       if (Date.now() + pause >= deadlineMs) continue;
-      if (state.state === "half_open" && !(await breakers.tryProbe(name).catch(() => false))) continue;
+      if (state.state === "half_open" && !(await breakers.tryProbe(name, settings).catch(() => false)))
+        continue;
       if (calls > 0 && !budget.trySpend()) throw lastError;
       if (pause > 0) await sleep(pause, undefined, { signal });
-      const share = request.batch ? settings.batchQuotaShare : 1;
+      const share = request.batch ? services.batchQuotaShare : 1;
       const lease = await takeQuota(candidate, services.quotas, request.estimatedTokens, share);
       if (!lease.granted) {
         quotaWaitMs = Math.min(quotaWaitMs, lease.retryInMs);
@@ -123,7 +125,7 @@ export async function serveWithFailover(
       const error = outcome.error;
       if (retryable.has(error.code)) {
         const openFor = error.code === "rate_limited" ? error.details.retryAfterMs : undefined;
-        await breakers.failure(name, openFor).catch(() => {});
+        await breakers.failure(name, settings, openFor).catch(() => {});
       }
       if (outcome.contentSent || !retryable.has(error.code)) throw error;
       lastError = error;
@@ -214,7 +216,7 @@ function sharedLimits(limits: DeploymentLimits, share: number): DeploymentLimits
 }
 
 /** Full jitter: a random pause up to base × 2^(tries − 1), capped. */
-function backoff(tries: number, settings: FailoverSettings, random: () => number): number {
+function backoff(tries: number, settings: FailoverPolicy, random: () => number): number {
   return random() * Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** (tries - 1));
 }
 

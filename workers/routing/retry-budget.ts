@@ -1,3 +1,5 @@
+import type { FailoverPolicy, Route } from "../../config/routes.ts";
+
 /**
  * How many extra provider calls (retries and failovers) a worker may make, so that retries cannot
  * multiply the load on providers that are already failing: each first call earns `ratio` of a
@@ -43,5 +45,26 @@ export class RetryBudget {
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * A worker's retry budgets: one shared by every route that sets none of its own, and one for each
+ * route entry that sets `failover.retryBudget` or `minRetriesPerSecond` (its retries then neither
+ * spend nor wait for the others').
+ */
+export class RetryBudgets {
+  private readonly own = new WeakMap<FailoverPolicy, RetryBudget>();
+
+  constructor(private readonly shared: RetryBudget) {}
+
+  of(route: Pick<Route, "failover" | "ownRetryBudget">): RetryBudget {
+    if (!route.ownRetryBudget) return this.shared;
+    let budget = this.own.get(route.failover);
+    if (!budget) {
+      budget = new RetryBudget(route.failover.retryBudget, route.failover.minRetriesPerSecond);
+      this.own.set(route.failover, budget);
+    }
+    return budget;
   }
 }

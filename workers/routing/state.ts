@@ -19,22 +19,22 @@ export interface RoutingState {
  * else in this process. A connection of their own: their commands never queue behind replies.
  */
 export async function connectRoutingState(config: GatewayConfig): Promise<RoutingState> {
-  const breakers = {
-    failures: config.routing.breakerFailures,
-    windowMs: config.routing.breakerWindowMs,
-    cooldownMs: config.routing.breakerCooldownMs,
-  };
+  // Failures are kept as long as the longest window of any route counts them.
+  const retentionMs = Math.max(
+    config.routing.breakerWindowMs,
+    ...config.models.map((model) => model.failover?.breakerWindowMs ?? 0),
+  );
   // A call's quota lease lapses when its request's deadline has surely passed (its worker died).
   const leaseLimitMs = config.ingress.requestTimeoutMs;
   if (config.kafka.brokers.length === 0)
     return {
-      breakers: createInProcessBreakers(breakers),
+      breakers: createInProcessBreakers(retentionMs),
       quotas: createInProcessQuotas(leaseLimitMs),
       close: async () => {},
     };
   const redis = await connectRedis(config.redis);
   return {
-    breakers: createRedisBreakers(redis, breakers),
+    breakers: createRedisBreakers(redis, retentionMs),
     quotas: createRedisQuotas(redis, leaseLimitMs),
     close: async () => void (await redis.quit().catch(() => redis.disconnect())),
   };

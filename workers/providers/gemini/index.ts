@@ -1,7 +1,8 @@
 import { Type as T } from "@sinclair/typebox";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { providerHttpError } from "../http/errors.ts";
-import { type ChatPart, defineProviderType } from "../provider.ts";
+import { hidingSecret } from "../http/secret.ts";
+import { type ChatPart, defineProviderType, type Provider } from "../provider.ts";
 import { geminiAnswerParts } from "./answer.ts";
 import { toGeminiBody } from "./request.ts";
 import { embeddingsResponse } from "./response.ts";
@@ -16,7 +17,12 @@ export const geminiProvider = defineProviderType({
       }),
       apiKey: T.String({
         minLength: 1,
-        description: "Sent in the x-goog-api-key header; give it through an environment variable.",
+        description: "The API key; give it through an environment variable.",
+      }),
+      apiKeyIn: T.Union([T.Literal("header"), T.Literal("query")], {
+        default: "header",
+        description:
+          "Where the key goes: the x-goog-api-key header, or the key= query parameter (for proxies that want it there).",
       }),
       ...connectionOptions,
     },
@@ -24,13 +30,17 @@ export const geminiProvider = defineProviderType({
   ),
   create(options) {
     const http = connect(options.baseUrl, options);
-    const headers = { "x-goog-api-key": options.apiKey };
-    const path = (model: string, method: string) => `/models/${encodeURIComponent(model)}:${method}`;
-    return {
+    const inQuery = options.apiKeyIn === "query";
+    const headers: Record<string, string> = inQuery ? {} : { "x-goog-api-key": options.apiKey };
+    const path = (model: string, method: string, query: Record<string, string> = {}) => {
+      const search = new URLSearchParams({ ...query, ...(inQuery && { key: options.apiKey }) }).toString();
+      return `/models/${encodeURIComponent(model)}:${method}${search ? `?${search}` : ""}`;
+    };
+    const provider: Provider = {
       async *chat(request, { model, signal, stream, traceHeaders }): AsyncIterable<ChatPart> {
         const body = toGeminiBody(request);
         const response = await http.post(
-          path(model, stream ? "streamGenerateContent?alt=sse" : "generateContent"),
+          stream ? path(model, "streamGenerateContent", { alt: "sse" }) : path(model, "generateContent"),
           body,
           { ...headers, ...traceHeaders },
           signal,
@@ -70,5 +80,6 @@ export const geminiProvider = defineProviderType({
         };
       },
     };
+    return hidingSecret(provider, options.apiKey);
   },
 });

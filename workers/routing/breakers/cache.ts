@@ -37,13 +37,13 @@ export function cacheBreakerStates(store: BreakerStore, ttlMs = 250): CachedBrea
         cache.set(deployment, { state: states[index] as BreakerState, readAt: now, stale: false });
       return states;
     },
-    async tryProbe(deployment) {
+    async tryProbe(deployment, settings) {
       markStale(deployment);
-      return store.tryProbe(deployment);
+      return store.tryProbe(deployment, settings);
     },
-    async failure(deployment, openForMs) {
+    async failure(deployment, settings, openForMs) {
       markStale(deployment);
-      await store.failure(deployment, openForMs);
+      await store.failure(deployment, settings, openForMs);
     },
     async probeSucceeded(deployment) {
       markStale(deployment);

@@ -1,4 +1,4 @@
-import type { BreakerSettings, BreakerState, BreakerStore } from "./store.ts";
+import type { BreakerState, BreakerStore } from "./store.ts";
 
 interface Breaker {
   failures: number[];
@@ -6,8 +6,11 @@ interface Breaker {
   probeUntil: number;
 }
 
-/** Circuit breakers of a single process: the same rules as the Redis ones (bus/redis/breakers.ts), in memory. */
-export function createInProcessBreakers(settings: BreakerSettings): BreakerStore {
+/**
+ * Circuit breakers of a single process: the same rules as the Redis ones (redis.ts), in memory.
+ * Failures are kept for `retentionMs`, the longest window of any route.
+ */
+export function createInProcessBreakers(retentionMs: number): BreakerStore {
   const breakers = new Map<string, Breaker>();
   const get = (deployment: string) => {
     let breaker = breakers.get(deployment);
@@ -29,21 +32,22 @@ export function createInProcessBreakers(settings: BreakerSettings): BreakerStore
       const now = Date.now();
       return deployments.map((deployment) => stateOf(deployment, now));
     },
-    async tryProbe(deployment) {
+    async tryProbe(deployment, settings) {
       const now = Date.now();
       const breaker = get(deployment);
       if (stateOf(deployment, now).state !== "half_open" || now < breaker.probeUntil) return false;
-      breaker.probeUntil = now + settings.cooldownMs;
+      breaker.probeUntil = now + settings.breakerCooldownMs;
       return true;
     },
-    async failure(deployment, openForMs) {
+    async failure(deployment, settings, openForMs) {
       const now = Date.now();
       const breaker = get(deployment);
-      breaker.failures = breaker.failures.filter((at) => at > now - settings.windowMs);
+      breaker.failures = breaker.failures.filter((at) => at > now - retentionMs);
       breaker.failures.push(now);
+      const inWindow = breaker.failures.filter((at) => at > now - settings.breakerWindowMs).length;
       const probing = stateOf(deployment, now).state === "half_open";
-      if (openForMs !== undefined || probing || breaker.failures.length >= settings.failures) {
-        breaker.openUntil = now + (openForMs ?? settings.cooldownMs);
+      if (openForMs !== undefined || probing || inWindow >= settings.breakerFailures) {
+        breaker.openUntil = now + (openForMs ?? settings.breakerCooldownMs);
         breaker.failures = [];
         breaker.probeUntil = 0;
       }

@@ -1,11 +1,13 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { BreakerSettings, BreakerState, BreakerStore } from "./store.ts";
+import type { BreakerState, BreakerStore } from "./store.ts";
 
 /*
- * Per deployment: `breaker:{d}:failures`, a counter that expires with its window; `breaker:{d}:open`,
- * the instant (ms) until which it is open, kept until the breaker closes; `breaker:{d}:probe`, held
- * by the one request probing a half-open deployment. Times come from the Redis server, so workers
- * with skewed clocks agree.
+ * Per deployment: `breaker:{d}:recent`, its failures of the last `retentionMs` (a sorted set scored
+ * by time, so each route counts those within its own window); `breaker:{d}:open`, the instant (ms)
+ * until which it is open, kept until the breaker closes; `breaker:{d}:probe`, held by the one
+ * request probing a half-open deployment. Times come from the Redis server, so workers with skewed
+ * clocks agree.
  */
 // KEYS: open, probe. ARGV: probe lifetime. A probe only while half-open, and one at a time.
 const probeScript = `
@@ -16,14 +18,16 @@ if not openUntil or ms < openUntil then return 0 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0`;
 
-// KEYS: failures, open, probe. ARGV: threshold, window, cooldown, open-for (0: none).
+// KEYS: recent, open, probe. ARGV: threshold, window, cooldown, open-for (0: none), retention, a unique member.
 const failureScript = `
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + math.floor(now[2] / 1000)
 local openUntil = tonumber(redis.call('GET', KEYS[2]))
 local probing = openUntil and ms >= openUntil
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+redis.call('ZADD', KEYS[1], ms, ARGV[6])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[5]))
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local count = redis.call('ZCOUNT', KEYS[1], '(' .. (ms - tonumber(ARGV[2])), '+inf')
 local openFor = tonumber(ARGV[4])
 if openFor > 0 or probing or count >= tonumber(ARGV[1]) then
   if openFor == 0 then openFor = tonumber(ARGV[3]) end
@@ -35,22 +39,27 @@ return 0`;
 type BreakerCommands = Redis & {
   gatewayBreakerProbe(open: string, probe: string, lifetimeMs: number): Promise<number>;
   gatewayBreakerFailure(
-    failures: string,
+    recent: string,
     open: string,
     probe: string,
     threshold: number,
     windowMs: number,
     cooldownMs: number,
     openForMs: number,
+    retentionMs: number,
+    member: string,
   ): Promise<number>;
 };
 
-/** Circuit breakers in Redis, shared by every worker: each operation is one atomic script. */
-export function createRedisBreakers(redis: Redis, settings: BreakerSettings): BreakerStore {
+/**
+ * Circuit breakers in Redis, shared by every worker: each operation is one atomic script.
+ * Failures are kept for `retentionMs`, the longest window of any route.
+ */
+export function createRedisBreakers(redis: Redis, retentionMs: number): BreakerStore {
   const commands = redis as BreakerCommands;
   redis.defineCommand("gatewayBreakerProbe", { numberOfKeys: 2, lua: probeScript });
   redis.defineCommand("gatewayBreakerFailure", { numberOfKeys: 3, lua: failureScript });
-  const key = (deployment: string, part: "failures" | "open" | "probe") => `breaker:{${deployment}}:${part}`;
+  const key = (deployment: string, part: "recent" | "open" | "probe") => `breaker:{${deployment}}:${part}`;
   return {
     async states(deployments) {
       if (deployments.length === 0) return [];
@@ -67,28 +76,30 @@ export function createRedisBreakers(redis: Redis, settings: BreakerSettings): Br
         return reopensInMs > 0 ? { state: "open", reopensInMs } : { state: "half_open" };
       });
     },
-    async tryProbe(deployment) {
+    async tryProbe(deployment, settings) {
       return (
         (await commands.gatewayBreakerProbe(
           key(deployment, "open"),
           key(deployment, "probe"),
-          settings.cooldownMs,
+          settings.breakerCooldownMs,
         )) === 1
       );
     },
-    async failure(deployment, openForMs) {
+    async failure(deployment, settings, openForMs) {
       await commands.gatewayBreakerFailure(
-        key(deployment, "failures"),
+        key(deployment, "recent"),
         key(deployment, "open"),
         key(deployment, "probe"),
-        settings.failures,
-        settings.windowMs,
-        settings.cooldownMs,
+        settings.breakerFailures,
+        settings.breakerWindowMs,
+        settings.breakerCooldownMs,
         Math.max(0, Math.ceil(openForMs ?? 0)),
+        retentionMs,
+        randomUUID(),
       );
     },
     async probeSucceeded(deployment) {
-      await redis.del(key(deployment, "open"), key(deployment, "probe"), key(deployment, "failures"));
+      await redis.del(key(deployment, "open"), key(deployment, "probe"), key(deployment, "recent"));
     },
   };
 }
