@@ -1,3 +1,4 @@
+import type { TokenizerEncoding } from "../schemas/token-count.ts";
 import type { Price } from "./pricing/price-schema.ts";
 import type { PiiKind, routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
@@ -30,6 +31,8 @@ export interface Deployment {
   /** Batch-priority calls are billed at the price's batch discount (the route says so). */
   batchDiscount: boolean;
   limits: DeploymentLimits;
+  /** The OpenAI encoding that counts its prompts exactly; undefined: they are estimated (see countPromptTokens). */
+  tokenizer: TokenizerEncoding | undefined;
 }
 
 /** A public model name and how to serve it. */
@@ -78,6 +81,7 @@ type RouteConfig = GatewayConfig["models"][number];
 export function createRouteTable(
   models: GatewayConfig["models"],
   priceOf: ListedPrice = () => undefined,
+  tokenizerOf: DeploymentTokenizer = () => undefined,
 ): RouteTable {
   const exact = new Map<string, RouteConfig[]>();
   const patterns = new Map<string, RouteConfig[]>();
@@ -99,7 +103,7 @@ export function createRouteTable(
     let route = byName.get(name);
     if (!route) {
       if (byName.size >= 1024) byName.clear();
-      route = toRoute(entry, name, priceOf);
+      route = toRoute(entry, name, priceOf, tokenizerOf);
       byName.set(name, route);
     }
     return route;
@@ -130,7 +134,15 @@ function matches(when: RouteConfig["when"], facts: RequestFacts): boolean {
 /** A deployment's price from the price table, when its config gives none. */
 export type ListedPrice = (provider: string, model: string) => Price | undefined;
 
-function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route {
+/** The encoding that counts a model's prompts at a provider account, by its provider type. */
+export type DeploymentTokenizer = (provider: string, model: string) => TokenizerEncoding | undefined;
+
+function toRoute(
+  entry: RouteConfig,
+  name: string,
+  priceOf: ListedPrice,
+  tokenizerOf: DeploymentTokenizer,
+): Route {
   const deployments = entry.deployments ?? [
     {
       provider: entry.provider as string,
@@ -155,6 +167,7 @@ function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice): Route 
         price: deployment.price ?? priceOf(deployment.provider, model),
         batchDiscount: entry.batchDiscount,
         limits: deployment.limits,
+        tokenizer: tokenizerOf(deployment.provider, model),
       };
     }),
     fallbacks: entry.fallbacks,

@@ -7,13 +7,14 @@ import { parseServerSentEvents } from "../http/sse.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
 import { toGeminiBody } from "./request.ts";
 import {
+  countTokensResponse,
   embeddingsResponse,
   GeminiMapper,
   generateContentChunk,
   generateContentResponse,
 } from "./response.ts";
 
-/** Google's Gemini API: generateContent, streamGenerateContent (SSE) and batchEmbedContents. */
+/** Google's Gemini API: generateContent, streamGenerateContent (SSE), countTokens and batchEmbedContents. */
 export const geminiProvider = defineProviderType({
   optionsSchema: T.Object(
     {
@@ -68,6 +69,19 @@ export const geminiProvider = defineProviderType({
           if (error instanceof GatewayError) throw error;
           throw transportError(error, signal);
         }
+      },
+
+      async countTokens(request, { model, signal, traceHeaders }) {
+        // The whole request, so that its system instruction and tools are counted too (contents alone are not).
+        const body = { generateContentRequest: { model: `models/${model}`, ...toGeminiBody(request) } };
+        const response = await http.post(
+          path(model, "countTokens"),
+          body,
+          { ...headers, ...traceHeaders },
+          signal,
+        );
+        if (response.status >= 400) throw await providerHttpError("gemini", response);
+        return (await countTokensResponse.read("gemini", response, signal)).totalTokens;
       },
 
       async embed(request, { model, signal, traceHeaders }) {
