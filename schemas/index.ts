@@ -13,7 +13,7 @@ export const replyEventCodec = createCodec(replyEventSchema, 5);
 
 export const attemptEventCodec = createCodec(attemptEventSchema, 5);
 export const requestEventCodec = createCodec(requestEventSchema, 2);
-export const batchLineResultCodec = createCodec(batchLineResultSchema, 1);
+export const batchLineResultCodec = createCodec(batchLineResultSchema, 2);
 export const governanceRecordCodec = createCodec(governanceRecordSchema, 1);
 export const auditEventCodec = createCodec(auditEventSchema, 1);
 
