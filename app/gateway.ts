@@ -7,6 +7,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { createMetricsRegistry } from "../runtime/metrics.ts";
 import { Shutdown } from "../runtime/shutdown.ts";
 import { startTracing } from "../runtime/tracing.ts";
+import { deploymentTokenizers } from "../workers/providers/instances.ts";
 import { connectRoutingState } from "../workers/routing/state.ts";
 import type { RunningWorker } from "../workers/worker.ts";
 import { startCoordinator } from "./batch.ts";
@@ -79,7 +80,12 @@ async function startParts(process: GatewayProcess, role: Role) {
     stop: () => bus.close(),
   });
   process.checks.push(...bus.checks);
-  const routes = createRouteTable(config.models, loadPrices(config), config.routing);
+  const routes = createRouteTable(
+    config.models,
+    loadPrices(config),
+    config.routing,
+    deploymentTokenizers(config.providers),
+  );
   if (clickhouse) await startSink(process, bus, clickhouse);
   // Breakers and quotas: the workers' to use, the dashboard's to show (one instance in one process).
   const routingState = parts.worker || parts.ingress ? await connectRoutingState(config) : undefined;

@@ -268,7 +268,7 @@ export class BatchCoordinator {
     if (result.error?.code === "timeout" && Date.now() >= envelope.deadlineMs) return;
     if (!(await store.putResult(line.batchId, line.line, result))) return;
     this.options.metrics.linesStored.inc({ outcome: result.outcome });
-    if (event) settleLine(this.options.lines, envelope, event);
+    if (event) await settleLine(this.options.lines, envelope, event);
     if (event) await bus.events.publishRequest(event);
   }
 

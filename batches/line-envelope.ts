@@ -26,6 +26,7 @@ export function lineEnvelope(batch: BatchRecord, line: InputLine, cache: string 
     replyTo: "",
     inboundApi: line.api.wire,
     stream: false,
+    countTokens: false,
     caller: {
       keyId: batch.keyId,
       team: null,

@@ -3,9 +3,9 @@ import { callHoldNanoUsd, type Governance, settleCall } from "../governance/admi
 import type { KeyStore } from "../governance/contracts.ts";
 import { type Caller, grantedCaller, virtualCaller } from "../governance/keys/keyring.ts";
 import { GatewayError } from "../schemas/errors.ts";
+import { countPromptTokens } from "../schemas/prompt-tokens.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import { estimatedPromptTokens } from "../schemas/request-size.ts";
 
 /** What batch lines are governed by: the policy of the virtual key that made the batch. */
 export interface LineGovernance {
@@ -32,13 +32,20 @@ export function routeOf(routes: RouteTable, model: string): Route {
   return route;
 }
 
-/** Settles a line's budget hold at its cost, wherever it was held (the hold is found by the line's request id). */
-export function settleLine(lines: LineGovernance, envelope: RequestEnvelope, event: RequestEventInput): void {
+/**
+ * Settles a line's budget hold at its cost, wherever it was held (the hold is found by the line's
+ * request id); its prompt counted as its admission counted it.
+ */
+export async function settleLine(
+  lines: LineGovernance,
+  envelope: RequestEnvelope,
+  event: RequestEventInput,
+): Promise<void> {
   const key = lines.keys.key(envelope.caller.keyId);
   const team = key && lines.keys.team(key.team);
   if (!key || !team) return; // nothing was held, or its team is gone and the hold lapses
   const route = lines.governance.routes.resolve(envelope.chat?.model ?? envelope.embeddings?.model ?? "");
-  const promptTokens = estimatedPromptTokens(envelope);
+  const promptTokens = (await countPromptTokens(envelope, route?.deployments[0]?.tokenizer)).tokens;
   const held =
     (route &&
       callHoldNanoUsd(

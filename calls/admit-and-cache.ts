@@ -74,7 +74,8 @@ export async function admitAndCache(services: AdmitServices, call: CallToAdmit):
   try {
     // A key's max_tokens bound applies to a request that names none, so no call runs unbounded.
     if (chat && chat.maxTokens === null) chat.maxTokens = admission.maxTokens;
-    if (route.guardrails && chat) envelope.chat = guardedChat(services.governance, call, chat);
+    if (route.guardrails && chat)
+      envelope.chat = guardedChat(services.governance, caller, envelope.id, route.guardrails, chat);
     return { admission, ...(await lookUp(services.cache, call)) };
   } catch (error) {
     admission.end({ costNanoUsd: 0, priced: true, usage: null, provider: "" });
@@ -165,14 +166,19 @@ export function keptWhenAnswered(
  * A chat request through its route's guardrails: refused when it matches the deny list, else sent
  * with personal data and secrets replaced. Each action is in the audit log, counted, never quoted.
  */
-function guardedChat(governance: Governance, call: CallToAdmit, chat: ChatRequest): ChatRequest {
-  const { caller, envelope } = call;
-  const guarded = applyGuardrails(call.route.guardrails as NonNullable<Route["guardrails"]>, chat);
+export function guardedChat(
+  governance: Governance,
+  caller: Caller,
+  requestId: string,
+  guardrails: NonNullable<Route["guardrails"]>,
+  chat: ChatRequest,
+): ChatRequest {
+  const guarded = applyGuardrails(guardrails, chat);
   if (guarded.action?.kind === "deny") {
     const reason = `the request matches rule ${guarded.action.rule} of this model's deny list`;
-    governance.refused(caller, envelope.id, "guardrail.deny", reason);
+    governance.refused(caller, requestId, "guardrail.deny", reason);
     throw new GatewayError("invalid_request", `${reason} and is refused`, { param: "messages" });
   }
-  if (guarded.action?.kind === "redact") governance.redacted(caller, envelope.id, guarded.action.counts);
+  if (guarded.action?.kind === "redact") governance.redacted(caller, requestId, guarded.action.counts);
   return guarded.chat;
 }

@@ -1,5 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import type { TokenizerEncoding } from "../schemas/token-count.ts";
 import type { Price } from "./pricing/price-schema.ts";
 import { failoverSchema, type PiiKind, type routingStrategies } from "./routes-schema.ts";
 import type { GatewayConfig } from "./schema.ts";
@@ -32,6 +33,8 @@ export interface Deployment {
   /** Batch-priority calls are billed at the price's batch discount (the route says so). */
   batchDiscount: boolean;
   limits: DeploymentLimits;
+  /** The OpenAI encoding that counts its prompts exactly; undefined: they are estimated (see countPromptTokens). */
+  tokenizer: TokenizerEncoding | undefined;
 }
 
 /** Retries, retry budget and breaker thresholds: routing's, with a route's own `failover` over them. */
@@ -91,6 +94,7 @@ export function createRouteTable(
   models: GatewayConfig["models"],
   priceOf: ListedPrice = () => undefined,
   routing: FailoverPolicy = Value.Create(failoverSchema),
+  tokenizerOf: DeploymentTokenizer = () => undefined,
 ): RouteTable {
   const global = Object.fromEntries(
     Object.keys(failoverSchema.properties).map((field) => [field, routing[field as keyof FailoverPolicy]]),
@@ -116,7 +120,7 @@ export function createRouteTable(
     let route = byName.get(name);
     if (!route) {
       if (byName.size >= 1024) byName.clear();
-      route = toRoute(entry, name, priceOf, policies.get(entry) ?? global);
+      route = toRoute(entry, name, priceOf, policies.get(entry) ?? global, tokenizerOf);
       byName.set(name, route);
     }
     return route;
@@ -147,7 +151,16 @@ function matches(when: RouteConfig["when"], facts: RequestFacts): boolean {
 /** A deployment's price from the price table, when its config gives none. */
 export type ListedPrice = (provider: string, model: string) => Price | undefined;
 
-function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice, failover: FailoverPolicy): Route {
+/** The encoding that counts a model's prompts at a provider account, by its provider type. */
+export type DeploymentTokenizer = (provider: string, model: string) => TokenizerEncoding | undefined;
+
+function toRoute(
+  entry: RouteConfig,
+  name: string,
+  priceOf: ListedPrice,
+  failover: FailoverPolicy,
+  tokenizerOf: DeploymentTokenizer,
+): Route {
   const deployments = entry.deployments ?? [
     {
       provider: entry.provider as string,
@@ -172,6 +185,7 @@ function toRoute(entry: RouteConfig, name: string, priceOf: ListedPrice, failove
         price: deployment.price ?? priceOf(deployment.provider, model),
         batchDiscount: entry.batchDiscount,
         limits: deployment.limits,
+        tokenizer: tokenizerOf(deployment.provider, model),
       };
     }),
     fallbacks: entry.fallbacks,

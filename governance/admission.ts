@@ -2,8 +2,9 @@ import type { Route, RouteTable } from "../config/routes.ts";
 import type { PiiKind } from "../config/routes-schema.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import { GatewayError } from "../schemas/errors.ts";
+import { countPromptTokens } from "../schemas/prompt-tokens.ts";
 import type { RequestEventInput } from "../schemas/request-event.ts";
-import { estimatedPromptTokens, type Prompted } from "../schemas/request-size.ts";
+import type { Prompted } from "../schemas/request-size.ts";
 import { apiAllowed, modelAllowed } from "./access.ts";
 import { maxCallCostNanoUsd } from "./budgets/estimate.ts";
 import {
@@ -47,7 +48,7 @@ export interface CallAdmission {
   stream: boolean;
   maxTokens: number | null;
   n: number;
-  /** What the call sends: its prompt's tokens are estimated only when counters need them. */
+  /** What the call sends: its prompt's tokens are counted only when counters need them. */
   prompt: Prompted;
   /**
    * A batch line: held against budgets until `holdMs` (its batch's deadline), not counted
@@ -84,10 +85,14 @@ export async function admitCall(
   const maxTokensLimit = checkAccessAndLimits(governance, caller, call, refuse);
   const maxTokens = call.maxTokens ?? maxTokensLimit;
   const { subjects, spenders } = policyOf(caller, call);
-  // Estimating reads the whole prompt: done only for a call whose key or team counts tokens or spend.
+  // Counting reads the whole prompt: done only for a call whose key or team counts tokens or spend,
+  // with the counter of the deployment the route tries first (count_tokens answers with the same).
   const metered: CallAdmission & Metered = {
     ...call,
-    promptTokens: subjects.length + spenders.length > 0 ? estimatedPromptTokens(call.prompt) : 0,
+    promptTokens:
+      subjects.length + spenders.length > 0
+        ? (await countPromptTokens(call.prompt, call.route.deployments[0]?.tokenizer)).tokens
+        : 0,
   };
   const { headers, held, releaseStream } = await takeCounters(governance, caller, metered, maxTokens, refuse);
   let ended = false;
@@ -105,6 +110,31 @@ export async function admitCall(
 
 type Refuse = (action: string, error: GatewayError) => never;
 
+/**
+ * A count of a call's input tokens (count_tokens): allowed to a key that may make the call. It
+ * takes nothing from rate limits or budgets — no provider bills a count — so it holds nothing.
+ */
+export function admitCount(
+  governance: Governance,
+  caller: Caller,
+  call: Pick<CallAdmission, "requestId" | "group" | "model">,
+): void {
+  checkAccess(caller, call, (action, error) => {
+    governance.refused(caller, call.requestId, action, error.message);
+    throw error;
+  });
+}
+
+function checkAccess(caller: Caller, call: Pick<CallAdmission, "group" | "model">, refuse: Refuse): void {
+  if (!apiAllowed(caller, call.group))
+    refuse("request.api", new GatewayError("permission", `this key may not use the ${call.group} API`));
+  if (!modelAllowed(caller, call.model))
+    refuse(
+      "request.model",
+      new GatewayError("permission", `this key may not use the model ${call.model}`, { param: "model" }),
+    );
+}
+
 /** API and model access, then the key's bounds on max_tokens and n; returns the max_tokens bound, if any. */
 function checkAccessAndLimits(
   governance: Governance,
@@ -113,13 +143,7 @@ function checkAccessAndLimits(
   refuse: Refuse,
 ): number | null {
   const limits = caller.grant?.key.limits;
-  if (!apiAllowed(caller, call.group))
-    refuse("request.api", new GatewayError("permission", `this key may not use the ${call.group} API`));
-  if (!modelAllowed(caller, call.model))
-    refuse(
-      "request.model",
-      new GatewayError("permission", `this key may not use the model ${call.model}`, { param: "model" }),
-    );
+  checkAccess(caller, call, refuse);
   const maxTokensLimit = limits?.maxTokens ?? (governance.settings.maxTokens || null);
   if (maxTokensLimit !== null && call.maxTokens !== null && call.maxTokens > maxTokensLimit)
     refuse(
@@ -203,7 +227,7 @@ async function takeCounters(
   return { headers, held: budget.value, releaseStream };
 }
 
-/** A call as its counters know it: by its id, with its estimated prompt. */
+/** A call as its counters know it: by its id, with its counted prompt. */
 export interface Metered extends Pick<CallAdmission, "requestId" | "batch"> {
   promptTokens: number;
 }

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Registry } from "prom-client";
 import type { AnalyticsAccess } from "../analytics/reader/run.ts";
 import type { BatchServices } from "../batches/service.ts";
+import { anthropicCountTokens } from "../calls/apis/anthropic-messages/count.ts";
 import { anthropicMessages } from "../calls/apis/anthropic-messages/index.ts";
 import type { InboundApi } from "../calls/apis/api.ts";
 import { depthError } from "../calls/apis/depth.ts";
@@ -10,6 +11,7 @@ import { openAIChat } from "../calls/apis/openai-chat/index.ts";
 import { openAIEmbeddings } from "../calls/apis/openai-embeddings/index.ts";
 import { openAIResponses } from "../calls/apis/openai-responses/index.ts";
 import type { CallServices } from "../calls/call.ts";
+import type { CountApi } from "../calls/count.ts";
 import { type ApiShape, errorBody, errorToAnswer } from "../calls/errors.ts";
 import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
@@ -22,6 +24,7 @@ import { sendErrorIn } from "./errors.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { AdminKeyRoutesOptions } from "./routes/admin-keys.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import { countTokensRoutes } from "./routes/count-tokens.ts";
 import type { DeploymentsOptions } from "./routes/dashboard/deployments.ts";
 import { dashboardRoutes } from "./routes/dashboard/index.ts";
 import { type DependencyCheck, healthRoutes } from "./routes/health.ts";
@@ -39,6 +42,9 @@ export const inboundApis = [
   openAIResponses,
   openAIEmbeddings,
 ] as ReadonlyArray<InboundApi<unknown>>;
+
+/** The APIs' counts of input tokens. */
+export const countApis = [anthropicCountTokens] as ReadonlyArray<CountApi<unknown>>;
 
 export interface IngressOptions {
   config: GatewayConfig["server"];
@@ -125,6 +131,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     });
     await app.register(authentication, { keyring, sessions: dashboard.sessions });
     await app.register(inferenceRoutes, { apis: inboundApis, services });
+    await app.register(countTokensRoutes, { apis: countApis, services });
     await app.register(modelRoutes, { routes });
     await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, batches, audit });
     await app.register(webSocketRoutes, {

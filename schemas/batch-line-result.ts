@@ -6,7 +6,8 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
  * What a worker publishes when it is done with a line of a batch job: the request it ran and
  * the reply events of the attempt that ran it, whole. Batch results travel on a durable channel
  * (a Kafka topic), not on the reply channel of a process that may be gone by then, so a result
- * outlives the restart of the batch coordinator that will store it.
+ * outlives the restart of the batch coordinator that will store it. v2: the envelope and events
+ * of v5 (countTokens, tokenCount), carried along.
  */
 export const batchLineResultSchema = {
   type: "record",

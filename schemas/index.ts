@@ -8,12 +8,12 @@ import { requestEnvelopeSchema } from "./request-envelope.ts";
 import { requestEventSchema } from "./request-event.ts";
 
 /** The codecs of every message that crosses a process boundary, at the version this build writes. */
-export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 4);
-export const replyEventCodec = createCodec(replyEventSchema, 4);
+export const requestEnvelopeCodec = createCodec(requestEnvelopeSchema, 5);
+export const replyEventCodec = createCodec(replyEventSchema, 5);
 
 export const attemptEventCodec = createCodec(attemptEventSchema, 5);
 export const requestEventCodec = createCodec(requestEventSchema, 2);
-export const batchLineResultCodec = createCodec(batchLineResultSchema, 1);
+export const batchLineResultCodec = createCodec(batchLineResultSchema, 2);
 export const governanceRecordCodec = createCodec(governanceRecordSchema, 1);
 export const auditEventCodec = createCodec(auditEventSchema, 1);
 

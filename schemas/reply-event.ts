@@ -1,6 +1,9 @@
 import { type AvroInput, type AvroType, nullable } from "./avro-type.ts";
 
 export const finishReasons = ["stop", "length", "tool_calls", "content_filter"] as const;
+/** How a count request's tokens were counted (the x-gateway-token-count header). */
+export const tokenCounts = ["provider", "exact", "estimated"] as const;
+export type TokenCount = (typeof tokenCounts)[number];
 
 export const usageSchema = {
   type: "record",
@@ -140,6 +143,12 @@ export const replyEventSchema = {
       type: nullable("long"),
       default: null,
       doc: "usage: what the request's provider calls have cost so far, in 1e-9 USD; null: unpriced (v4)",
+    },
+    {
+      name: "tokenCount",
+      type: nullable({ type: "enum", name: "TokenCount", symbols: tokenCounts }),
+      default: null,
+      doc: "usage answering a count request: who counted its input tokens — the provider's counting API, OpenAI's tokenizer (exact), or the gateway's estimate (v5)",
     },
     { name: "embedding", type: nullable({ type: "array", items: "float" }), default: null },
     { name: "failure", type: nullable(failureSchema), default: null },

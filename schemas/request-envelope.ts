@@ -82,6 +82,12 @@ export const requestEnvelopeSchema = {
       default: null,
       doc: "(v4)",
     },
+    {
+      name: "countTokens",
+      type: "boolean",
+      default: false,
+      doc: "count the chat's input tokens instead of answering it: the answer is one usage event, and the chat's maxTokens is 1 so that a worker older than v5 answering it anyway bills next to nothing and still reports the input tokens (v5)",
+    },
   ],
 } as const;
 

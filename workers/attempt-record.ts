@@ -4,9 +4,9 @@ import type { AttemptEventInput } from "../schemas/attempt-event.ts";
 import { type Failure, type Usage, zeroUsage } from "../schemas/reply-event.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { mostOutputTokens, mostPromptTokens, promptJsonOf } from "../schemas/request-size.ts";
+import { countTokens } from "../schemas/token-count.ts";
 import type { ChatPart } from "./providers/provider.ts";
 import type { Candidate } from "./routing/plan.ts";
-import { countTokens } from "./token-count.ts";
 
 /**
  * What one call to a deployment did, gathered as it runs, for its analytics event: a request

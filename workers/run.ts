@@ -92,16 +92,16 @@ function failedAs(
   context: AttemptContext,
   log: Logger,
 ): Ran["final"] {
-  // A request that failed before any call (no route, every breaker open) is recorded too.
-  if (records.length === 0)
-    records.push(new AttemptRecord(envelope, `${attempt}.0`, context.workerId, undefined));
-  const last = records.at(-1) as AttemptRecord;
-  if (reason instanceof Cancelled) {
-    last.outcome = "cancelled";
-    return undefined;
+  const failure = reason instanceof Cancelled ? undefined : toFailure(reason);
+  if (failure?.code === "internal") log.error({ err: reason }, "request failed inside the worker");
+  // A count makes no call record (workers/count.ts); a request that failed before any call (no
+  // route, every breaker open) is recorded too.
+  if (!envelope.countTokens) {
+    if (records.length === 0)
+      records.push(new AttemptRecord(envelope, `${attempt}.0`, context.workerId, undefined));
+    const last = records.at(-1) as AttemptRecord;
+    if (failure) last.fail(failure);
+    else last.outcome = "cancelled";
   }
-  const failure = toFailure(reason);
-  if (failure.code === "internal") log.error({ err: reason }, "request failed inside the worker");
-  last.fail(failure);
-  return { kind: "failed", failure };
+  return failure && { kind: "failed", failure };
 }

@@ -6,6 +6,7 @@ import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "../sc
 import { type AttemptContext, keepMsOf } from "./attempt-context.ts";
 import { AttemptRecord } from "./attempt-record.ts";
 import { startCallSpan } from "./call-span.ts";
+import { countAtDeployment } from "./count.ts";
 import type { Provider } from "./providers/provider.ts";
 import { costSoFar, replyFor, toFailure } from "./reply-events.ts";
 import type { ReplyStream } from "./reply-stream.ts";
@@ -39,12 +40,21 @@ export async function serve(
 ): Promise<void> {
   const serving = { envelope, replies, signal, attempt, records, context, span };
   const { route, candidates, estimatedTokens } = planFor(envelope, context);
+  // A count takes a request from a deployment's quota, none of its tokens: the provider bills none.
   await serveWithFailover(
     candidates,
     context.failover,
-    { route, deadlineMs: envelope.deadlineMs, estimatedTokens, batch: envelope.priority === "batch" },
+    {
+      route,
+      deadlineMs: envelope.deadlineMs,
+      estimatedTokens: envelope.countTokens ? 0 : estimatedTokens,
+      batch: envelope.priority === "batch",
+    },
     signal,
-    (candidate, callSignal, progress) => callDeployment(serving, candidate, callSignal, progress),
+    envelope.countTokens
+      ? (candidate, callSignal, progress) =>
+          countAtDeployment(envelope, replies, context, span, candidate, callSignal, progress)
+      : (candidate, callSignal, progress) => callDeployment(serving, candidate, callSignal, progress),
   );
 }
 

@@ -7,6 +7,7 @@ import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
+import { loadTokenizer } from "../schemas/token-count.ts";
 import { runAttempt } from "./attempt.ts";
 import { Cancelled } from "./attempt-context.ts";
 import { createWorkerMetrics } from "./metrics.ts";
@@ -18,7 +19,6 @@ import { RetryBudget, RetryBudgets } from "./routing/retry-budget.ts";
 import type { RoutingState } from "./routing/state.ts";
 import { PriorityScheduler } from "./scheduler.ts";
 import { gaugeWorkerState, type WorkerState } from "./state-gauges.ts";
-import { loadTokenizer } from "./token-count.ts";
 
 export interface WorkerOptions {
   bus: Bus;

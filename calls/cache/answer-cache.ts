@@ -201,6 +201,7 @@ const endEvent: CachedEvent = {
   stopSequence: null,
   usage: null,
   costNanoUsd: null,
+  tokenCount: null,
   embedding: null,
   failure: null,
 };

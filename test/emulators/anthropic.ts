@@ -11,6 +11,7 @@ import {
   withoutDirectives,
 } from "./directives.ts";
 import { type Emulator, startJsonServer } from "./json-server.ts";
+import { emulatedTokenCount } from "./token-count.ts";
 
 /**
  * A stand-in for Anthropic's Messages API, written from its public reference: `x-api-key` and
@@ -27,7 +28,10 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  *   [emulator:refusal]    end with stop_reason refusal
  *   [emulator:redacted]   with thinking on, add a redacted_thinking block after the thinking
  *   [emulator:malformed=KIND]  a body or event the adapter cannot read (directives.ts)
- * and those every emulator takes (directives.ts). With `thinking` enabled it thinks first, in a
+ * and those every emulator takes (directives.ts). POST /v1/messages/count_tokens answers
+ * `{"input_tokens": N}`: a word of every text of system, messages and tools, and 3 a message
+ * (test/emulators/token-count.ts); it refuses the fields that only shape an answer (max_tokens,
+ * stream, temperature …), as Anthropic does. With `thinking` enabled it thinks first, in a
  * signed thinking block; `disable_parallel_tool_use` limits it to one call; it refuses what
  * Anthropic refuses (see `invalidRequest`).
  */
@@ -66,6 +70,8 @@ async function handle(
     return sendAnthropicError(response, 401, "invalid x-api-key");
   if (!request.headers["anthropic-version"])
     return sendAnthropicError(response, 400, "anthropic-version: header is required");
+  if (request.url === "/v1/messages/count_tokens" && request.method === "POST")
+    return countTokens(response, body);
   if (request.url !== "/v1/messages" || request.method !== "POST")
     return sendAnthropicError(response, 404, `Not found: ${request.method} ${request.url}`);
   return answerMessages(request, response, body, body.model, options, injected);
@@ -360,6 +366,34 @@ function invalidRequest(body: Record<string, unknown>, messages: Message[]): str
       return `messages.${lastAssistant}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block.`;
   }
   return undefined;
+}
+
+/** The fields a count_tokens body may have; Anthropic refuses any other ("Extra inputs are not permitted"). */
+const countFields = new Set([
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "mcp_servers",
+  "context_management",
+  "output_format",
+]);
+
+function countTokens(response: ServerResponse, body: Record<string, unknown>) {
+  const extra = Object.keys(body).find((field) => !countFields.has(field));
+  if (extra) return sendAnthropicError(response, 400, `${extra}: Extra inputs are not permitted`);
+  const messages = (body.messages as Message[] | undefined) ?? [];
+  if (typeof body.model !== "string" || messages.length === 0)
+    return sendAnthropicError(response, 400, "messages: at least one message is required");
+  if (body.model.startsWith("missing")) return sendAnthropicError(response, 404, `model: ${body.model}`);
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(
+    JSON.stringify({
+      input_tokens: emulatedTokenCount(body, ["system", "messages", "tools"], messages, 3),
+    }),
+  );
 }
 
 /** Anthropic's error body, `{"type":"error","error":{type,message}}`. */

@@ -10,6 +10,7 @@ import {
   withoutDirectives,
 } from "./directives.ts";
 import { type Emulator, startJsonServer } from "./json-server.ts";
+import { emulatedTokenCount } from "./token-count.ts";
 
 /**
  * A stand-in for Google's Gemini API (v1beta), written from its public reference:
@@ -27,7 +28,10 @@ import { type Emulator, startJsonServer } from "./json-server.ts";
  *   [emulator:refusal]    end with finishReason SAFETY
  *   [emulator:blocked]    block the prompt: promptFeedback.blockReason and no candidates
  *   [emulator:malformed=KIND]  a body or chunk the adapter cannot read (directives.ts)
- * and those every emulator takes (directives.ts). With `thinkingConfig.includeThoughts` it shows a
+ * and those every emulator takes (directives.ts). `:countTokens` takes `contents` or a whole
+ * `generateContentRequest` (its model named `models/{model}`, as in the path) and answers
+ * `totalTokens`: a word of every text of contents, system instruction and tools, and 2 a content
+ * (test/emulators/token-count.ts). With `thinkingConfig.includeThoughts` it shows a
  * thought summary (a part with `thought: true`) before the answer.
  */
 export type GeminiEmulator = Emulator;
@@ -70,13 +74,14 @@ async function handle(
       "INVALID_ARGUMENT",
     );
   const route =
-    /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/.exec(
+    /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/.exec(
       url.pathname,
     );
   if (!route) return sendGoogleError(response, 404, `Method not found: ${url.pathname}`);
   const model = decodeURIComponent(route[1] as string);
   if (model.startsWith("missing"))
     return sendGoogleError(response, 404, `models/${model} is not found for API version v1beta.`);
+  if (route[2] === "countTokens") return countTokens(response, body, model);
   if (route[2] === "batchEmbedContents") {
     const embedRequests =
       (body.requests as Array<{
@@ -285,6 +290,27 @@ function sendMalformed(response: ServerResponse, kind: Malformation, answer: Rec
   }[kind]();
   response.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
   response.end(body);
+}
+
+function countTokens(response: ServerResponse, body: Record<string, unknown>, model: string) {
+  const whole = body.generateContentRequest as Record<string, unknown> | undefined;
+  if (whole && body.contents)
+    return sendGoogleError(response, 400, "contents and generateContentRequest cannot both be set.");
+  if (whole && whole.model !== `models/${model}`)
+    return sendGoogleError(
+      response,
+      400,
+      `* CountTokensRequest.generate_content_request.model: must be models/${model}`,
+    );
+  const request = whole ?? body;
+  const contents = (request.contents as unknown[] | undefined) ?? [];
+  if (contents.length === 0)
+    return sendGoogleError(response, 400, "* CountTokensRequest.contents: contents is not specified");
+  const totalTokens = emulatedTokenCount(request, ["contents", "systemInstruction", "tools"], contents, 2);
+  return sendJson(response, 200, {
+    totalTokens,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: totalTokens }],
+  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown) {

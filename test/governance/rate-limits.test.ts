@@ -87,9 +87,10 @@ describe.each(busKinds)("rate and consumption limits on the %s bus", (bus) => {
   });
 
   it("refuses once a key's tokens per minute are used", async () => {
-    // A prompt of ~2,250 characters is estimated at over 500 tokens: one fits in 1,000 a minute, two do not.
+    // 520 words are over 500 tokens by OpenAI's tokenizer (the deployment is OpenAI's): one fits in
+    // 1,000 a minute, two do not.
     const { key } = await newKey({ rateLimits: { tokensPerMinute: 1000 } });
-    const long = { messages: [{ role: "user", content: "word ".repeat(450) }] };
+    const long = { messages: [{ role: "user", content: "word ".repeat(520) }] };
     const first = await post(gateway.url, key, long);
     expect(first.status).toBe(200);
     expect(first.headers.get("x-ratelimit-limit-tokens")).toBe("1000");

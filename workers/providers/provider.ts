@@ -1,6 +1,7 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../schemas/reply-event.ts";
 import type { ChatRequest, EmbeddingsRequest, InboundApi } from "../../schemas/request-envelope.ts";
+import type { TokenizerEncoding } from "../../schemas/token-count.ts";
 
 /**
  * The interface every provider adapter implements (version 1). An adapter translates the gateway's
@@ -67,6 +68,11 @@ export interface ProviderType<Options extends TObject = TObject> {
    * and the conformance suites run it against that service's emulator: a type without one fails them.
    */
   readonly inProcess?: true;
+  /**
+   * The OpenAI encoding that counts a model's prompts exactly at this type, if it has one:
+   * budgets, rate limits and count_tokens count with it; without it, with the gateway's estimate.
+   */
+  readonly tokenizer?: (model: string) => TokenizerEncoding | undefined;
   create(options: Static<Options>): Provider;
 }
 

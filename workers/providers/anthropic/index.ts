@@ -4,9 +4,10 @@ import { connect, connectionOptions } from "../http/connection-options.ts";
 import { providerHttpError } from "../http/errors.ts";
 import { type ChatPart, defineProviderType } from "../provider.ts";
 import { anthropicAnswerParts } from "./answer.ts";
-import { toAnthropicBody } from "./request.ts";
+import { toAnthropicBody, toAnthropicCountBody } from "./request.ts";
+import { anthropicTokenCount } from "./response.ts";
 
-/** Anthropic's Messages API. */
+/** Anthropic's Messages API, and its count_tokens. */
 export const anthropicProvider = defineProviderType({
   optionsSchema: T.Object(
     {
@@ -34,6 +35,17 @@ export const anthropicProvider = defineProviderType({
         const response = await http.post("/v1/messages", body, { ...headers, ...traceHeaders }, signal);
         if (response.status >= 400) throw await providerHttpError("anthropic", response);
         yield* anthropicAnswerParts("anthropic", response, { model, stream, signal });
+      },
+      async countTokens(request, { model, signal, inboundApi, traceHeaders }) {
+        const body = toAnthropicCountBody(request, model, inboundApi);
+        const response = await http.post(
+          "/v1/messages/count_tokens",
+          body,
+          { ...headers, ...traceHeaders },
+          signal,
+        );
+        if (response.status >= 400) throw await providerHttpError("anthropic", response);
+        return (await anthropicTokenCount.read("anthropic", response, signal)).input_tokens;
       },
       async embed() {
         throw new GatewayError("invalid_request", "model: the anthropic provider has no embeddings API", {

@@ -60,6 +60,24 @@ export function toAnthropicBody(
   };
 }
 
+/**
+ * The body of a count_tokens call: a Messages body without what only shapes the answer (Anthropic
+ * refuses those fields there).
+ */
+export function toAnthropicCountBody(request: ChatRequest, model: string, inboundApi: InboundApi) {
+  const {
+    max_tokens: _maxTokens,
+    stream: _stream,
+    temperature: _temperature,
+    top_p: _topP,
+    stop_sequences: _stop,
+    ...counted
+    // No limit, so that a thinking budget made from an effort is what a call would send (a count
+    // request carries max_tokens 1, see RequestEnvelope.countTokens); the limit itself is dropped.
+  } = toAnthropicBody({ ...request, maxTokens: null }, model, false, inboundApi, 1);
+  return counted;
+}
+
 function refuseUnsupported(request: ChatRequest): void {
   const refuse = (param: string, what: string) => {
     throw new GatewayError("invalid_request", `${param}: the anthropic provider cannot ${what}`, { param });

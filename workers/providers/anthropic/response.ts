@@ -35,6 +35,12 @@ export const anthropicMessage = new ProviderData(
   }),
 );
 
+/** What it reads of a count_tokens answer. */
+export const anthropicTokenCount = new ProviderData(
+  "a token count",
+  T.Object({ input_tokens: T.Integer({ minimum: 0 }) }),
+);
+
 /** What it reads of each stream event; ping, content_block_stop and events added later pass, ignored. */
 export const anthropicStreamEvent = new ProviderData(
   "a stream event",

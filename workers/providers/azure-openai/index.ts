@@ -1,4 +1,5 @@
 import { Type as T } from "@sinclair/typebox";
+import { openAIServedEncodingOf } from "../../../schemas/token-count.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { createOpenAIStyleProvider } from "../openai/chat-provider.ts";
 import { defineProviderType } from "../provider.ts";
@@ -23,6 +24,7 @@ export const azureOpenAIProvider = defineProviderType({
     },
     { additionalProperties: false },
   ),
+  tokenizer: openAIServedEncodingOf,
   create(options) {
     const deploymentPath = (deployment: string, operation: string) =>
       `/openai/deployments/${encodeURIComponent(deployment)}/${operation}?api-version=${encodeURIComponent(options.apiVersion)}`;

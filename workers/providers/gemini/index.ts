@@ -5,9 +5,9 @@ import { hidingSecret } from "../http/secret.ts";
 import { type ChatPart, defineProviderType, type Provider } from "../provider.ts";
 import { geminiAnswerParts } from "./answer.ts";
 import { toGeminiBody } from "./request.ts";
-import { embeddingsResponse } from "./response.ts";
+import { countTokensResponse, embeddingsResponse } from "./response.ts";
 
-/** Google's Gemini API: generateContent, streamGenerateContent (SSE) and batchEmbedContents. */
+/** Google's Gemini API: generateContent, streamGenerateContent (SSE), countTokens and batchEmbedContents. */
 export const geminiProvider = defineProviderType({
   optionsSchema: T.Object(
     {
@@ -47,6 +47,19 @@ export const geminiProvider = defineProviderType({
         );
         if (response.status >= 400) throw await providerHttpError("gemini", response);
         yield* geminiAnswerParts("gemini", response, request, { model, stream, signal });
+      },
+
+      async countTokens(request, { model, signal, traceHeaders }) {
+        // The whole request, so that its system instruction and tools are counted too (contents alone are not).
+        const body = { generateContentRequest: { model: `models/${model}`, ...toGeminiBody(request) } };
+        const response = await http.post(
+          path(model, "countTokens"),
+          body,
+          { ...headers, ...traceHeaders },
+          signal,
+        );
+        if (response.status >= 400) throw await providerHttpError("gemini", response);
+        return (await countTokensResponse.read("gemini", response, signal)).totalTokens;
       },
 
       async embed(request, { model, signal, traceHeaders }) {

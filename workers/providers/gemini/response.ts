@@ -25,6 +25,12 @@ const candidate = T.Object({
   finishReason: T.Optional(T.String()),
 });
 
+/** What the adapter reads of a countTokens answer. */
+export const countTokensResponse = new ProviderData(
+  "a token count",
+  T.Object({ totalTokens: T.Integer({ minimum: 0 }) }),
+);
+
 const responseFields = { usageMetadata: T.Optional(usageMetadata), modelVersion: T.Optional(T.String()) };
 /** Why Gemini blocked the prompt; it then sends no candidates at all. */
 const promptFeedback = T.Object({ blockReason: T.Optional(T.String()) });

@@ -1,4 +1,5 @@
 import { Type as T } from "@sinclair/typebox";
+import { openAIEncodingOf } from "../../../schemas/token-count.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { createOpenAIStyleProvider } from "../openai/chat-provider.ts";
 import { defineProviderType } from "../provider.ts";
@@ -27,6 +28,8 @@ export const openAICompatibleProvider = defineProviderType({
     },
     { additionalProperties: false },
   ),
+  // Counted exactly only for a model named as OpenAI's: other servers' models have tokenizers of their own.
+  tokenizer: openAIEncodingOf,
   create: (options) =>
     createOpenAIStyleProvider({
       name: "openai-compatible",

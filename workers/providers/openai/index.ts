@@ -1,4 +1,5 @@
 import { Type as T } from "@sinclair/typebox";
+import { openAIServedEncodingOf } from "../../../schemas/token-count.ts";
 import { connect, connectionOptions } from "../http/connection-options.ts";
 import { defineProviderType } from "../provider.ts";
 import { createOpenAIStyleProvider } from "./chat-provider.ts";
@@ -20,6 +21,7 @@ export const openAIProvider = defineProviderType({
     },
     { additionalProperties: false },
   ),
+  tokenizer: openAIServedEncodingOf,
   create: (options) =>
     createOpenAIStyleProvider({
       name: "openai",

@@ -1,6 +1,6 @@
 import { countTokens as exactCount } from "gpt-tokenizer/encoding/o200k_base";
 import { describe, expect, it } from "vitest";
-import { countTokens, loadTokenizer } from "../../workers/token-count.ts";
+import { countTokens, loadTokenizer } from "../../schemas/token-count.ts";
 
 /** Usage a provider never reported is counted by the gateway: with o200k_base once a worker has loaded it. */
 describe("counting tokens the provider did not report", () => {
