@@ -93,6 +93,33 @@ describe("stored responses", () => {
     expect(await client.responses.retrieve(third.id)).toEqual(third);
   });
 
+  it("hands Anthropic its signed reasoning back from the stored output of the previous turn", async () => {
+    const tools = [
+      { type: "function" as const, name: "lookup", parameters: { type: "object" }, strict: false },
+    ];
+    const first = await client.responses.create({
+      model: "claude",
+      reasoning: { effort: "low" },
+      tools,
+      input: "look it up [emulator:calls=1]",
+    });
+    expect(first.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+    // The emulator refuses a tool loop whose last assistant turn lacks its own signed thinking, as Anthropic does.
+    const second = await client.responses.create({
+      model: "claude",
+      reasoning: { effort: "low" },
+      tools,
+      previous_response_id: first.id,
+      input: [{ type: "function_call_output", call_id: call.call_id, output: "42" }],
+    });
+    expect(second.status).toBe("completed");
+    expect(anthropicBody().messages[1]).toMatchObject({
+      role: "assistant",
+      content: [{ type: "thinking", signature: expect.any(String) }, { type: "tool_use" }],
+    });
+  });
+
   it("chains streamed turns on the mock, which is sent the whole conversation each time", async () => {
     // The mock counts every word of the conversation it is sent as input tokens, and answers "You said: <input>".
     let completed: unknown;
@@ -146,6 +173,26 @@ describe("stored responses", () => {
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { param: "limit", type: "invalid_request_error" } });
+  });
+
+  it("stores a stream that fails after it began as failed, with the error the caller was sent", async () => {
+    const stream = await client.responses.create({
+      model: "claude",
+      stream: true,
+      input: "a b c d [emulator:midstream]",
+    });
+    let id = "";
+    let sentError: { message: string } | undefined;
+    for await (const event of stream) {
+      if (event.type === "response.created") id = event.response.id;
+      if (event.type === "error") sentError = event;
+    }
+    expect(sentError?.message).toBeTruthy();
+    expect(await client.responses.retrieve(id)).toMatchObject({
+      id,
+      status: "failed",
+      error: { message: sentError?.message },
+    });
   });
 
   it("forgets a deleted response, and one made with store: false, and refuses to chain to either", async () => {
