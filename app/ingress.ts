@@ -81,6 +81,7 @@ export async function startIngress(process: GatewayProcess, parts: IngressParts)
         defaultPriority: config.ingress.defaultPriority,
         tracer: process.tracer,
         governance: governance.policy,
+        responses: services.responses,
         storedContent: config.analytics.content.store
           ? createRedactor(config.analytics.content.redact)
           : undefined,

@@ -21,6 +21,7 @@ import type { IngressMetrics, RequestObservation } from "./metrics.ts";
 import { type RequestFacts, recordingRequest, rejectedRequest } from "./request-record.ts";
 import { endRequestSpan } from "./request-span.ts";
 import type { CallSteering } from "./steering.ts";
+import { type ResponseStore, tenantOf } from "./stored-responses/store.ts";
 
 export interface CallServices {
   dispatcher: Dispatcher;
@@ -33,6 +34,8 @@ export interface CallServices {
   tracer: Tracer;
   /** Keys' and teams' policy: access, limits, budgets (governance/). */
   governance: Governance;
+  /** The Responses API's stored responses. */
+  responses: ResponseStore;
 }
 
 export interface StartedCall {
@@ -130,7 +133,10 @@ async function answerCall(
   recording: Recording,
 ): Promise<StartedCall> {
   const { facts, span, finished } = recording;
-  const parsed = api.parse(validateBody(api.bodySchema, body));
+  const valid = validateBody(api.bodySchema, body);
+  const parsed = api.parseContinuing
+    ? await api.parseContinuing(valid, { store: services.responses, tenant: tenantOf(caller) })
+    : api.parse(valid);
   if (options.forceStream && api.streams) parsed.stream = true;
   Object.assign(facts, {
     stream: parsed.stream,

@@ -23,6 +23,7 @@ export const environmentVariables = {
     "auth.generatedKeyFile": inDataDir("gateway-key.sha256"),
     "governance.directory": inDataDir("governance"),
     "batches.directory": inDataDir("batches"),
+    "responses.directory": inDataDir("responses"),
     "clickhouse.dataDir": inDataDir("clickhouse"),
   },
   LOG_LEVEL: { "log.level": as },

@@ -190,6 +190,23 @@ export const batchesSection = section(
   "Batch jobs: the OpenAI Files and Batch APIs and Anthropic's Message Batches (docs/batches.md).",
 );
 
+export const responsesSection = section(
+  {
+    directory: T.String({
+      default: "./data/responses",
+      description:
+        "Where stored responses are kept without Redis (one process). With redis.url set they live in Redis.",
+    }),
+    ttlSeconds: T.Integer({
+      minimum: 1,
+      default: 30 * 24 * 3600,
+      description:
+        "A stored response is kept this long after it was made, or after the newest response continuing it (OpenAI keeps 30 days).",
+    }),
+  },
+  "The Responses API's stored responses: previous_response_id, GET and DELETE /v1/responses/{id} (docs/providers.md).",
+);
+
 export const tracingSection = section(
   {
     endpoint: T.String({

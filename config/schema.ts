@@ -10,6 +10,7 @@ import {
   governanceSection,
   kafkaSection,
   redisSection,
+  responsesSection,
   tracingSection,
 } from "./schema-sections.ts";
 
@@ -213,6 +214,7 @@ export const ConfigSchema = T.Object(
     analytics: analyticsSection,
     governance: governanceSection,
     batches: batchesSection,
+    responses: responsesSection,
     dashboard: section(
       {
         sessionSecret: T.String({

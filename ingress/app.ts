@@ -32,6 +32,7 @@ import { inferenceRoutes } from "./routes/inference.ts";
 import { messageBatchRoutes } from "./routes/message-batches.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { responseRoutes } from "./routes/responses.ts";
 import { onSocketError, webSocketRoutes } from "./routes/websocket.ts";
 import type { SessionSeal } from "./session.ts";
 
@@ -133,6 +134,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
     await app.register(inferenceRoutes, { apis: inboundApis, services });
     await app.register(countTokensRoutes, { apis: countApis, services });
     await app.register(modelRoutes, { routes });
+    await app.register(responseRoutes, { store: services.responses });
     await app.register(adminRoutes, { cache: services.cache, analytics, keys: admin, batches, audit });
     await app.register(webSocketRoutes, {
       apis: inboundApis,

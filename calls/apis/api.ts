@@ -7,6 +7,7 @@ import type {
   InboundApi as InboundApiName,
 } from "../../schemas/request-envelope.ts";
 import type { ApiShape } from "../errors.ts";
+import type { ResponseStore } from "../stored-responses/store.ts";
 import type { Completion } from "./completion.ts";
 
 /** What the ingress publishes for one call, made from a validated body. */
@@ -19,12 +20,19 @@ export interface ParsedCall {
   user?: string;
   /** Per-call choices of the rendering, e.g. OpenAI's stream_options.include_usage. */
   render: RenderOptions;
+  /**
+   * For an API that keeps its answers (a stored Response): keeps the answer exactly as the caller
+   * is sent it, before the last of it goes out, so that the caller can refer to it at once.
+   */
+  keep?: (answer: unknown) => Promise<void>;
 }
 
 export interface RenderOptions {
   includeUsage?: boolean;
   /** OpenAI embeddings: vectors as base64 of little-endian float32. */
   base64Embeddings?: boolean;
+  /** Fields of the request the answer repeats (a Response's instructions, previous_response_id, store). */
+  echo?: Record<string, unknown>;
 }
 
 /** Identity of one answer, the same in every frame of it. */
@@ -41,6 +49,14 @@ export type Frame = { event?: string; data: unknown } | { keepAlive: true };
 export interface StreamRenderer {
   /** The frames one reply event becomes (often one, sometimes none or several). */
   render(event: ReplyEvent): Frame[];
+  /** Once the stream has ended (completed or failed), the whole answer it carried, for an API that keeps it. */
+  answer?(): unknown;
+}
+
+/** What a call continues from, for an API that keeps answers: the caller's tenant's stored responses. */
+export interface KeptAnswers {
+  store: ResponseStore;
+  tenant: string;
 }
 
 /**
@@ -64,6 +80,8 @@ export interface InboundApi<Body = never> {
   /** Whether the API can stream at all (embeddings cannot). */
   readonly streams: boolean;
   parse(body: Body): ParsedCall;
+  /** Used instead of `parse` at the edge by an API whose calls continue kept answers (previous_response_id). */
+  parseContinuing?(body: Body, kept: KeptAnswers): Promise<ParsedCall>;
   respond(completion: Completion, context: AnswerContext): unknown;
   streamRenderer(context: AnswerContext): StreamRenderer;
   /** The frame that ends a stream cleanly, if the API has one (OpenAI's [DONE]). */

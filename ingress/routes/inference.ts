@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { InboundApi } from "../../calls/apis/api.ts";
 import { collect, failureToError } from "../../calls/apis/completion.ts";
 import { type CallServices, startCall } from "../../calls/call.ts";
+import { streamFrames, wholeAnswer } from "../../calls/deliver.ts";
 import { errorToAnswer, statusOf } from "../../calls/errors.ts";
 import { clientClosedStatus, RequestObservation } from "../../calls/metrics.ts";
 import { gatewayHeaders, readSteering } from "../../calls/steering.ts";
@@ -72,7 +73,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
           if (!reply.raw.writableFinished) call.pending.cancel();
         });
         if (!call.parsed.stream) {
-          const answer = api.respond(await collect(call.pending), call.answer);
+          const answer = await wholeAnswer(api, call, await collect(call.pending), request.log);
           reply.header(serverTiming, timing(reply));
           return answer;
         }
@@ -95,7 +96,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
             [`${cacheHeader}-similarity`]: call.cacheSimilarity.toFixed(4),
           }),
         });
-        const renderer = api.streamRenderer(call.answer);
+        const framesOf = streamFrames(api, call, request.log);
         let failed = false;
         try {
           for (let next: IteratorResult<ReplyEvent> = first; !next.done; next = await events.next()) {
@@ -105,7 +106,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
               // The status went out with the first content; the metrics count the one the stream ended with.
               request.observation.end(statusOf(failureToError(next.value), api.shape));
             }
-            for (const frame of renderer.render(next.value)) await writeFrame(reply.raw, frame);
+            for (const frame of await framesOf(next.value)) await writeFrame(reply.raw, frame);
           }
           if (api.streamEnd && !failed) await writeFrame(reply.raw, api.streamEnd);
         } finally {

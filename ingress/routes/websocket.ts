@@ -4,6 +4,7 @@ import type { InboundApi } from "../../calls/apis/api.ts";
 import { collect, failureToError } from "../../calls/apis/completion.ts";
 import { depthError } from "../../calls/apis/depth.ts";
 import { type CallServices, startCall } from "../../calls/call.ts";
+import { streamFrames, wholeAnswer } from "../../calls/deliver.ts";
 import type { PendingRequest } from "../../calls/dispatcher.ts";
 import { errorBody, errorToAnswer, statusOf } from "../../calls/errors.ts";
 import { clientClosedStatus, RequestObservation } from "../../calls/metrics.ts";
@@ -165,7 +166,7 @@ async function serve(
     });
     if (!call.parsed.stream) {
       const completion = await collect(call.pending);
-      reply({ type: "response", id, data: api.respond(completion, call.answer) });
+      reply({ type: "response", id, data: await wholeAnswer(api, call, completion, upgrade.log) });
       reply({
         type: "done",
         id,
@@ -174,10 +175,11 @@ async function serve(
       });
       return;
     }
-    const renderer = api.streamRenderer(call.answer);
+    const framesOf = streamFrames(api, call, upgrade.log);
     let usage: Usage | undefined;
     for await (const event of call.pending) {
       if (event.kind === "failed") {
+        await framesOf(event); // keeps what the caller was sent, failed, for an API that keeps answers
         const fields = errorFields(failureToError(event), api.shape);
         status = fields.status;
         reply({ type: "error", id, ...fields });
@@ -185,7 +187,7 @@ async function serve(
       }
       observation.sending(event);
       if (event.kind === "usage") usage = event.usage ?? undefined;
-      for (const frame of renderer.render(event)) {
+      for (const frame of await framesOf(event)) {
         if ("keepAlive" in frame) continue; // the socket has its own pings
         reply({ type: "chunk", id, ...(frame.event && { event: frame.event }), data: frame.data });
       }

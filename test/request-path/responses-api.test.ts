@@ -133,7 +133,7 @@ describe.each(busKinds)("the OpenAI Responses API on the %s bus", (bus) => {
 
   it("refuses what it does not support with a clear 400, and raises provider errors as the SDK's classes", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ previous_response_id: "resp_123" }, /previous_response_id: this gateway stores no responses/],
+      [{ conversation: "conv_123" }, /conversation: this gateway stores no conversations/],
       [{ tools: [{ type: "web_search" }] }, /tools\.0\.type: tools of type web_search are not supported/],
       [{ prompt: { id: "pmpt_1" } }, /prompt: this option of the Responses API is not supported/],
       [

@@ -48,6 +48,8 @@ export function testSettings(
     redis: bus === "kafka" ? { url: services.redis.url, keyPrefix: `test-${namespace}:` } : {},
     // Files and batches on disk (without Redis): a directory of this gateway's own.
     batches: { directory: join(tmpdir(), `gateway-batches-${namespace}`) },
+    // Stored responses on disk (without Redis): a directory of this gateway's own.
+    responses: { directory: join(tmpdir(), `gateway-responses-${namespace}`) },
     // Keys and teams on disk (without Kafka): a log of this gateway's own.
     governance: { directory: join(tmpdir(), `gateway-governance-${namespace}`) },
     clickhouse: {

@@ -1,8 +1,12 @@
 import type { InboundApi } from "../api.ts";
 import { type OpenAIResponsesBody, openAIResponsesBody, parseOpenAIResponses } from "./request.ts";
 import { OpenAIResponsesStream, openAIResponsesResponse } from "./response.ts";
+import { parseContinuingResponses } from "./stored.ts";
 
-/** OpenAI's Responses API (what Codex speaks), translated at the edge into Chat Completions terms. */
+/**
+ * OpenAI's Responses API (what Codex speaks), translated at the edge into Chat Completions terms;
+ * the edge keeps its responses (stored.ts) for previous_response_id and GET /v1/responses/{id}.
+ */
 export const openAIResponses: InboundApi<OpenAIResponsesBody> = {
   name: "openai_responses",
   wire: "openai_chat",
@@ -12,6 +16,7 @@ export const openAIResponses: InboundApi<OpenAIResponsesBody> = {
   bodySchema: openAIResponsesBody,
   streams: true,
   parse: parseOpenAIResponses,
+  parseContinuing: parseContinuingResponses,
   respond: openAIResponsesResponse,
   streamRenderer: (context) => new OpenAIResponsesStream(context),
 };

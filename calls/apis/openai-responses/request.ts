@@ -132,36 +132,48 @@ export const openAIResponsesBody = T.Object({
   ),
   user: T.Optional(T.String()),
   previous_response_id: T.Optional(T.Union([T.String(), T.Null()])),
+  store: T.Optional(T.Union([T.Boolean(), T.Null()])),
   conversation: T.Optional(T.Unknown()),
   background: T.Optional(T.Union([T.Boolean(), T.Null()])),
 });
 
 export type OpenAIResponsesBody = Static<typeof openAIResponsesBody>;
 
-/** Options about server-side storage and output extras that change nothing in the answer itself. */
-const ignored = new Set([
-  "store",
-  "include",
-  "truncation",
-  "stream_options",
-  "max_tool_calls",
-  "top_logprobs",
-]);
+/** Options about output extras that change nothing in the answer itself. */
+const ignored = new Set(["include", "truncation", "stream_options", "max_tool_calls", "top_logprobs"]);
 /** Options with the same name and meaning in Chat Completions: they pass through as such. */
 const translated = new Set(["metadata", "service_tier", "prompt_cache_key", "safety_identifier"]);
 const modelled = new Set(Object.keys(openAIResponsesBody.properties));
 
+export type Item = Exclude<OpenAIResponsesBody["input"], string>[number];
+
+/** The caller's input as items: a string is one user message. */
+export function inputItems(input: OpenAIResponsesBody["input"]): Item[] {
+  return typeof input === "string" ? [{ type: "message", role: "user", content: input }] : input;
+}
+
+const refuse = (param: string, message: string): never => {
+  throw new GatewayError("invalid_request", `${param}: ${message}`, { param });
+};
+
 /**
- * A Responses API call as the gateway's ChatRequest (in Chat Completions terms, which every
- * provider adapter serves). Not supported yet, each with a clear 400: `previous_response_id` and
- * `conversation` (the gateway keeps no responses), background mode, and built-in tools.
+ * A Responses call that continues no stored response (where stored responses cannot be read,
+ * e.g. a batch line): as `continuedResponsesCall` with no earlier items.
  */
 export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
-  const refuse = (param: string, message: string) => {
-    throw new GatewayError("invalid_request", `${param}: ${message}`, { param });
-  };
   if (body.previous_response_id)
-    refuse("previous_response_id", "this gateway stores no responses; send the whole conversation in input");
+    refuse("previous_response_id", "only POST /v1/responses continues stored responses");
+  return continuedResponsesCall(body, []);
+}
+
+/**
+ * A Responses API call as the gateway's ChatRequest (in Chat Completions terms, which every
+ * provider adapter serves): the `earlier` items of the conversation it continues (stored), then its
+ * own input, after its own `instructions` only (as OpenAI, those of earlier responses are not
+ * carried over). Not supported yet, each with a clear 400: `conversation` objects, background
+ * mode, and built-in tools.
+ */
+export function continuedResponsesCall(body: OpenAIResponsesBody, earlier: Item[]): ParsedCall {
   if (body.conversation !== undefined && body.conversation !== null)
     refuse("conversation", "this gateway stores no conversations; send the whole conversation in input");
   if (body.background) refuse("background", "background responses are not supported by this gateway");
@@ -193,7 +205,7 @@ export function parseOpenAIResponses(body: OpenAIResponsesBody): ParsedCall {
     model: body.model,
     messages: [
       ...(body.instructions ? [systemMessage(body.instructions)] : []),
-      ...toMessages(body.input, refuse),
+      ...toMessages([...earlier, ...inputItems(body.input)], earlier.length),
     ],
     tools,
     toolChoice: toolChoice(body),
@@ -221,19 +233,12 @@ function systemMessage(text: string): ChatMessage {
   return { role: "system", name: null, content: [{ ...blankPart, text }], reasoning: [] };
 }
 
-type Item = Exclude<OpenAIResponsesBody["input"], string>[number];
-
 /**
  * Input items as messages: consecutive function calls share one assistant message, as in Chat
  * Completions, and a reasoning item goes with the assistant output that follows it (an item the
  * gateway returned carries the provider's proof in `encrypted_content`; see encrypted-reasoning.ts).
  */
-function toMessages(
-  input: OpenAIResponsesBody["input"],
-  refuse: (param: string, message: string) => never,
-): ChatMessage[] {
-  if (typeof input === "string")
-    return [{ role: "user", name: null, content: [{ ...blankPart, text: input }], reasoning: [] }];
+function toMessages(items: Item[], firstInput: number): ChatMessage[] {
   const messages: ChatMessage[] = [];
   let reasoning: Array<Omit<ReasoningPart, "beforePart">> = [];
   /** The assistant message the next output goes into: the open one if it only holds calls and `call` is one. */
@@ -249,8 +254,8 @@ function toMessages(
     reasoning = [];
     return message;
   };
-  input.forEach((item: Item, index) => {
-    const at = `input.${index}`;
+  items.forEach((item: Item, index) => {
+    const at = `input.${index - firstInput}`;
     if (item.type === "reasoning" && "summary" in item) {
       const text = (item.content ?? []).map((part) => part.text).join("");
       reasoning.push({ text, ...decodeReasoningProof(item.encrypted_content) });
@@ -275,7 +280,7 @@ function toMessages(
       const content =
         typeof item.content === "string"
           ? [{ ...blankPart, text: item.content }]
-          : item.content.map((part, partIndex) => toPart(part, `${at}.content.${partIndex}`, refuse));
+          : item.content.map((part, partIndex) => toPart(part, `${at}.content.${partIndex}`));
       if (item.role === "assistant") assistantFor(false).content.push(...content);
       else messages.push({ role: item.role, name: null, content, reasoning: [] });
     } else {
@@ -288,7 +293,6 @@ function toMessages(
 function toPart(
   part: { type: string; text?: string; image_url?: string; detail?: string },
   at: string,
-  refuse: (param: string, message: string) => never,
 ): ContentPart {
   if ((part.type === "input_text" || part.type === "output_text") && part.text !== undefined)
     return { ...blankPart, text: part.text };

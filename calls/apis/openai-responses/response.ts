@@ -80,6 +80,7 @@ function responseObject(context: AnswerContext, output: OutputItem[], extra: Rec
     tool_choice: "auto",
     tools: [],
     usage: null,
+    ...context.options.echo,
     ...extra,
   };
 }
@@ -117,6 +118,8 @@ export class OpenAIResponsesStream implements StreamRenderer {
     | undefined;
   private finishReason: FinishReason = "stop";
   private usage: Usage | undefined;
+  /** The response the stream ended with: what `response.completed` (or `.incomplete`) carried, or the failure. */
+  private final: ReturnType<typeof responseObject> | undefined;
 
   constructor(private readonly context: AnswerContext) {}
 
@@ -137,21 +140,24 @@ export class OpenAIResponsesStream implements StreamRenderer {
       case "completed": {
         const final = status(this.finishReason);
         const type = final.status === "completed" ? "response.completed" : "response.incomplete";
-        return [
-          ...this.start(),
-          ...this.closeItem(),
-          this.frame(type, {
-            response: responseObject(this.context, this.output, {
-              ...final,
-              usage: this.usage ? responsesUsage(this.usage) : null,
-            }),
-          }),
-        ];
+        const frames = [...this.start(), ...this.closeItem()];
+        this.final = responseObject(this.context, this.output, {
+          ...final,
+          usage: this.usage ? responsesUsage(this.usage) : null,
+        });
+        return [...frames, this.frame(type, { response: this.final })];
       }
       case "failed": {
         const body = errorBody(failureToError(event), "openai") as {
           error: { message: string; code: string | null; param: string | null };
         };
+        // What the caller saw of a response it was told of: the items it was sent whole, and the error.
+        if (this.started)
+          this.final = responseObject(this.context, this.output, {
+            status: "failed",
+            error: { code: body.error.code ?? "server_error", message: body.error.message },
+            usage: this.usage ? responsesUsage(this.usage) : null,
+          });
         return [
           this.frame("error", {
             code: body.error.code,
@@ -165,6 +171,10 @@ export class OpenAIResponsesStream implements StreamRenderer {
       default:
         return [];
     }
+  }
+
+  answer() {
+    return this.final;
   }
 
   /** Text of the answer: a message item (opened with its content part at its first text), then deltas. */
