@@ -64,18 +64,34 @@ export function toAnthropicBody(
  * The body of a count_tokens call: a Messages body without what only shapes the answer (Anthropic
  * refuses those fields there).
  */
+/**
+ * The fields of a Messages body that Anthropic's count_tokens takes: it refuses any other ("Extra
+ * inputs are not permitted"), max_tokens and fields a Messages caller passed through among them.
+ */
+const countedFields = [
+  "model",
+  "messages",
+  "system",
+  "tools",
+  "tool_choice",
+  "thinking",
+  "mcp_servers",
+] as const;
+
+/** A count_tokens body: what a call of this request would send that counts (Anthropic, and Claude on Vertex). */
 export function toAnthropicCountBody(request: ChatRequest, model: string, inboundApi: InboundApi) {
-  const {
-    max_tokens: _maxTokens,
-    stream: _stream,
-    temperature: _temperature,
-    top_p: _topP,
-    stop_sequences: _stop,
-    ...counted
-    // No limit, so that a thinking budget made from an effort is what a call would send (a count
-    // request carries max_tokens 1, see RequestEnvelope.countTokens); the limit itself is dropped.
-  } = toAnthropicBody({ ...request, maxTokens: null }, model, false, inboundApi, 1);
-  return counted;
+  // No limit, so that a thinking budget made from an effort is what a call would send (a count
+  // request carries max_tokens 1, see RequestEnvelope.countTokens); the limit itself is dropped.
+  const body: Record<string, unknown> = toAnthropicBody(
+    { ...request, maxTokens: null },
+    model,
+    false,
+    inboundApi,
+    1,
+  );
+  return Object.fromEntries(
+    countedFields.flatMap((field) => (body[field] === undefined ? [] : [[field, body[field]]])),
+  );
 }
 
 function refuseUnsupported(request: ChatRequest): void {

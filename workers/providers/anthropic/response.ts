@@ -3,6 +3,7 @@ import { GatewayError } from "../../../schemas/errors.ts";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
 import { nullable, openUnion, ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
+import { usageWithCacheApart } from "../usage.ts";
 
 const usage = T.Object({
   input_tokens: T.Optional(T.Number()),
@@ -82,17 +83,14 @@ const finishReasons: Record<string, FinishReason> = {
   refusal: "content_filter",
 };
 
-/** Anthropic counts cached input apart from `input_tokens`; the gateway's inputTokens is the whole prompt. */
+/** Anthropic's usage: cached input is counted apart from `input_tokens`. */
 export function anthropicUsage(usage: AnthropicUsage): Usage {
-  const cacheRead = usage.cache_read_input_tokens ?? 0;
-  const cacheWrite = usage.cache_creation_input_tokens ?? 0;
-  return {
-    inputTokens: (usage.input_tokens ?? 0) + cacheRead + cacheWrite,
-    outputTokens: usage.output_tokens ?? 0,
-    cachedInputTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    reasoningTokens: 0,
-  };
+  return usageWithCacheApart({
+    input: usage.input_tokens,
+    output: usage.output_tokens,
+    cacheRead: usage.cache_read_input_tokens,
+    cacheWrite: usage.cache_creation_input_tokens,
+  });
 }
 
 function finish(stopReason: string, stopSequence: string | null | undefined): ChatPart {

@@ -2,6 +2,7 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import type { FinishReason, Usage } from "../../../schemas/reply-event.ts";
 import { ProviderData, type ProviderDataOf } from "../http/provider-data.ts";
 import type { ChatPart } from "../provider.ts";
+import { usageWithCacheApart } from "../usage.ts";
 
 const usage = T.Object({
   inputTokens: T.Optional(T.Number()),
@@ -81,17 +82,14 @@ const finish = (stopReason: string): ChatPart => ({
   reason: finishReasons[stopReason] ?? "stop",
 });
 
-/** Bedrock counts cached input apart from `inputTokens`; the gateway's inputTokens is the whole prompt. */
+/** Bedrock's usage: cached input is counted apart from `inputTokens`. */
 function converseUsage(counts: Static<typeof usage>): Usage {
-  const cacheRead = counts.cacheReadInputTokens ?? 0;
-  const cacheWrite = counts.cacheWriteInputTokens ?? 0;
-  return {
-    inputTokens: (counts.inputTokens ?? 0) + cacheRead + cacheWrite,
-    outputTokens: counts.outputTokens ?? 0,
-    cachedInputTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    reasoningTokens: 0,
-  };
+  return usageWithCacheApart({
+    input: counts.inputTokens,
+    output: counts.outputTokens,
+    cacheRead: counts.cacheReadInputTokens,
+    cacheWrite: counts.cacheWriteInputTokens,
+  });
 }
 
 /** The parts of a whole Converse response. */

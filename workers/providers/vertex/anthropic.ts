@@ -1,6 +1,6 @@
 import type { ChatRequest, InboundApi } from "../../../schemas/request-envelope.ts";
 import { anthropicAnswerParts } from "../anthropic/answer.ts";
-import { toAnthropicBody } from "../anthropic/request.ts";
+import { toAnthropicBody, toAnthropicCountBody } from "../anthropic/request.ts";
 import { providerHttpError } from "../http/errors.ts";
 import type { CallOptions, ChatPart, CountOptions } from "../provider.ts";
 import type { VertexEndpoint } from "./endpoint.ts";
@@ -47,12 +47,9 @@ export async function* claudeChat(
   yield* anthropicAnswerParts("vertex", response, { model, stream, signal });
 }
 
-/** The fields of a Messages body that Anthropic's token counting takes (it refuses the others, max_tokens among them). */
-const countedFields = ["messages", "system", "tools", "tool_choice", "thinking"] as const;
-
 /**
- * Claude's token count on Vertex: the `count-tokens` model's rawPredict, with the Messages body
- * and, unlike a call, the model named in it.
+ * Claude's token count on Vertex: the `count-tokens` model's rawPredict, with Anthropic's
+ * count_tokens body (the model named in it, unlike a call's) and the API version.
  */
 export async function claudeCountTokens(
   vertex: VertexEndpoint,
@@ -60,15 +57,10 @@ export async function claudeCountTokens(
   request: ChatRequest,
   { model, signal, inboundApi, traceHeaders }: CountOptions,
 ): Promise<number> {
-  const messagesBody: Record<string, unknown> = toVertexMessagesBody(
-    request,
-    model,
-    false,
-    inboundApi,
-    settings,
-  );
-  const body: Record<string, unknown> = { anthropic_version: settings.anthropicVersion, model };
-  for (const field of countedFields) if (messagesBody[field] !== undefined) body[field] = messagesBody[field];
+  const body = {
+    anthropic_version: settings.anthropicVersion,
+    ...toAnthropicCountBody(request, model, inboundApi),
+  };
   const response = await vertex.post("anthropic", "count-tokens", "rawPredict", body, traceHeaders, signal);
   if (response.status >= 400) throw await providerHttpError("vertex", response);
   return (await anthropicTokenCount.read("vertex", response, signal)).input_tokens;
