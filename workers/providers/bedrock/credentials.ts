@@ -1,51 +1,38 @@
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { GatewayError } from "../../../schemas/errors.ts";
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  /** When temporary credentials stop working; absent for long-term keys. */
-  expiration?: Date;
-}
-
-/** What the provider entry's options say about credentials; each may instead come from the environment. */
-export interface CredentialSettings {
-  region: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  profile?: string;
-  roleArn?: string;
-  webIdentityTokenFile?: string;
-  roleSessionName: string;
-  stsEndpoint?: string;
-}
+import type { AwsCredentials, CredentialSettings, CredentialSource } from "./credential-settings.ts";
+import { readSharedFiles, type SharedFiles } from "./shared-files.ts";
+import { roleCredentials } from "./sts.ts";
 
 /** Temporary credentials are renewed this long before they expire, so no request is signed with a dying key. */
 const refreshMarginMs = 5 * 60_000;
 
 /**
- * The credentials to sign with, found in the order the AWS SDKs look: the provider's options (keys,
- * or a role to assume with a web identity token), the environment's keys, the shared credentials
- * file's profile, then the environment's web identity (EKS and GitHub Actions set it). Where they
- * come from is decided once; temporary credentials are cached and renewed before they expire, one
- * renewal at a time however many calls wait for it.
+ * The credentials to sign with, found in the order the AWS SDKs look: a role the options name
+ * without a web identity token, assumed with the credentials the rest of this order finds; the
+ * options' keys, or their role with a web identity token; the environment's keys; the shared
+ * files' profile (its keys, or its role assumed with its source profile's); then the
+ * environment's web identity (EKS and GitHub Actions set it).
  */
 export function credentialChain(
   settings: CredentialSettings,
   env: NodeJS.ProcessEnv = process.env,
-): () => Promise<AwsCredentials> {
-  let source: (() => Promise<AwsCredentials>) | undefined;
+): CredentialSource {
+  return cachedCredentials(() => findSource(settings, env));
+}
+
+/**
+ * Where credentials come from is decided once, on first use; temporary ones are cached and
+ * renewed before they expire, one renewal at a time however many calls wait for it.
+ */
+function cachedCredentials(find: () => CredentialSource): CredentialSource {
+  let source: CredentialSource | undefined;
   let cached: AwsCredentials | undefined;
   let pending: Promise<AwsCredentials> | undefined;
   const fresh = (credentials: AwsCredentials) =>
     !credentials.expiration || credentials.expiration.getTime() - Date.now() > refreshMarginMs;
   return async () => {
     if (cached && fresh(cached)) return cached;
-    source ??= findSource(settings, env);
+    source ??= find();
     pending ??= source().finally(() => {
       pending = undefined;
     });
@@ -54,123 +41,77 @@ export function credentialChain(
   };
 }
 
-function findSource(settings: CredentialSettings, env: NodeJS.ProcessEnv): () => Promise<AwsCredentials> {
-  const keys = (accessKeyId?: string, secretAccessKey?: string, sessionToken?: string) =>
-    accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
-  const fixed = (credentials: AwsCredentials) => () => Promise.resolve(credentials);
+const keys = (accessKeyId?: string, secretAccessKey?: string, sessionToken?: string) =>
+  accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
+const fixed = (credentials: AwsCredentials) => () => Promise.resolve(credentials);
 
+function findSource(settings: CredentialSettings, env: NodeJS.ProcessEnv): CredentialSource {
+  const { roleArn, webIdentityTokenFile } = settings;
+  if (roleArn && !webIdentityTokenFile)
+    return roleCredentials(settings, env, {
+      roleArn,
+      roleSessionName: settings.roleSessionName,
+      externalId: settings.externalId,
+      durationSeconds: settings.durationSeconds,
+      base: credentialChain({ ...settings, roleArn: undefined }, env),
+    });
   const configured = keys(settings.accessKeyId, settings.secretAccessKey, settings.sessionToken);
   if (configured) return fixed(configured);
-  if (settings.roleArn && settings.webIdentityTokenFile)
-    return () =>
-      assumeRoleWithWebIdentity(
-        settings,
-        settings.roleArn as string,
-        settings.webIdentityTokenFile as string,
-        env,
-      );
+  const webIdentity = (roleArn: string, webIdentityTokenFile: string) =>
+    roleCredentials(settings, env, {
+      roleArn,
+      webIdentityTokenFile,
+      roleSessionName: env.AWS_ROLE_SESSION_NAME ?? settings.roleSessionName,
+      durationSeconds: settings.durationSeconds,
+    });
+  if (roleArn && webIdentityTokenFile) return webIdentity(roleArn, webIdentityTokenFile);
   const fromEnv = keys(env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN);
   if (fromEnv) return fixed(fromEnv);
   const profile = settings.profile ?? env.AWS_PROFILE ?? "default";
-  const file = env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), ".aws", "credentials");
-  const section = readProfile(file, profile);
-  const fromFile = keys(
-    section?.aws_access_key_id,
-    section?.aws_secret_access_key,
-    section?.aws_session_token,
-  );
-  if (fromFile) return fixed(fromFile);
+  const files = readSharedFiles(env);
+  const fromProfile = profileSource(profile, files, settings, env);
+  if (fromProfile) return fromProfile;
   if (env.AWS_ROLE_ARN && env.AWS_WEB_IDENTITY_TOKEN_FILE)
-    return () =>
-      assumeRoleWithWebIdentity(
-        settings,
-        env.AWS_ROLE_ARN as string,
-        env.AWS_WEB_IDENTITY_TOKEN_FILE as string,
-        env,
-      );
+    return webIdentity(env.AWS_ROLE_ARN, env.AWS_WEB_IDENTITY_TOKEN_FILE);
   throw new GatewayError(
     "provider_error",
-    `bedrock has no AWS credentials: none in its options, in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, in profile "${profile}" of ${file}, nor a web identity (AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)`,
+    `bedrock has no AWS credentials: none in its options, in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, in profile "${profile}" of ${files.credentialsFile} or ${files.configFile}, nor a web identity (AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE)`,
   );
-}
-
-/** One profile of an INI credentials file (`[name]` sections of `key = value` lines); undefined when absent. */
-function readProfile(file: string, profile: string): Record<string, string> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-  let current: Record<string, string> | undefined;
-  const profiles = new Map<string, Record<string, string>>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\s*[#;].*$/, "").trim();
-    const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
-    if (header) {
-      current = {};
-      profiles.set(header[1] as string, current);
-    } else if (current && line.includes("=")) {
-      const at = line.indexOf("=");
-      current[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
-    }
-  }
-  return profiles.get(profile);
 }
 
 /**
- * STS AssumeRoleWithWebIdentity: the token file (read anew each time, as its issuer rotates it)
- * exchanged for temporary credentials. The call needs no signature. Its endpoint is the region's
- * STS unless the options or AWS_ENDPOINT_URL_STS name another (a VPC endpoint, the emulator).
+ * A profile's credentials: a role (`role_arn`) assumed with those of its `source_profile`, or its
+ * keys. A profile met again while resolving its own role gives its keys, as in the AWS SDKs (a
+ * role profile may name itself as its source), so a cycle ends.
  */
-async function assumeRoleWithWebIdentity(
+function profileSource(
+  name: string,
+  files: SharedFiles,
   settings: CredentialSettings,
-  roleArn: string,
-  tokenFile: string,
   env: NodeJS.ProcessEnv,
-): Promise<AwsCredentials> {
-  const endpoint =
-    settings.stsEndpoint ?? env.AWS_ENDPOINT_URL_STS ?? `https://sts.${settings.region}.amazonaws.com`;
-  let token: string;
-  try {
-    token = readFileSync(tokenFile, "utf8").trim();
-  } catch (error) {
-    throw new GatewayError(
-      "provider_error",
-      `bedrock cannot read its web identity token file ${tokenFile} (${(error as NodeJS.ErrnoException).code})`,
-    );
-  }
-  const form = new URLSearchParams({
-    Action: "AssumeRoleWithWebIdentity",
-    Version: "2011-06-15",
-    RoleArn: roleArn,
-    RoleSessionName: env.AWS_ROLE_SESSION_NAME ?? settings.roleSessionName,
-    WebIdentityToken: token,
-  });
-  let text: string;
-  let status: number;
-  try {
-    const response = await fetch(endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: form.toString(),
+  assuming: ReadonlySet<string> = new Set(),
+): CredentialSource | undefined {
+  const profile = files.profile(name);
+  const sourceProfile = profile?.source_profile;
+  if (profile?.role_arn && sourceProfile && !assuming.has(name)) {
+    const base = profileSource(sourceProfile, files, settings, env, new Set(assuming).add(name));
+    if (!base)
+      throw new GatewayError(
+        "provider_error",
+        `bedrock's profile "${name}" assumes role ${profile.role_arn} with the credentials of profile "${sourceProfile}", which has none`,
+      );
+    return roleCredentials(settings, env, {
+      roleArn: profile.role_arn,
+      roleSessionName: profile.role_session_name ?? settings.roleSessionName,
+      externalId: profile.external_id,
+      durationSeconds: Number(profile.duration_seconds ?? settings.durationSeconds),
+      base: cachedCredentials(() => base),
     });
-    status = response.status;
-    text = await response.text();
-  } catch (error) {
-    throw new GatewayError(
-      "provider_error",
-      `bedrock could not reach STS at ${endpoint} (${(error as Error).message})`,
-    );
   }
-  const field = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1];
-  const accessKeyId = field("AccessKeyId");
-  const secretAccessKey = field("SecretAccessKey");
-  const expiration = new Date(field("Expiration") ?? "");
-  if (status !== 200 || !accessKeyId || !secretAccessKey || Number.isNaN(expiration.getTime()))
-    throw new GatewayError(
-      "provider_error",
-      `bedrock could not assume role ${roleArn} with its web identity: STS answered HTTP ${status}${field("Code") ? ` ${field("Code")}` : ""}`,
-    );
-  return { accessKeyId, secretAccessKey, sessionToken: field("SessionToken"), expiration };
+  const fromFile = keys(
+    profile?.aws_access_key_id,
+    profile?.aws_secret_access_key,
+    profile?.aws_session_token,
+  );
+  return fromFile && fixed(fromFile);
 }

@@ -33,7 +33,17 @@ export const bedrockProvider = defineProviderType({
       secretAccessKey: optionalString("AWS secret access key; give it through an environment variable."),
       sessionToken: optionalString("Session token of temporary keys."),
       profile: optionalString("Profile of the shared credentials file; else AWS_PROFILE, else `default`."),
-      roleArn: optionalString("Role to assume with a web identity token (else AWS_ROLE_ARN)."),
+      roleArn: optionalString(
+        "Role to assume: with webIdentityTokenFile by AssumeRoleWithWebIdentity; without it by AssumeRole, signed with the credentials found as if it were not set (keys, environment, profile, web identity).",
+      ),
+      externalId: optionalString("ExternalId for AssumeRole, when the role's trust policy asks for one."),
+      durationSeconds: T.Integer({
+        minimum: 900,
+        maximum: 43_200,
+        default: 3600,
+        description:
+          "Lifetime asked of an assumed role's credentials (within the role's maximum session duration); they are renewed five minutes before it ends.",
+      }),
       webIdentityTokenFile: optionalString(
         "File holding the web identity token (else AWS_WEB_IDENTITY_TOKEN_FILE).",
       ),
@@ -43,7 +53,7 @@ export const bedrockProvider = defineProviderType({
         description: "Session name of the assumed role (AWS_ROLE_SESSION_NAME wins).",
       }),
       stsEndpoint: optionalString(
-        "STS endpoint for the web identity exchange; else AWS_ENDPOINT_URL_STS, else the region's STS.",
+        "STS endpoint for assuming roles; else AWS_ENDPOINT_URL_STS, else the region's STS.",
       ),
       defaultMaxTokens: T.Integer({
         minimum: 1,
@@ -62,7 +72,7 @@ export const bedrockProvider = defineProviderType({
     const http = connect(
       options.baseUrl ?? `https://bedrock-runtime.${region}.amazonaws.com`,
       options,
-      sigV4Signer(region, credentials),
+      sigV4Signer("bedrock", region, credentials),
     );
     const accept = { accept: "application/json" };
     /** POSTs to one of a model's actions; an error status is thrown as its gateway error. */

@@ -1,17 +1,22 @@
 import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { RequestSigner } from "../http/client.ts";
-import type { AwsCredentials } from "./credentials.ts";
+import type { AwsCredentials } from "./credential-settings.ts";
 
 /**
- * AWS Signature Version 4 for service `bedrock`, by the SDK's own signer: canonical requests are
- * easy to get subtly wrong (double-encoded paths, header folding, the session token), and a
- * mistake shows only as a 403 from AWS. It signs the request as the client will send it: every
- * header (the configured extra ones too), the host and the exact body bytes.
+ * AWS Signature Version 4 for one service (`bedrock` for the runtime, `sts` to assume a role), by
+ * the SDK's own signer: canonical requests are easy to get subtly wrong (double-encoded paths,
+ * header folding, the session token), and a mistake shows only as a 403 from AWS. It signs the
+ * request as the client will send it: every header (the configured extra ones too), the host and
+ * the exact body bytes.
  */
-export function sigV4Signer(region: string, credentials: () => Promise<AwsCredentials>): RequestSigner {
+export function sigV4Signer(
+  service: "bedrock" | "sts",
+  region: string,
+  credentials: () => Promise<AwsCredentials>,
+): RequestSigner {
   const signer = new SignatureV4({
-    service: "bedrock",
+    service,
     region,
     credentials,
     sha256: Hash.bind(null, "sha256"),
