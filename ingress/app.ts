@@ -79,11 +79,16 @@ export interface Ingress {
 }
 
 /**
- * The error shape for a URL no API route answers: Anthropic's under /v1/messages/ (e.g. Claude Code
- * falls back to its own token estimate when /v1/messages/count_tokens answers with an error), else OpenAI's.
+ * The error shape for a request no API route answers: Anthropic's for its URLs (under
+ * /v1/messages/, the legacy /v1/complete) or when it carries `anthropic-version`, as Anthropic's
+ * SDKs and Claude Code always do, so that their error classes apply; else OpenAI's.
  */
-function shapeOfUrl(url: string): ApiShape {
-  return url.startsWith("/v1/messages/") ? "anthropic" : "openai";
+function shapeOfRequest(request: { url: string; headers: Record<string, unknown> }): ApiShape {
+  const anthropic =
+    request.url.startsWith("/v1/messages/") ||
+    request.url.startsWith("/v1/complete") ||
+    request.headers["anthropic-version"] !== undefined;
+  return anthropic ? "anthropic" : "openai";
 }
 
 /** The HTTP edge as a fastify instance, not yet listening (tests `inject` into it). */
@@ -119,7 +124,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   );
   // Routes of an API answer in its shape; the rest (unknown URLs, health, metrics) in the URL's.
   app.setErrorHandler((error, request, reply) =>
-    sendErrorIn(reply, errorToAnswer(error, request.log), shapeOfUrl(request.url)),
+    sendErrorIn(reply, errorToAnswer(error, request.log), shapeOfRequest(request)),
   );
   await app.register(healthRoutes, { checks: options.checks, isAcceptingWork: () => acceptingWork });
   await app.register(metricsRoutes, { registry: options.metrics });
@@ -154,7 +159,7 @@ export async function buildIngress(options: IngressOptions): Promise<Ingress> {
   }
   app.setNotFoundHandler((request, reply) => {
     const message = `unknown request URL: ${request.method} ${request.url.split("?")[0]}`;
-    if (shapeOfUrl(request.url) === "anthropic")
+    if (shapeOfRequest(request) === "anthropic")
       return reply.code(404).send(errorBody(new GatewayError("not_found", message), "anthropic"));
     return reply
       .code(404)

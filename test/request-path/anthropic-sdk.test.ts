@@ -136,13 +136,13 @@ describe.each(busKinds)("the Anthropic SDK against the gateway on the %s bus", (
     expect(page.data.map((model) => model.id)).toEqual(["mock"]);
   });
 
-  it("answers a call it does not serve, e.g. Claude Code's count_tokens, with a 404 in Anthropic's shape", async () => {
-    const counting = client.messages.countTokens({
-      model: "mock",
-      messages: [{ role: "user", content: "x" }],
+  it("answers a call it does not serve, e.g. the legacy Text Completions API, with a 404 in Anthropic's shape", async () => {
+    // This SDK no longer has a method for /v1/complete; its generic post speaks to it as the old one did.
+    const completing = client.post("/v1/complete", {
+      body: { model: "mock", max_tokens_to_sample: 5, prompt: "\n\nHuman: x\n\nAssistant:" },
     });
-    await expect(counting).rejects.toBeInstanceOf(Anthropic.NotFoundError);
-    await expect(counting).rejects.toMatchObject({
+    await expect(completing).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(completing).rejects.toMatchObject({
       error: { type: "error", error: { type: "not_found_error" } },
     });
   });

@@ -1,6 +1,5 @@
 import { crc32 } from "node:zlib";
-import { EventStreamCodec } from "@smithy/core/event-streams";
-import { fromUtf8, toUtf8 } from "@smithy/core/serde";
+import type { EventStreamCodec } from "@smithy/core/event-streams";
 import { GatewayError } from "../../../schemas/errors.ts";
 import { UnexpectedProviderData } from "../http/provider-data.ts";
 import { bedrockExceptionError } from "./errors.ts";
@@ -14,7 +13,15 @@ export interface BedrockEvent {
 const preludeBytes = 12;
 /** AWS event-stream messages are at most 16 MiB; a larger length is a corrupt prelude, not a reason to allocate. */
 const maxMessageBytes = 16 * 1024 * 1024;
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+/**
+ * smithy's codec, loaded with the first stream: a process that only reads the configuration
+ * (`ai-gateway config`, the ingress) never loads the AWS SDK's modules.
+ */
+let codecLoaded: Promise<EventStreamCodec> | undefined;
+const loadCodec = () =>
+  (codecLoaded ??= Promise.all([import("@smithy/core/event-streams"), import("@smithy/core/serde")]).then(
+    ([streams, serde]) => new streams.EventStreamCodec(serde.toUtf8, serde.fromUtf8),
+  ));
 const corrupt = (problem: string) =>
   new UnexpectedProviderData("bedrock", "an event stream message", problem);
 
@@ -27,6 +34,7 @@ const corrupt = (problem: string) =>
 export async function* readEventStream(
   chunks: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<{ headers: Record<string, unknown>; body: Uint8Array }> {
+  const codec = await loadCodec();
   let buffer = Buffer.alloc(0);
   for await (const chunk of chunks) {
     buffer = buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([buffer, chunk]);
