@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { changedOptions, isReloadable, withReloadable } from "../config/changes.ts";
+import { changedOptions, isReloadable, reloadableSections, withReloadable } from "../config/changes.ts";
 import { ConfigError, parseConfig } from "../config/load.ts";
 import { loadPrices } from "../config/pricing/price-table.ts";
 import { createRouteTable, followRoutes, type RouteTable } from "../config/routes.ts";
@@ -64,7 +64,7 @@ export class LiveConfig {
     for (const outcome of ["applied", "refused"]) this.reloads.inc({ outcome }, 0);
     this.loaded = new Gauge({
       name: "gateway_config_loaded_timestamp_seconds",
-      help: "When the configuration in use was loaded; `hash` tells apart versions (the same on every process that read the same file and environment).",
+      help: "When the configuration in use was loaded; `hash` tells its versions apart (of the models, providers and pricing sections: the same on every process that read the same file).",
       labelNames: ["hash"],
       registers: [metrics],
     });
@@ -161,9 +161,14 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** A short fingerprint of a configuration (secrets go into it hashed, never shown). */
+/**
+ * A short fingerprint of what a reload governs (the reloadable sections; secrets go into it hashed,
+ * never shown): the same on every process of any role that read the same file, whatever options
+ * of their own the environment gives them.
+ */
 function hashOf(config: GatewayConfig): string {
-  return createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 12);
+  const reloadable = reloadableSections.map((section) => config[section]);
+  return createHash("sha256").update(JSON.stringify(reloadable)).digest("hex").slice(0, 12);
 }
 
 /** A ConfigError's problems on one line (a log line each reload). */
