@@ -1,15 +1,13 @@
 import type { ConnectedBus } from "../bus/connect.ts";
-import type { RouteTable } from "../config/routes.ts";
-import { createProviders } from "../workers/providers/instances.ts";
 import type { RoutingState } from "../workers/routing/state.ts";
-import { type RunningWorker, startWorker } from "../workers/worker.ts";
+import { type RunningWorker, startWorker, type WorkerOptions } from "../workers/worker.ts";
 import type { GatewayProcess } from "./process.ts";
 
 /** A worker: requests from the bus, provider calls, replies and attempt events back. */
 export async function startWorkerPart(
   { config, log, metrics, tracer, shutdown }: GatewayProcess,
   bus: ConnectedBus,
-  routes: RouteTable,
+  serving: WorkerOptions["serving"],
   routingState: RoutingState,
 ): Promise<RunningWorker> {
   const worker = await startWorker({
@@ -17,8 +15,7 @@ export async function startWorkerPart(
     config: config.workers,
     routing: config.routing,
     routingState,
-    routes,
-    providers: createProviders(config.providers),
+    serving,
     metrics,
     requestLag: bus.requestLag,
     tracer,

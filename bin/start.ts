@@ -21,7 +21,9 @@ export async function start(roleName: string): Promise<number> {
   if (!loaded) return 2;
   const { config } = loaded;
   const log = createLogger(config.log);
-  const gateway = await startGateway(config, log, role).catch((error: Error) => {
+  // SIGHUP and changes to the file reload it (app/live-config.ts); the environment is read once.
+  const source = { file: loaded.file, env: process.env };
+  const gateway = await startGateway(config, log, role, source).catch((error: Error) => {
     log.fatal({ err: error }, "the gateway could not start");
     return undefined;
   });

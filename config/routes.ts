@@ -203,3 +203,16 @@ function toRoute(
       entry.failover?.retryBudget !== undefined || entry.failover?.minRetriesPerSecond !== undefined,
   };
 }
+
+/**
+ * A route table that reads whichever table `current` returns at each call: the one the parts of a
+ * process hold, so that a reloaded configuration reaches them. A request keeps the Route it
+ * resolved (its deployments, prices and guardrails), so it ends with the table it started with.
+ */
+export function followRoutes(current: () => RouteTable): RouteTable {
+  return {
+    resolve: (name, facts) => current().resolve(name, facts),
+    listed: () => current().listed(),
+    configured: () => current().configured(),
+  };
+}

@@ -3,15 +3,13 @@ import type { Tracer } from "@opentelemetry/api";
 import type { Registry } from "prom-client";
 import type { Bus } from "../bus/bus.ts";
 import type { RequestConsumer } from "../bus/messaging.ts";
-import type { RouteTable } from "../config/routes.ts";
 import type { GatewayConfig } from "../config/schema.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import { loadTokenizer } from "../schemas/token-count.ts";
 import { runAttempt } from "./attempt.ts";
-import { Cancelled } from "./attempt-context.ts";
+import { type AttemptContext, Cancelled } from "./attempt-context.ts";
 import { createWorkerMetrics } from "./metrics.ts";
-import type { Provider } from "./providers/provider.ts";
 import { cacheBreakerStates } from "./routing/breakers/cache.ts";
 import { noBreakers } from "./routing/failover.ts";
 import { LatencyTracker } from "./routing/latency.ts";
@@ -26,8 +24,11 @@ export interface WorkerOptions {
   routing: GatewayConfig["routing"];
   /** Breakers and quotas, shared with the other workers (routing/state.ts). */
   routingState: Pick<RoutingState, "breakers" | "quotas">;
-  routes: RouteTable;
-  providers: Map<string, Provider>;
+  /**
+   * The routes and provider instances of the configuration in use (a reload replaces them): each
+   * request is served, to its end, with those in use when it started.
+   */
+  serving: () => Pick<AttemptContext, "routes" | "providers">;
   /** The process's metrics registry; the worker adds its own. */
   metrics: Registry;
   requestLag: WorkerState["requestLag"];
@@ -58,8 +59,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const context = {
     workerId: id,
     bus,
-    routes: options.routes,
-    providers: options.providers,
     failover: {
       breakers: breakers ?? noBreakers,
       quotas: options.routingState.quotas,
@@ -80,7 +79,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const consumer: RequestConsumer = bus.createConsumer();
   const scheduler = new PriorityScheduler(
     config,
-    (delivery) => runAttempt(delivery, context),
+    (delivery) => runAttempt(delivery, { ...context, ...options.serving() }),
     (priority) => consumer.resume(priority),
   );
   gaugeWorkerState(options.metrics, { scheduler, breakers, requestLag: options.requestLag }, log);

@@ -17,6 +17,8 @@ export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly lines: LogLine[];
   readonly url: string;
+  /** The configuration file it reads (a test may rewrite it to see the process reload it). */
+  readonly configFile: string;
   readonly exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
 }
@@ -58,6 +60,7 @@ export async function spawnGateway(
         child,
         lines,
         url: ready.url as string,
+        configFile,
         exited,
         kill: (signal = "SIGTERM") => child.kill(signal),
       };
