@@ -1,6 +1,7 @@
 import type { ClickHouseConnection } from "../analytics/clickhouse/connect.ts";
 import { connectBus } from "../bus/connect.ts";
 import type { GatewayConfig } from "../config/schema.ts";
+import type { Banner } from "../runtime/banner.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { createMetricsRegistry } from "../runtime/metrics.ts";
 import { Shutdown } from "../runtime/shutdown.ts";
@@ -27,8 +28,8 @@ export interface RunningGateway {
   readonly role: Role;
   readonly clickhouse: ClickHouseConnection | undefined;
   readonly worker: RunningWorker | undefined;
-  /** Text to show the operator once (the generated key), if any. */
-  readonly announcement: string | undefined;
+  /** What to show the operator once (the generated key), if any. */
+  readonly announcement: Banner | undefined;
   /** Drains and stops every part, in the reverse order of start. */
   close(): Promise<void>;
 }

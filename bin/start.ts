@@ -8,10 +8,13 @@ import { loadConfigOrSayWhy } from "./configuration.ts";
  * dynamic import in a file with a hashbang, privatenumber/tsx#842.)
  */
 export async function start(roleName: string): Promise<number> {
-  const [{ startGateway }, { createLogger }] = await Promise.all([
-    import("../app/gateway.ts"),
-    import("../runtime/logger.ts"),
-  ]);
+  const [{ startGateway }, { createLogger, logFormatOf }, { renderBanner }, { startFailureSentence }] =
+    await Promise.all([
+      import("../app/gateway.ts"),
+      import("../runtime/logger.ts"),
+      import("../runtime/banner.ts"),
+      import("../runtime/start-failures.ts"),
+    ]);
   const role = roles.find((name) => name === roleName);
   if (!role) {
     process.stderr.write(`--role must be one of ${roles.join(", ")}\n`);
@@ -24,12 +27,17 @@ export async function start(roleName: string): Promise<number> {
   // SIGHUP and changes to the file reload it (app/live-config.ts); the environment is read once.
   const source = { file: loaded.file, env: process.env };
   const gateway = await startGateway(config, log, role, source).catch((error: Error) => {
-    log.fatal({ err: error }, "the gateway could not start");
+    // A failure the gateway knows is one sentence naming the fix; its stack is for debugging.
+    const sentence = startFailureSentence(error);
+    if (sentence) {
+      log.debug({ err: error }, "why the gateway could not start");
+      log.fatal(sentence);
+    } else log.fatal({ err: error }, "the gateway could not start");
     return undefined;
   });
   if (!gateway) return 1;
   log.info({ url: gateway.url, role }, "gateway ready");
-  if (gateway.announcement) process.stderr.write(`${gateway.announcement}\n`);
+  if (gateway.announcement) process.stderr.write(renderBanner(gateway.announcement, logFormatOf(config.log)));
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -27,6 +27,7 @@ export const environmentVariables = {
     "clickhouse.dataDir": inDataDir("clickhouse"),
   },
   LOG_LEVEL: { "log.level": as },
+  LOG_FORMAT: { "log.format": as },
   GATEWAY_ALERT_WEBHOOK_URL: { "governance.alertWebhookUrl": as },
   GATEWAY_ALERT_WEBHOOK_SECRET: { "governance.alertWebhookSecret": as },
   KAFKA_BROKERS: { "kafka.brokers": as },

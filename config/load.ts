@@ -152,7 +152,9 @@ function checkAcrossSections(config: GatewayConfig): string[] {
   // Routes compile their deny lists: checked only once those are known to be regular expressions.
   if (badRegexes.length === 0) problems.push(...checkRoutes(config.models, providerNames));
   if (config.kafka.brokers.length > 0 && !config.redis.url) {
-    problems.push("redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)");
+    problems.push(
+      "redis.url: the Kafka bus (kafka.brokers, $KAFKA_BROKERS) needs Redis for replies, cancels and claims: set REDIS_URL (or redis.url)",
+    );
   }
   return problems;
 }

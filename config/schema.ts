@@ -90,7 +90,12 @@ export const ConfigSchema = T.Object(
       {
         level: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
           default: "info",
-          description: "Lowest level written to stdout (JSON lines).",
+          description: "Lowest level written to stdout.",
+        }),
+        format: oneOf(["auto", "pretty", "json"], {
+          default: "auto",
+          description:
+            "How log lines look: pretty = one readable, coloured line per event (time, level, message, key=value fields); json = one JSON object per line; auto = pretty when stdout is a terminal, json otherwise.",
         }),
       },
       "Structured logs (pino).",

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { GatewayConfig } from "../config/schema.ts";
 import { redactUrl } from "../config/secrets.ts";
+import { ServiceUnreachable } from "./start-failures.ts";
 
 /**
  * One ioredis connection with the gateway's key prefix. Commands fail fast while Redis is away
@@ -12,7 +13,7 @@ export async function connectRedis(config: GatewayConfig["redis"]): Promise<Redi
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${redactUrl(config.url)}: ${(error as Error).message}`);
+    throw new ServiceUnreachable("Redis", redactUrl(config.url), "redis.url", error as Error);
   }
   return redis;
 }

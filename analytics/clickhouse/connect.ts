@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { type ClickHouseClient, createClient } from "@clickhouse/client";
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { redactUrl } from "../../config/secrets.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { ServiceUnreachable } from "../../runtime/start-failures.ts";
 import { sha256Hex } from "../reader/access.ts";
 import { type ReaderOptions, readerName } from "../reader/user.ts";
 import { startEmbeddedClickHouse } from "./embedded-server.ts";
@@ -39,13 +41,16 @@ export async function connectClickHouse(
     log.info({ url, dataDir: config.dataDir, clickhousePid: embedded.pid }, "embedded ClickHouse started");
 
   const credentials = { url, username: config.username, password: config.password };
+  // Its failure is reported once, below, rather than also by the client's own logger on stderr.
+  const bootstrap = createClient({ ...credentials, log: { level: ClickHouseLogLevel.OFF } });
   try {
-    const bootstrap = createClient(credentials);
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
-    await bootstrap.close();
   } catch (error) {
     await embedded?.stop();
-    throw new Error(`cannot reach ClickHouse at ${url}: ${(error as Error).message}`);
+    if (embedded) throw new Error(`the embedded ClickHouse at ${url} failed: ${(error as Error).message}`);
+    throw new ServiceUnreachable("ClickHouse", redactUrl(url), "clickhouse.url", error as Error);
+  } finally {
+    await bootstrap.close();
   }
   const client = createClient({ ...credentials, database: config.database });
   return {

@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ChildProcessService, startChildProcessService } from "../../runtime/child-process-service.ts";
 import { freePort } from "../../runtime/free-port.ts";
 import { answersOk } from "../../runtime/http-probe.ts";
+import { DataDirectoryInUse } from "../../runtime/start-failures.ts";
 import { configXml, usersXml, type XmlReader } from "../reader/users-xml.ts";
 
 export interface EmbeddedClickHouse {
@@ -38,6 +39,9 @@ export async function startEmbeddedClickHouse(options: {
     startTimeoutMs: 60_000,
     stopWith: "close-stdin",
   }).catch((error: Error) => {
+    // ClickHouse locks `status` in its data directory for as long as it runs: another gateway's does.
+    if (error.message.includes("Cannot lock file"))
+      throw new DataDirectoryInUse(options.dataDir, gatewayHolding(dataDir), error);
     if (error.message.includes("ENOENT")) {
       throw new Error(
         "embedded ClickHouse needs python3 on the PATH (or set CLICKHOUSE_URL to a ClickHouse server)",
@@ -46,6 +50,23 @@ export async function startEmbeddedClickHouse(options: {
     throw error;
   });
   return { url, pid: service.pid, stop: () => service.stop() };
+}
+
+/**
+ * The gateway whose ClickHouse holds `dataDir`: ClickHouse writes its pid in the `status` file it
+ * locks, and that process is a gateway's launcher child. Undefined where the system does not say
+ * (no /proc: not Linux).
+ */
+function gatewayHolding(dataDir: string): number | undefined {
+  try {
+    const clickhousePid = /^PID: (\d+)/m.exec(readFileSync(join(dataDir, "status"), "utf8"))?.[1];
+    // /proc/<pid>/stat: "pid (command) state ppid …"; the command may hold spaces, not ")".
+    const stat = readFileSync(`/proc/${clickhousePid}/stat`, "utf8");
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return parent > 1 ? parent : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes users.xml and the config.xml naming it, anew at every start; returns the config.xml's path. */

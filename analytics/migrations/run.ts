@@ -7,13 +7,26 @@ import { migrations as registry } from "./registry.ts";
 /**
  * Brings the database to the newest schema: applies, in order, the migrations not yet recorded
  * in `schema_migrations`. Safe to run from several processes at once: every statement is
- * idempotent and the record table collapses duplicate rows.
+ * idempotent and the record table collapses duplicate rows. Says so in one line (each migration
+ * at debug).
  */
 export async function runMigrations(
   client: ClickHouseClient,
   log: Logger,
   migrations = registry,
 ): Promise<number[]> {
+  const started = performance.now();
+  const newlyApplied = await applyMissing(client, log, migrations);
+  const version = Math.max(0, ...migrations.map((migration) => migration.id));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const applied = `${newlyApplied.length} migration${newlyApplied.length === 1 ? "" : "s"} applied in ${seconds} s`;
+  log.info(
+    `ClickHouse schema at version ${version} ${newlyApplied.length > 0 ? `(${applied})` : "(up to date)"}`,
+  );
+  return newlyApplied;
+}
+
+async function applyMissing(client: ClickHouseClient, log: Logger, migrations: readonly Migration[]) {
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS schema_migrations (
       id UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
@@ -32,7 +45,7 @@ export async function runMigrations(
       throw new MigrationError(migration, error);
     });
     if (!applies) {
-      log.info({ migration: migration.id, name: migration.name }, "analytics migration does not apply here");
+      log.debug({ migration: migration.id, name: migration.name }, "analytics migration does not apply here");
       continue;
     }
     await client.insert({
@@ -41,7 +54,7 @@ export async function runMigrations(
       format: "JSONEachRow",
     });
     newlyApplied.push(migration.id);
-    log.info({ migration: migration.id, name: migration.name }, "analytics migration applied");
+    log.debug({ migration: migration.id, name: migration.name }, "analytics migration applied");
   }
   return newlyApplied;
 }

@@ -2,6 +2,7 @@ import { type Kafka, Partitioners } from "kafkajs";
 import type { Registry } from "prom-client";
 import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
+import { ServiceUnreachable } from "../../runtime/start-failures.ts";
 import type { Messaging } from "../bus.ts";
 import type { ReplyReceiver, ReplySender } from "../messaging.ts";
 import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./batch-results.ts";
@@ -39,13 +40,17 @@ export async function connectKafkaMessaging(
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const brokers = config.kafka.brokers.join(",");
   try {
-    await admin.connect();
+    await admin.connect().catch((error: Error) => {
+      throw new ServiceUnreachable("Kafka", brokers, "kafka.brokers", error);
+    });
     await ensureTopics(admin, config.kafka);
     await producer.connect();
   } catch (error) {
     await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
-    throw new Error(`cannot use Kafka at ${config.kafka.brokers.join(",")}: ${(error as Error).message}`);
+    if (error instanceof ServiceUnreachable) throw error;
+    throw new Error(`cannot use Kafka at ${brokers}: ${(error as Error).message}`);
   }
   const requestsOut = new CoalescingProducer(producer, 0);
   // Events outlive a broker outage in memory (bounded): their rows land once it is back.

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Banner } from "../../runtime/banner.ts";
 import { hashKey } from "./keyring.ts";
 
 export interface GeneratedKey {
@@ -37,22 +38,33 @@ export function keepGeneratedKey(file: string, key: string): void {
   writeFileSync(file, `${hashKey(key)}\n`, { mode: 0o600 });
 }
 
-/** The one time the key is shown: on stderr, outside the structured logs, with a request to paste. */
-export function announceGeneratedKey(key: string, file: string, url: string): string {
-  return [
-    "",
-    "No gateway key was configured, so one was created. It is shown only now; the gateway keeps just",
-    `its hash (${file}). Set GATEWAY_KEYS to choose your own keys instead; lost, it is replaced by`,
-    "`npx ai-gateway reset-key`.",
-    "",
-    `  ${key}`,
-    "",
-    "Try it:",
-    `  curl ${url}/v1/chat/completions \\`,
-    `    -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
-    `    -d '{"model": "mock", "messages": [{"role": "user", "content": "Hello, gateway!"}]}'`,
-    "",
-    `The dashboard: ${url}/ui (sign in with this key).`,
-    "",
-  ].join("\n");
+/**
+ * The one time the key is shown: outside the log lines (on stderr), with where to start. Its hash
+ * alone is kept; lost, the key is replaced by `ai-gateway reset-key`.
+ */
+export function announceGeneratedKey(key: string, file: string, url: string): Banner {
+  const call = [
+    `curl ${url}/v1/chat/completions \\`,
+    `  -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
+    `  -d '{"model": "mock", "messages": [{"role": "user", "content": "Hello, gateway!"}]}'`,
+  ];
+  const settings = "npx ai-gateway config";
+  return {
+    title: `The gateway is ready at ${url}`,
+    fields: { url, key, keyFile: file, dashboard: `${url}/ui`, next: [call.join("\n"), settings] },
+    lines: [
+      "No gateway key was configured, so this one was made. It is shown only now: the gateway",
+      `keeps just its hash (${file}). Lost, it is replaced by \`npx ai-gateway reset-key\`;`,
+      "set GATEWAY_KEYS to choose your own keys instead.",
+      "",
+      `  ${key}`,
+      "",
+      `Dashboard: ${url}/ui (sign in with this key)`,
+      "",
+      "Next: try a call, then see what the gateway runs with and where each value came from:",
+      ...call.map((line) => `  ${line}`),
+      `  ${settings}`,
+      "",
+    ],
+  };
 }

@@ -75,6 +75,12 @@ const cases: Case[] = [
   },
   { variable: "LOG_LEVEL", value: "debug", file: { log: { level: "warn" } }, wins: { "log.level": "debug" } },
   {
+    variable: "LOG_FORMAT",
+    value: "json",
+    file: { log: { format: "pretty" } },
+    wins: { "log.format": "json" },
+  },
+  {
     variable: "GATEWAY_ALERT_WEBHOOK_URL",
     value: "https://alerts.example/env",
     file: { governance: { alertWebhookUrl: "https://alerts.example/file" } },

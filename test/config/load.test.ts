@@ -131,7 +131,7 @@ describe("configuration", () => {
       'providers.1.name: "local" is defined twice',
       "providers.1.options.colour: Unexpected property",
       'models.0.provider: no provider is named "openai"',
-      "redis.url: the Kafka bus needs Redis (replies, cancels and claims go through it)",
+      "redis.url: the Kafka bus (kafka.brokers, $KAFKA_BROKERS) needs Redis for replies, cancels and claims: set REDIS_URL (or redis.url)",
     ]);
   });
 

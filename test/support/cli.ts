@@ -10,19 +10,43 @@ export interface CliRun {
 }
 
 /** `ai-gateway …` as its own process, as a user runs it; the environment is only what is given. */
-export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const cli = spawnCli(args, env);
+  const code = await cli.closed;
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
+/** The same, still running: what it has printed so far, and a wait for a text to appear. */
+export function spawnCli(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", "bin/gateway.ts", ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
+  const output = { stdout: "", stderr: "" };
   child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
+    output.stdout += chunk.toString();
   });
   child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
+    output.stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+  const closed = new Promise<number | null>((resolve) => child.once("close", resolve));
+  let exited = false;
+  void closed.then(() => {
+    exited = true;
+  });
+  return {
+    child,
+    closed,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
+    /** Resolves once `stream` holds `text`; fails if the process ends first. */
+    async printed(stream: "stdout" | "stderr", text: string): Promise<void> {
+      while (!output[stream].includes(text)) {
+        if (exited)
+          throw new Error(`ai-gateway ${args.join(" ")} exited before printing "${text}": ${output.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
 }
