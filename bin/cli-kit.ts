@@ -7,10 +7,18 @@ export class UsageError extends Error {}
 /** A failure of the command itself (a file not readable, a batch not done): exit code 1. */
 export class Failure extends Error {}
 
-/** The options every command of a group takes: where the gateway is and which key to send. */
+/** What the user types to run the CLI, as hints and usages show it. */
+export const cli = "npx ai-gateway";
+
+/** Where the CLI finds the gateway when neither `--url` nor GATEWAY_URL says. */
+export const defaultGatewayUrl = "http://127.0.0.1:8080";
+
+/** The options every command of a group takes: where the gateway is, which key to send, and the output. */
 export const connection = {
   url: { type: "string" },
   key: { type: "string" },
+  "admin-key": { type: "string" },
+  json: { type: "boolean" },
   help: { type: "boolean" },
 } satisfies ParseArgsConfig["options"];
 
@@ -41,7 +49,7 @@ export async function runGroup(
     return await run(rest);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway ${group} --help\n`);
+      process.stderr.write(`error: ${(error as Error).message}\nsee: ${cli} ${group} --help\n`);
       return 2;
     }
     if (error instanceof GatewayRequestError || error instanceof Failure) {
@@ -87,18 +95,75 @@ export function parseCommand<Options extends NonNullable<ParseArgsConfig["option
   return { values, positionals };
 }
 
-/** The gateway and key of `--url`/`--key`, else of the first of `keyVariables` set in the environment. */
-export function connectionOf(
-  values: { url?: string; key?: string },
-  keyVariables: string[],
-): { url: string; key: string } {
-  const env = process.env;
-  const key = values.key ?? keyVariables.map((name) => env[name]).find(Boolean);
-  if (!key)
+/** A gateway to call, the key to send, and what to say when the gateway refuses that key. */
+export interface Connection {
+  url: string;
+  key: string;
+  /** Which key to fix, and how, when the gateway answers 401 or 403. */
+  refusedKeyHint: string;
+}
+
+/**
+ * Old names still read, each with the one it gave way to: a deprecation line on stderr says so,
+ * once per run. (OPENAI_API_KEY is often a provider's key — .env.example holds it — and must not
+ * be sent to the gateway by accident.)
+ */
+const deprecatedKeyVariables = { GATEWAY_API_KEY: "GATEWAY_KEY", OPENAI_API_KEY: "GATEWAY_KEY" } as const;
+
+function deprecated(old: string, replacement: string): void {
+  process.stderr.write(`warning: ${old} is deprecated: use ${replacement} instead\n`);
+}
+
+const gatewayUrl = (values: { url?: string }) =>
+  values.url ?? (process.env.GATEWAY_URL || undefined) ?? defaultGatewayUrl;
+
+/** A caller's connection (batch commands): `--key`, else GATEWAY_KEY, else a deprecated variable. */
+export function callerConnection(values: { url?: string; key?: string; "admin-key"?: string }): Connection {
+  if (values["admin-key"] !== undefined)
     throw new UsageError(
-      `no gateway key: pass --key or set ${keyVariables.join(" (or ")}${")".repeat(keyVariables.length - 1)}`,
+      "--admin-key is for keys and teams; batch commands take a caller key: --key or GATEWAY_KEY",
     );
-  return { url: values.url ?? env.GATEWAY_URL ?? "http://127.0.0.1:8080", key };
+  const env = process.env;
+  let source = values.key === undefined ? "GATEWAY_KEY" : "--key";
+  let key = values.key ?? (env.GATEWAY_KEY || undefined);
+  for (const [old, replacement] of Object.entries(deprecatedKeyVariables)) {
+    if (key !== undefined) break;
+    key = env[old] || undefined;
+    if (key !== undefined) {
+      deprecated(old, replacement);
+      source = old;
+    }
+  }
+  if (key === undefined)
+    throw new UsageError(
+      `no gateway key: set GATEWAY_KEY to a key of the gateway (the one its first start printed, or one from \`${cli} keys create\`) or pass --key`,
+    );
+  return {
+    url: gatewayUrl(values),
+    key,
+    refusedKeyHint: `the gateway refused the key in ${source}: set it to a live key of this gateway (lost the first-start key? \`${cli} reset-key\`)`,
+  };
+}
+
+/** The admin API's connection (keys, teams): `--admin-key`, else GATEWAY_MASTER_KEY; nothing else. */
+export function adminConnection(values: { url?: string; key?: string; "admin-key"?: string }): Connection {
+  let source = values["admin-key"] === undefined ? "GATEWAY_MASTER_KEY" : "--admin-key";
+  let key = values["admin-key"];
+  if (key === undefined && values.key !== undefined) {
+    deprecated("--key for keys and teams", "--admin-key");
+    source = "--key";
+    key = values.key;
+  }
+  key ??= process.env.GATEWAY_MASTER_KEY || undefined;
+  if (key === undefined)
+    throw new UsageError(
+      `no admin key: set GATEWAY_MASTER_KEY to the gateway's master key (auth.masterKey of its configuration) or pass --admin-key; a gateway with no keys configured takes the key its first start printed (lost: \`${cli} reset-key\`)`,
+    );
+  return {
+    url: gatewayUrl(values),
+    key,
+    refusedKeyHint: `the key in ${source} is not this gateway's master key: set it to the gateway's auth.masterKey (\`${cli} config\` on the gateway's machine shows where that comes from)`,
+  };
 }
 
 /** `key=value` pairs of a repeated option as a map; none given: undefined. */

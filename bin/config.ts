@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { environmentVariables } from "../config/environment.ts";
+import { cli } from "./cli-kit.ts";
 import { loadConfigOrSayWhy } from "./configuration.ts";
 
-const usage = `usage: ai-gateway config [--json]
+const usage = `usage: ${cli} config [--json]
 
 Prints the configuration in effect, secrets hidden, with where each value came from: its built-in
 default, the file (GATEWAY_CONFIG, default ./gateway.yaml), or one of these environment variables,
@@ -31,7 +32,7 @@ export async function configCommand(argv: string[]): Promise<number> {
     }
     json = values.json;
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway config --help\n`);
+    process.stderr.write(`error: ${(error as Error).message}\nsee: ${cli} config --help\n`);
     return 2;
   }
   const [loaded, { maskSecrets }, { annotatedYaml }] = await Promise.all([

@@ -1,11 +1,16 @@
-/** A call that failed: the gateway's own message (OpenAI's `{"error": {"message"}}`), or why it could not be reached. */
+import type { Connection } from "./cli-kit.ts";
+
+/**
+ * A call that failed: the gateway's own message (OpenAI's `{"error": {"message"}}`), or why it
+ * could not be reached, with what to do next where the CLI knows it.
+ */
 export class GatewayRequestError extends Error {}
 
 /**
  * Calls to a gateway with a key, as the CLI makes them. `url` is the gateway's root; a trailing
  * `/v1` (the base URL an OpenAI SDK is given) is accepted too. A non-2xx answer throws its message.
  */
-export function gatewayHttp({ url, key }: { url: string; key: string }) {
+export function gatewayHttp({ url, key, refusedKeyHint }: Connection) {
   const root = url.replace(/\/+$/, "").replace(/\/v1$/, "");
 
   async function call(method: string, path: string, body?: FormData | object): Promise<Response> {
@@ -22,10 +27,14 @@ export function gatewayHttp({ url, key }: { url: string; key: string }) {
     } catch (error) {
       const cause = (error as Error & { cause?: Error }).cause;
       throw new GatewayRequestError(
-        `cannot reach the gateway at ${root}: ${cause?.message ?? (error as Error).message}`,
+        `cannot reach the gateway at ${root} (${cause?.message ?? (error as Error).message}): start it with \`npm start\`, or set GATEWAY_URL (or --url) to where it runs`,
       );
     }
-    if (!response.ok) throw new GatewayRequestError(await errorMessage(response));
+    if (!response.ok) {
+      const message = await errorMessage(response);
+      const refused = response.status === 401 || response.status === 403;
+      throw new GatewayRequestError(refused ? `${message}; ${refusedKeyHint}` : message);
+    }
     return response;
   }
 

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
+import { cli } from "./cli-kit.ts";
 import { loadConfigOrSayWhy } from "./configuration.ts";
 
-const usage = `usage: ai-gateway reset-key
+const usage = `usage: ${cli} reset-key
 
 With no gateway key and no master key configured, the gateway makes a key at its first start and
 keeps only its hash (auth.generatedKeyFile, under GATEWAY_DATA_DIR). When that key is lost, this
@@ -21,7 +22,7 @@ export async function resetKeyCommand(argv: string[]): Promise<number> {
       return 0;
     }
   } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\nsee: ai-gateway reset-key --help\n`);
+    process.stderr.write(`error: ${(error as Error).message}\nsee: ${cli} reset-key --help\n`);
     return 2;
   }
   const [loaded, { keepGeneratedKey, newGatewayKey }] = await Promise.all([

@@ -1,4 +1,5 @@
 import type { BatchStatus } from "../../batches/store.ts";
+import type { Connection } from "../cli-kit.ts";
 import { gatewayHttp } from "../http.ts";
 
 /** The fields of OpenAI's batch object (and the gateway's `progress` extension) the CLI reads. */
@@ -40,7 +41,7 @@ export type GatewayClient = ReturnType<typeof createGatewayClient>;
  * The gateway's Files and Batch endpoints, as the CLI uses them. `url` is the gateway's root; a
  * trailing `/v1` (the base URL an OpenAI SDK is given) is accepted too.
  */
-export function createGatewayClient(connection: { url: string; key: string }) {
+export function createGatewayClient(connection: Connection) {
   const { call, json } = gatewayHttp(connection);
   return {
     uploadBatchInput(filename: string, content: Buffer): Promise<StoredFile> {

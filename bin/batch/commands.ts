@@ -2,12 +2,22 @@ import { readFile, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { ParseArgsConfig } from "node:util";
 import { isFinal } from "../../batches/store.ts";
-import { connectionOf, Failure, parseCommand, parsePairs, runGroup, UsageError } from "../cli-kit.ts";
+import {
+  callerConnection,
+  cli,
+  defaultGatewayUrl,
+  Failure,
+  parseCommand,
+  parsePairs,
+  runGroup,
+  UsageError,
+} from "../cli-kit.ts";
 import { GatewayRequestError } from "../http.ts";
+import { isoTime, printTable, terminal } from "../output.ts";
 import { type Batch, createGatewayClient, type GatewayClient } from "./client.ts";
-import { doneOf, progressLine, progressUpdate, type Screen, summaryLine } from "./progress.ts";
+import { doneOf, progressLine, progressUpdate, summaryLine } from "./progress.ts";
 
-export const batchUsage = `usage: ai-gateway batch <command> [options]
+export const batchUsage = `usage: ${cli} batch <command> [options]
 
 commands:
   submit <file.jsonl> [--endpoint /v1/chat/completions|/v1/embeddings] [--window 24h]
@@ -17,13 +27,16 @@ commands:
            files to --output and --errors (exit 1 unless it completed).
   status <id> [--watch]   how far a batch is; --watch follows it to the end
   cancel <id>             stop a batch: lines not started are not run
-  list [--limit 20]       your batches, newest first
+  list [--limit 20] [--json]
+                          your batches, newest first: a table (fitted to a terminal's width);
+                          --json: the batch objects, one JSON object a line
   results <id> [--errors] the output (or error) file of a finished batch, as JSONL on stdout
 
 options:
-  --url   the gateway (default: GATEWAY_URL, else http://127.0.0.1:8080)
-  --key   a gateway key (default: GATEWAY_API_KEY, else OPENAI_API_KEY); the environment keeps it
-          out of your shell history and process list
+  --url <url>   the gateway (default: GATEWAY_URL, else ${defaultGatewayUrl})
+  --key <key>   a key of the gateway, a caller's (default: GATEWAY_KEY; GATEWAY_API_KEY and
+                OPENAI_API_KEY still work, with a warning); the environment keeps it out of your
+                shell history and process list
 `;
 
 const endpoints = ["/v1/chat/completions", "/v1/embeddings"];
@@ -41,12 +54,8 @@ const parse = <Options extends NonNullable<ParseArgsConfig["options"]>>(
 ) => parseCommand(argv, options, ids, batchUsage);
 
 /** The client for `--url`/`--key` or the environment. */
-function connect(values: { url?: string; key?: string }): GatewayClient {
-  return createGatewayClient(connectionOf(values, ["GATEWAY_API_KEY", "OPENAI_API_KEY"]));
-}
-
-function screen(): Screen {
-  return { tty: Boolean(process.stdout.isTTY), columns: process.stdout.columns };
+function connect(values: { url?: string; key?: string; "admin-key"?: string }): GatewayClient {
+  return createGatewayClient(callerConnection(values));
 }
 
 async function submit(argv: string[]): Promise<number> {
@@ -111,11 +120,11 @@ function endpointOf(content: Buffer): string {
 
 /** Polls a batch, drawing its progress, until it ends; answers it as it ended. */
 async function watch(client: GatewayClient, id: string): Promise<Batch> {
-  const display = screen();
+  const display = terminal();
   // Ctrl-C stops the watching, not the batch: say so, rather than leave it looking cancelled.
   const interrupted = () => {
     process.stderr.write(
-      `\nstopped watching; ${id} goes on. Watch it: ai-gateway batch status ${id} --watch; stop it: ai-gateway batch cancel ${id}\n`,
+      `\nstopped watching; ${id} goes on. Watch it: ${cli} batch status ${id} --watch; stop it: ${cli} batch cancel ${id}\n`,
     );
     process.exit(130);
   };
@@ -126,7 +135,7 @@ async function watch(client: GatewayClient, id: string): Promise<Batch> {
       const batch = await client.getBatch(id).catch((error: unknown) => {
         if (!(error instanceof GatewayRequestError)) throw error;
         if (display.tty && previous) process.stdout.write("\n");
-        throw new Failure(`${error.message} (${id} goes on: ai-gateway batch status ${id} --watch)`);
+        throw new Failure(`${error.message} (${id} goes on: ${cli} batch status ${id} --watch)`);
       });
       process.stdout.write(progressUpdate(batch, previous, display));
       previous = batch;
@@ -165,7 +174,7 @@ async function finish(
         throw new Failure(`cannot write ${path}: ${error.message}`);
       });
       process.stdout.write(`${name}: ${lineCount(content).toLocaleString("en-US")} lines in ${path}\n`);
-    } else if (id) process.stdout.write(`${name}: ai-gateway batch results ${batch.id}${flag}\n`);
+    } else if (id) process.stdout.write(`${name}: ${cli} batch results ${batch.id}${flag}\n`);
   }
   return batch.status === "completed" ? 0 : 1;
 }
@@ -204,6 +213,10 @@ async function list(argv: string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw new UsageError("--limit must be a whole number from 1 to 100");
   const { data } = await connect(parsed.values).listBatches(limit);
+  if (parsed.values.json) {
+    for (const batch of data) process.stdout.write(`${JSON.stringify(batch)}\n`);
+    return 0;
+  }
   if (data.length === 0) {
     process.stderr.write("no batches\n");
     return 0;
@@ -213,18 +226,11 @@ async function list(argv: string[]): Promise<number> {
     batch.status,
     `${doneOf(batch).toLocaleString("en-US")}/${batch.request_counts.total.toLocaleString("en-US")}`,
     batch.request_counts.failed.toLocaleString("en-US"),
-    new Date(batch.created_at * 1000).toISOString().replace(".000Z", "Z"),
+    isoTime(batch.created_at * 1000),
     batch.endpoint,
   ]);
-  process.stdout.write(table([["id", "status", "done", "failed", "created", "endpoint"], ...rows]));
+  printTable([["id", "status", "done", "failed", "created", "endpoint"], ...rows]);
   return 0;
-}
-
-/** Rows as columns padded to their widest cell. */
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ");
-  return rows.map((row) => `${line(row).trimEnd()}\n`).join("");
 }
 
 async function results(argv: string[]): Promise<number> {

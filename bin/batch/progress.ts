@@ -19,30 +19,46 @@ export function doneOf(batch: Batch): number {
   return batch.progress?.done ?? batch.request_counts.completed + batch.request_counts.failed;
 }
 
+/** Lines that ran (answered or failed): the lines done less those cancelled. */
+function ranOf(batch: Batch): number {
+  return doneOf(batch) - (batch.progress?.cancelled ?? 0);
+}
+
+/** Lines that will never run: those cancelled so far, and once a batch is cancelled every line that did not run. */
+function cancelledOf(batch: Batch): number {
+  if (batch.status === "cancelled") return batch.request_counts.total - ranOf(batch);
+  return batch.progress?.cancelled ?? 0;
+}
+
+const stopping = (batch: Batch) => batch.status === "cancelled" || batch.status === "cancelling";
+
 /**
  * One line showing how far a batch is, e.g.
  * `batch_abc [########------------]  42% 4,210/10,000 · 3 failed · 120.5 lines/s · ETA 48s · in_progress`.
- * Rate and ETA are left out until the gateway has them; failed and cancelled lines until there are some.
+ * The bar fills with `#` for lines that ran and `x` for lines cancelled, so a cancelled batch shows
+ * how much of it ran, not a full bar; percent and count are of lines that ran. Rate and ETA are
+ * left out until the gateway has them and once a batch is being cancelled; failed and cancelled
+ * lines until there are some.
  */
 export function progressLine(batch: Batch): string {
   const { total, failed } = batch.request_counts;
-  const done = doneOf(batch);
+  const cancelled = cancelledOf(batch);
+  const ran = ranOf(batch);
   // Rounded down, so that 100% means every line is done; an empty batch is done once completed.
-  const percent = total > 0 ? Math.floor((done * 100) / total) : batch.status === "completed" ? 100 : 0;
-  const filled = total > 0 ? Math.floor((done * barWidth) / total) : Math.floor((percent * barWidth) / 100);
-  const parts = [
-    `${batch.id} [${"#".repeat(filled)}${"-".repeat(barWidth - filled)}] ${String(percent).padStart(3)}% ${count(done)}/${count(total)}`,
-  ];
+  const percent = total > 0 ? Math.floor((ran * 100) / total) : batch.status === "completed" ? 100 : 0;
+  const filled = total > 0 ? Math.floor((ran * barWidth) / total) : Math.floor((percent * barWidth) / 100);
+  const crossed = total > 0 ? Math.min(barWidth - filled, Math.ceil((cancelled * barWidth) / total)) : 0;
+  const bar = `${"#".repeat(filled)}${"x".repeat(crossed)}${"-".repeat(barWidth - filled - crossed)}`;
+  const parts = [`${batch.id} [${bar}] ${String(percent).padStart(3)}% ${count(ran)}/${count(total)}`];
   if (failed > 0) parts.push(`${count(failed)} failed`);
-  const cancelled = batch.progress?.cancelled ?? 0;
   if (cancelled > 0) parts.push(`${count(cancelled)} cancelled`);
   const rate = batch.progress?.lines_per_second ?? 0;
-  if (rate > 0)
+  if (rate > 0 && !stopping(batch))
     parts.push(
       `${rate.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} lines/s`,
     );
   const eta = batch.progress?.eta_seconds ?? null;
-  if (eta !== null && !isFinal(batch.status)) parts.push(`ETA ${formatDuration(eta)}`);
+  if (eta !== null && !isFinal(batch.status) && !stopping(batch)) parts.push(`ETA ${formatDuration(eta)}`);
   parts.push(batch.status);
   return parts.join(" · ");
 }

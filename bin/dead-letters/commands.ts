@@ -2,9 +2,10 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { IHeaders } from "kafkajs";
 import type { DeadLetter } from "../../bus/kafka/dead-letter-archive.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
-import { Failure, runGroup, UsageError } from "../cli-kit.ts";
+import { cli, Failure, runGroup, UsageError } from "../cli-kit.ts";
+import { printTable } from "../output.ts";
 
-export const deadLettersUsage = `usage: ai-gateway dead-letters <command> [options]
+export const deadLettersUsage = `usage: ${cli} dead-letters <command> [options]
 
 Kafka messages the gateway could not decode (not Avro of ours, or a schema version newer than
 this release reads), kept whole in the topic <kafka.topicPrefix>dead-letters with where they came
@@ -14,7 +15,8 @@ else ./gateway.yaml with KAFKA_BROKERS).
 commands:
   list [--source <topic>] [--json]
            every dead letter, oldest first: id, time, source topic/partition and offset, reason,
-           size, when it was replayed; --json: one JSON object a line
+           size, when it was replayed, as a table (fitted to a terminal's width); --json: one
+           JSON object a line
   show <id> [--value]
            one dead letter: source, reason, key, headers, value (base64); --value: only the value's
            bytes, raw, on stdout (e.g. | xxd)
@@ -71,13 +73,7 @@ async function list(argv: string[]): Promise<number> {
       letter.reason,
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  for (const row of rows) {
-    const line = row.map((cell, column) =>
-      column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
-    );
-    process.stdout.write(`${line.join("  ")}\n`);
-  }
+  printTable(rows);
   return 0;
 }
 

@@ -1,11 +1,22 @@
 import type { ParseArgsConfig } from "node:util";
-import { connectionOf, parseCommand, parsePairs, runGroup, UsageError } from "../cli-kit.ts";
+import {
+  adminConnection,
+  cli,
+  defaultGatewayUrl,
+  parseCommand,
+  parsePairs,
+  runGroup,
+  UsageError,
+} from "../cli-kit.ts";
 import { gatewayHttp } from "../http.ts";
+import { fieldLines, printJson, printTable, terminal } from "../output.ts";
+import { type AdminKey, type AdminTeam, keyRows, teamRows } from "./rows.ts";
 
-export const keysUsage = `usage: ai-gateway keys <command> [options]
-       ai-gateway teams <command> [options]
+export const keysUsage = `usage: ${cli} keys <command> [options]
+       ${cli} teams <command> [options]
 
-Virtual keys and teams, through the admin API (the master key: GATEWAY_MASTER_KEY).
+Virtual keys and teams, through the admin API, with the gateway's master key (GATEWAY_MASTER_KEY
+or --admin-key; a caller's GATEWAY_KEY does not open the admin API).
 
 keys:
   create --team <team> [settings]   issue a key; the key is printed once, never again
@@ -33,8 +44,13 @@ settings (keys and teams unless said):
   --expires <ISO time>   when the key stops working (keys); "never" clears
 
 options:
-  --url   the gateway (default: GATEWAY_URL, else http://127.0.0.1:8080)
-  --key   the master key (default: GATEWAY_MASTER_KEY)
+  --url <url>         the gateway (default: GATEWAY_URL, else ${defaultGatewayUrl})
+  --admin-key <key>   the gateway's master key (default: GATEWAY_MASTER_KEY; the environment keeps
+                      it out of your shell history and process list)
+  --json              JSON, as the admin API answers (also what a pipe or file gets)
+
+On a terminal: lists as tables, one key or team as a field a line. A key's secret is printed once,
+by create and rotate, never again.
 `;
 
 const settings = {
@@ -67,7 +83,7 @@ type Values = {
     : (typeof settings)[Name]["type"] extends "boolean"
       ? boolean
       : string;
-} & { url?: string; key?: string };
+} & { url?: string; key?: string; "admin-key"?: string; json?: boolean };
 
 export function keysCommand(argv: string[]): Promise<number> {
   return runGroup(
@@ -79,8 +95,12 @@ export function keysCommand(argv: string[]): Promise<number> {
           admin("POST", "/admin/keys", { team: required(values.team, "--team"), ...body(values) }),
         ),
       list: (rest) =>
-        run(rest, [], ({ values }, admin) =>
-          admin("GET", `/admin/keys${values.team ? `?team=${encodeURIComponent(values.team)}` : ""}`),
+        run(
+          rest,
+          [],
+          ({ values }, admin) =>
+            admin("GET", `/admin/keys${values.team ? `?team=${encodeURIComponent(values.team)}` : ""}`),
+          (answer) => keyRows((answer as { data: AdminKey[] }).data),
         ),
       show: (rest) => run(rest, ["id"], ({ id }, admin) => admin("GET", `/admin/keys/${id}`)),
       update: (rest) =>
@@ -106,7 +126,13 @@ export function teamsCommand(argv: string[]): Promise<number> {
     {
       create: (rest) =>
         run(rest, ["id"], ({ id, values }, admin) => admin("POST", "/admin/teams", { id, ...body(values) })),
-      list: (rest) => run(rest, [], (_, admin) => admin("GET", "/admin/teams")),
+      list: (rest) =>
+        run(
+          rest,
+          [],
+          (_, admin) => admin("GET", "/admin/teams"),
+          (answer) => teamRows((answer as { data: AdminTeam[] }).data),
+        ),
       show: (rest) => run(rest, ["id"], ({ id }, admin) => admin("GET", `/admin/teams/${id}`)),
       update: (rest) =>
         run(rest, ["id"], ({ id, values }, admin) =>
@@ -124,19 +150,31 @@ export function teamsCommand(argv: string[]): Promise<number> {
 
 type Admin = (method: string, path: string, body?: object) => Promise<unknown>;
 
-/** Parses one command, calls the admin API, prints the answer as JSON (what scripts and `jq` read). */
+/**
+ * Parses one command and calls the admin API. The answer goes out as JSON with --json or when
+ * stdout is not a terminal (what scripts and \`jq\` read); on a terminal, a list as the table
+ * `rows` makes of it, anything else as a field a line.
+ */
 async function run(
   argv: string[],
   ids: string[],
   act: (parsed: { id: string; values: Values }, admin: Admin) => Promise<unknown>,
+  rows?: (answer: unknown) => string[][],
 ): Promise<number> {
   const parsed = parseCommand(argv, settings, ids, keysUsage);
   if (!parsed) return 0;
   const values = parsed.values as Values;
-  const { json } = gatewayHttp(connectionOf(values, ["GATEWAY_MASTER_KEY"]));
+  const { json } = gatewayHttp(adminConnection(values));
   const id = encodeURIComponent(parsed.positionals[0] ?? "");
   const answer = await act({ id, values }, (method, path, payload) => json(method, path, payload));
-  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  if (values.json || !terminal().tty) printJson(answer);
+  else if (rows) printTable(rows(answer));
+  else process.stdout.write(fieldLines(answer as Record<string, unknown>));
+  // A new secret (create, rotate) is in the answer this once: the gateway keeps only its hash.
+  if (typeof (answer as { key?: unknown }).key === "string")
+    process.stderr.write(
+      "The key is shown only now (the gateway keeps its hash): store it where it is needed.\n",
+    );
   return 0;
 }
 

@@ -36,7 +36,7 @@ describe("ai-gateway batch", () => {
         workers: { concurrency: 16 },
       }),
     );
-    env = { GATEWAY_URL: gateway.url, GATEWAY_API_KEY: testKey };
+    env = { GATEWAY_URL: gateway.url, GATEWAY_KEY: testKey };
   });
   afterAll(async () => {
     await gateway?.close();
@@ -96,7 +96,7 @@ describe("ai-gateway batch", () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${finishedId} [####################] 100% 50/50`);
     expect(status.stdout).toContain(`${finishedId} completed in`);
-    expect(status.stdout).toContain(`output: ai-gateway batch results ${finishedId}\n`);
+    expect(status.stdout).toContain(`output: npx ai-gateway batch results ${finishedId}\n`);
 
     const list = await cli(["list"], env);
     expect(list.code).toBe(0);
@@ -106,6 +106,19 @@ describe("ai-gateway batch", () => {
       expect.stringMatching(
         new RegExp(`^${finishedId} +completed +50/50 +0 +\\d{4}-.+Z +/v1/chat/completions$`),
       ),
+    );
+
+    const json = await cli(["list", "--json"], env);
+    const batches = json.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(batches).toContainEqual(
+      expect.objectContaining({
+        id: finishedId,
+        status: "completed",
+        request_counts: { total: 50, completed: 50, failed: 0 },
+      }),
     );
 
     const results = await cli(["results", finishedId], env);
@@ -132,6 +145,13 @@ describe("ai-gateway batch", () => {
     // It did not complete: a script waiting on it learns so from the exit code.
     expect(watched.code).toBe(1);
     expect(watched.stdout).toMatch(new RegExp(`${id} cancelled in \\d+s · 40 requests: \\d+ succeeded`));
+    // Drawn as cancelled: the lines that ran, and an x for each cancelled one, never a full bar at 100%.
+    const last = watched.stdout
+      .split("\n")
+      .filter((line) => line.startsWith(`${id} [`))
+      .at(-1);
+    expect(last).toMatch(/^\S+ \[#*x+\] +\d+% \d+\/40 · \d+ cancelled · cancelled$/);
+    expect(last).not.toContain("100%");
   }, 30_000);
 
   it("names the lines of a malformed file, as the gateway does", async () => {
@@ -155,19 +175,39 @@ describe("ai-gateway batch", () => {
     expect(run.stderr).toContain("error: line 1: the model no-such-model does not exist");
   });
 
-  it("refuses to run without a key, and never prints the key it has", async () => {
+  it("refuses to run without a key, says which key was refused, and never prints it", async () => {
     const missing = await cli(["list"], { GATEWAY_URL: gateway.url });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("no gateway key: pass --key or set GATEWAY_API_KEY (or OPENAI_API_KEY)");
+    expect(missing.stderr).toBe(
+      "error: no gateway key: set GATEWAY_KEY to a key of the gateway (the one its first start printed, or one from `npx ai-gateway keys create`) or pass --key\nsee: npx ai-gateway batch --help\n",
+    );
 
     const wrong = await cli(["list", "--key", "not-a-key-0123456789"], { GATEWAY_URL: gateway.url });
-    expect(wrong).toMatchObject({ code: 1, stderr: "error: the gateway key is not valid\n" });
+    expect(wrong).toMatchObject({
+      code: 1,
+      stderr:
+        "error: the gateway key is not valid; the gateway refused the key in --key: set it to a live key of this gateway (lost the first-start key? `npx ai-gateway reset-key`)\n",
+    });
     expect(wrong.stdout + wrong.stderr).not.toContain("not-a-key");
+    const wrongEnv = await cli(["list"], { GATEWAY_URL: gateway.url, GATEWAY_KEY: "not-a-key-0123456789" });
+    expect(wrongEnv.stderr).toContain("the gateway refused the key in GATEWAY_KEY");
+  });
 
-    // OPENAI_API_KEY is the fallback, and a base URL ending in /v1 (an SDK's) works as well.
-    const fallback = await cli(["list"], { GATEWAY_URL: `${gateway.url}/v1`, OPENAI_API_KEY: testKey });
-    expect(fallback.code).toBe(0);
-    expect(fallback.stdout + fallback.stderr).not.toContain(testKey);
+  it("still takes the old variables, each with one line naming GATEWAY_KEY", async () => {
+    for (const old of ["GATEWAY_API_KEY", "OPENAI_API_KEY"]) {
+      // A base URL ending in /v1 (an SDK's) works as well.
+      const run = await cli(["list"], { GATEWAY_URL: `${gateway.url}/v1`, [old]: testKey });
+      expect(run.code, old).toBe(0);
+      expect(run.stderr, old).toBe(`warning: ${old} is deprecated: use GATEWAY_KEY instead\n`);
+      expect(run.stdout + run.stderr).not.toContain(testKey);
+    }
+    // The new name wins, without a warning.
+    const both = await cli(["list"], {
+      GATEWAY_URL: gateway.url,
+      GATEWAY_KEY: testKey,
+      GATEWAY_API_KEY: "old",
+    });
+    expect(both).toMatchObject({ code: 0, stderr: "" });
   });
 
   it("exits 2 on a usage mistake", async () => {
@@ -180,7 +220,7 @@ describe("ai-gateway batch", () => {
     ]) {
       const run = await cli(args, env);
       expect(run.code, args.join(" ")).toBe(2);
-      expect(run.stderr, args.join(" ")).toMatch(/^error: .+\nsee: ai-gateway batch --help\n$/);
+      expect(run.stderr, args.join(" ")).toMatch(/^error: .+\nsee: npx ai-gateway batch --help\n$/);
     }
   });
 });

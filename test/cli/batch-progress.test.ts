@@ -73,17 +73,35 @@ describe("the progress line", () => {
     );
   });
 
-  it("counts from request_counts when the server has no progress extension, and shows cancelled lines", () => {
+  it("counts from request_counts when the server has no progress extension", () => {
     expect(progressLine(batch({ progress: undefined }))).toBe(
       "batch_abc [########------------]  42% 4,210/10,000 · 3 failed · in_progress",
     );
+  });
+
+  it("draws a cancelled batch as the lines that ran and those cancelled, not as done", () => {
     const cancelled = batch({
       status: "cancelled",
       request_counts: { total: 100, completed: 30, failed: 0 },
       progress: { done: 100, cancelled: 70, lines_per_second: 20, eta_seconds: null },
     });
     expect(progressLine(cancelled)).toBe(
-      "batch_abc [####################] 100% 100/100 · 70 cancelled · 20.0 lines/s · cancelled",
+      "batch_abc [######xxxxxxxxxxxxxx]  30% 30/100 · 70 cancelled · cancelled",
+    );
+    // Without the gateway's extension, every line that did not run is cancelled once the batch is.
+    expect(progressLine({ ...cancelled, progress: undefined })).toBe(
+      "batch_abc [######xxxxxxxxxxxxxx]  30% 30/100 · 70 cancelled · cancelled",
+    );
+  });
+
+  it("draws a batch being cancelled with the lines still to stop, and no rate or ETA", () => {
+    const cancelling = batch({
+      status: "cancelling",
+      request_counts: { total: 100, completed: 40, failed: 2 },
+      progress: { done: 62, cancelled: 20, lines_per_second: 20, eta_seconds: 3 },
+    });
+    expect(progressLine(cancelling)).toBe(
+      "batch_abc [########xxxx--------]  42% 42/100 · 2 failed · 20 cancelled · cancelling",
     );
   });
 });

@@ -50,3 +50,29 @@ export function spawnCli(args: string[], env: Record<string, string>) {
     },
   };
 }
+
+/**
+ * `ai-gateway …` with its stdout and stderr on a terminal `columns` wide, as a person runs it:
+ * util-linux's `script` gives it a pseudo-terminal. The terminal's output comes back with `\n`
+ * line ends, stdout and stderr in one.
+ */
+export async function runCliOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  columns = 100,
+): Promise<{ code: number | null; output: string }> {
+  const quoted = ["node", "--import", "tsx", "bin/gateway.ts", ...args]
+    .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
+    .join(" ");
+  const child = spawn("script", ["-qec", `stty cols ${columns}; exec ${quoted}`, "/dev/null"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  return { code, output: output.replaceAll("\r\n", "\n") };
+}
