@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from "node:util";
 import { batchCommand } from "./batch/commands.ts";
+import { clusterCommand } from "./cluster/commands.ts";
 import { configCommand } from "./config.ts";
 import { deadLettersCommand } from "./dead-letters/commands.ts";
 import { keysCommand, teamsCommand } from "./keys/commands.ts";
@@ -15,6 +16,9 @@ commands:
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
+  cluster up|status|down ...
+           the distributed shape on this machine without Docker: Kafka, Redis, ClickHouse and
+           N processes of each role, started in the background (ai-gateway cluster --help).
   config [--json]
            the configuration start would use, secrets hidden, with where each value came
            from: default, file or environment variable (ai-gateway config --help lists them).
@@ -42,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === "config") return configCommand(argv.slice(1));
   if (argv[0] === "reset-key") return resetKeyCommand(argv.slice(1));
   if (argv[0] === "batch") return batchCommand(argv.slice(1));
+  if (argv[0] === "cluster") return clusterCommand(argv.slice(1));
   if (argv[0] === "dead-letters") return deadLettersCommand(argv.slice(1));
   if (argv[0] === "keys") return keysCommand(argv.slice(1));
   if (argv[0] === "teams") return teamsCommand(argv.slice(1));
