@@ -8,6 +8,7 @@ export const commandGroups: Record<string, (argv: string[]) => Promise<number>> 
   config: async (argv) => (await import("./config.ts")).configCommand(argv),
   "reset-key": async (argv) => (await import("./reset-key.ts")).resetKeyCommand(argv),
   batch: async (argv) => (await import("./batch/commands.ts")).batchCommand(argv),
+  cluster: async (argv) => (await import("./cluster/commands.ts")).clusterCommand(argv),
   "dead-letters": async (argv) => (await import("./dead-letters/commands.ts")).deadLettersCommand(argv),
   keys: async (argv) => (await import("./keys/commands.ts")).keysCommand(argv),
   teams: async (argv) => (await import("./keys/commands.ts")).teamsCommand(argv),

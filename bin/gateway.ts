@@ -12,6 +12,9 @@ const runSection = `run a gateway:
            all (default): every part in one process. Split across processes (Kafka and Redis
            connect them): ingress = the HTTP/WebSocket edge, worker = provider calls,
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
+  cluster up|status|down ...
+           the distributed shape on this machine without Docker: Kafka, Redis, ClickHouse and
+           N processes of each role, started in the background (ai-gateway cluster --help).
   config [--json]
            the configuration start would use, secrets hidden, with where each value came
            from: default, file or environment variable.

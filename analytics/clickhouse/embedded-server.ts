@@ -19,12 +19,14 @@ const launcher = fileURLToPath(new URL("./launch-embedded.py", import.meta.url))
 /**
  * Starts ClickHouse from the chdb npm package as a real HTTP server on a loopback port: the same
  * SQL, engines and client protocol as a ClickHouse server, with nothing to install but npm packages.
- * Its users are `default` and, when given, the reader that admin SQL runs as.
+ * Its users are `default` and, when given, the reader that admin SQL runs as. It stops with the
+ * process that started it, or, given a `logFile`, runs on detached until SIGTERM (`ai-gateway cluster`).
  */
 export async function startEmbeddedClickHouse(options: {
   dataDir: string;
   port?: number;
   reader?: XmlReader;
+  logFile?: string;
 }): Promise<EmbeddedClickHouse> {
   const library = findLibchdb();
   const dataDir = resolve(options.dataDir);
@@ -37,7 +39,9 @@ export async function startEmbeddedClickHouse(options: {
     args: [launcher, library, dataDir, String(port), configFile],
     isReady: () => answersOk(`${url}/ping`),
     startTimeoutMs: 60_000,
-    stopWith: "close-stdin",
+    // The launcher stops ClickHouse cleanly on either: its stdin's end, or SIGTERM once detached.
+    stopWith: options.logFile ? "terminate" : "close-stdin",
+    logFile: options.logFile,
   }).catch((error: Error) => {
     // ClickHouse locks `status` in its data directory for as long as it runs: another gateway's does.
     if (error.message.includes("Cannot lock file"))

@@ -1,9 +1,10 @@
-"""Runs ClickHouse from libchdb.so as a real HTTP server until this process's stdin closes.
+"""Runs ClickHouse from libchdb.so as a real HTTP server until its stdin closes or it gets SIGTERM.
 
 libchdb.so is ClickHouse itself; its `chdb_query_cmdline` entry runs `clickhouse local`, whose
 `SYSTEM START LISTEN HTTP` opens an HTTP listener. The second statement only keeps the server alive:
-it blocks reading a pipe that we close once our stdin reaches EOF, i.e. when the gateway that started
-us stops or dies. ClickHouse then shuts down cleanly.
+it blocks reading a pipe that we close once our stdin (when it is a pipe) reaches EOF, i.e. when the
+gateway that started us stops or dies, or on SIGTERM or SIGINT (a detached server, as `ai-gateway
+cluster` runs it, has no stdin to watch). ClickHouse then shuts down cleanly.
 
 It is called from Python's main thread because ClickHouse checks its stack bounds, which Node FFI
 libraries (running calls on their own stacks) fail.
@@ -16,6 +17,8 @@ clickhouse local knows only its built-in `default` user.
 
 import ctypes
 import os
+import signal
+import stat
 import sys
 import threading
 
@@ -28,13 +31,30 @@ def main() -> int:
     lib.chdb_result_error.argtypes = [ctypes.c_void_p]
 
     keep_alive_read, keep_alive_write = os.pipe()
+    closing = threading.Lock()
+
+    def stop_serving() -> None:
+        # Stdin's EOF and a signal may both come: the pipe is closed once.
+        if closing.acquire(blocking=False):
+            os.close(keep_alive_write)
 
     def close_when_parent_leaves() -> None:
         while sys.stdin.buffer.read(65536):
             pass
-        os.close(keep_alive_write)
+        stop_serving()
 
-    threading.Thread(target=close_when_parent_leaves, daemon=True).start()
+    def close_on_signal() -> None:
+        signal.sigwait(stop_signals)
+        stop_serving()
+
+    # Blocked before ClickHouse starts its threads, which inherit the mask: a stop signal is taken
+    # only by the thread waiting for it, never by ClickHouse or Python's default handler.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    threading.Thread(target=close_on_signal, daemon=True).start()
+    stdin_mode = os.fstat(sys.stdin.fileno()).st_mode
+    if stat.S_ISFIFO(stdin_mode) or stat.S_ISSOCK(stdin_mode):
+        threading.Thread(target=close_when_parent_leaves, daemon=True).start()
 
     args = [
         "clickhouse",

@@ -13,7 +13,7 @@ const layers: string[][] = [
   ["schemas"],
   ["config"],
   ["runtime"],
-  ["bus"],
+  ["bus", "local-services"],
   ["governance"],
   ["calls"],
   ["workers", "analytics", "batches"],

@@ -8,11 +8,11 @@ import {
   startEmbeddedClickHouse,
 } from "../../analytics/clickhouse/embedded-server.ts";
 import { costNanoUsd } from "../../config/pricing/cost.ts";
+import { type KafkaPorts, startLocalKafka } from "../../local-services/kafka.ts";
+import { startLocalRedis } from "../../local-services/redis.ts";
 import { zeroUsage } from "../../schemas/reply-event.ts";
 import { type Bill, type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import type { RedisEndpoint, RunningService } from "../services/endpoints.ts";
-import { type KafkaPorts, startLocalKafka } from "../services/local-kafka.ts";
-import { startLocalRedis } from "../services/local-redis.ts";
 import { eventually } from "../support/eventually.ts";
 import { testKey, testSettings } from "../support/gateway.ts";
 import { type GatewayProcess, spawnGateway } from "../support/processes.ts";
@@ -121,7 +121,7 @@ describe("the distributed shape under faults", () => {
       log("stop Redis");
       await redis.stop();
       await at(45);
-      redis = await startLocalRedis(dir("redis"), Number(new URL(redis.endpoint.url).port));
+      redis = await startLocalRedis(dir("redis"), { port: Number(new URL(redis.endpoint.url).port) });
       log("Redis started, empty");
 
       await at(55);
@@ -135,7 +135,7 @@ describe("the distributed shape under faults", () => {
       log("stop the broker");
       await kafka.stop();
       await at(135);
-      kafka = await startLocalKafka(dir("kafka"), kafka.ports);
+      kafka = await startLocalKafka(dir("kafka"), { ports: kafka.ports });
       log("broker started");
 
       await at(150);

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { mavenClasspath } from "./maven.ts";
+import { mavenClasspath } from "../../local-services/maven.ts";
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL("./helm/", import.meta.url));

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedClickHouse } from "../../analytics/clickhouse/embedded-server.ts";
+import { startLocalKafka } from "../../local-services/kafka.ts";
+import { startLocalRedis } from "../../local-services/redis.ts";
 import { dockerAvailable, startDockerClickHouse, startDockerKafka, startDockerRedis } from "./docker.ts";
 import type { Provenance, RunningService, ServiceEndpoints, ServiceName } from "./endpoints.ts";
-import { startLocalKafka } from "./local-kafka.ts";
-import { startLocalRedis } from "./local-redis.ts";
 
 type Env = Record<string, string | undefined>;
 

@@ -13,11 +13,7 @@ const run = promisify(execFile);
  * fetches nothing. `name` names the cache folder and the failure.
  */
 export async function mavenClasspath(pom: string, name: string): Promise<string> {
-  const digest = createHash("sha256").update(readFileSync(pom)).digest("hex").slice(0, 16);
-  const cacheRoot =
-    process.env.AI_GATEWAY_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ai-gateway");
-  const libs = join(cacheRoot, `${name}-${digest}`, "libs");
+  const libs = cacheFolder(pom, name);
   const complete = join(libs, ".complete");
   if (!existsSync(complete)) {
     rmSync(libs, { recursive: true, force: true });
@@ -32,4 +28,17 @@ export async function mavenClasspath(pom: string, name: string): Promise<string>
     writeFileSync(complete, "");
   }
   return join(libs, "*");
+}
+
+/** True when the pom's jars are in the cache already: Maven is needed only to fetch them. */
+export function classpathCached(pom: string, name: string): boolean {
+  return existsSync(join(cacheFolder(pom, name), ".complete"));
+}
+
+function cacheFolder(pom: string, name: string): string {
+  const digest = createHash("sha256").update(readFileSync(pom)).digest("hex").slice(0, 16);
+  const cacheRoot =
+    process.env.AI_GATEWAY_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "ai-gateway");
+  return join(cacheRoot, `${name}-${digest}`, "libs");
 }

@@ -1,35 +1,36 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { startChildProcessService } from "../../runtime/child-process-service.ts";
-import { freePort } from "../../runtime/free-port.ts";
-import type { RunningService } from "./endpoints.ts";
-import { mavenClasspath } from "./maven.ts";
+import { startChildProcessService } from "../runtime/child-process-service.ts";
+import { freePort } from "../runtime/free-port.ts";
+import { classpathCached, mavenClasspath } from "./maven.ts";
+import { type LocalServiceOptions, launch, type RunningLocalService } from "./service.ts";
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL("./kafka/", import.meta.url));
 const pom = join(here, "pom.xml");
-const tether = fileURLToPath(new URL("./tether.sh", import.meta.url));
 
 /**
  * Starts a single-node KRaft Kafka broker (broker and controller in one JVM) from Maven Central
- * jars. Given the `ports` of a broker stopped earlier in the same `workDir`, it starts that broker
- * again, with its data (fault tests restart the broker under load).
+ * jars, with its data in `workDir` (kept: a broker started again there has its topics and offsets).
+ * Started again in the same `workDir`, it listens on the ports it had (its controller's address is
+ * part of its quorum's state), unless other `ports` are given.
  */
 export async function startLocalKafka(
   workDir: string,
-  ports?: KafkaPorts,
-): Promise<RunningService<{ brokers: string[] }> & { ports: KafkaPorts }> {
+  options: LocalServiceOptions & { ports?: KafkaPorts } = {},
+): Promise<RunningLocalService<{ brokers: string[] }> & { ports: KafkaPorts }> {
   const classpath = await mavenClasspath(pom, "kafka");
-  const { broker: brokerPort, controller: controllerPort } = ports ?? {
-    broker: await freePort(),
-    controller: await freePort(),
-  };
   const properties = join(workDir, "server.properties");
+  const { broker: brokerPort, controller: controllerPort } = options.ports ??
+    portsIn(properties) ?? {
+      broker: await freePort(),
+      controller: await freePort(),
+    };
   writeFileSync(
     properties,
     [
@@ -82,17 +83,21 @@ export async function startLocalKafka(
   const brokers = [`127.0.0.1:${brokerPort}`];
   const service = await startChildProcessService({
     name: "Kafka broker",
-    command: tether,
-    args: ["java", ...java, "kafka.Kafka", properties],
+    ...launch(["java", ...java, "kafka.Kafka", properties], options),
     isReady: () => brokerAnswers(brokers),
     startTimeoutMs: 90_000,
-    stopWith: "kill",
   });
   return {
     endpoint: { brokers },
     ports: { broker: brokerPort, controller: controllerPort },
+    pid: service.pid,
     stop: () => service.stop(),
   };
+}
+
+/** True when Kafka's jars are cached: its first start fetches them with Maven, later ones need no Maven. */
+export function kafkaJarsCached(): boolean {
+  return classpathCached(pom, "kafka");
 }
 
 export interface KafkaPorts {
@@ -100,7 +105,17 @@ export interface KafkaPorts {
   controller: number;
 }
 
-async function brokerAnswers(brokers: string[]): Promise<boolean> {
+/** The ports of the broker configured in `properties`, if one was. */
+function portsIn(properties: string): KafkaPorts | undefined {
+  if (!existsSync(properties)) return undefined;
+  const listeners = /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:(\d+),CONTROLLER:\/\/127\.0\.0\.1:(\d+)$/m.exec(
+    readFileSync(properties, "utf8"),
+  );
+  return listeners ? { broker: Number(listeners[1]), controller: Number(listeners[2]) } : undefined;
+}
+
+/** True when a broker answers at `brokers` and has a controller (it can take topics and groups). */
+export async function brokerAnswers(brokers: string[]): Promise<boolean> {
   const admin = new Kafka({
     brokers,
     logLevel: logLevel.NOTHING,
