@@ -177,13 +177,3 @@ export function parsePairs(option: string, pairs: string[]): Record<string, stri
   }
   return map;
 }
-
-/** Rows as aligned columns, two spaces apart (the first row is the header). */
-export function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join("  ");
-  return `${rows.map(line).join("\n")}\n`;
-}

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { answersOk } from "../../runtime/http-probe.ts";
-import { table } from "../cli-kit.ts";
+import { table } from "../output.ts";
 import {
   type ClusterState,
   clusterRoles,
