@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { GatewayRequestError } from "./http.ts";
+import { type Connection, GatewayRequestError } from "./http.ts";
 
 /** A mistake in the command line: reported with a pointer to the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -93,14 +93,6 @@ export function parseCommand<Options extends NonNullable<ParseArgsConfig["option
         : `expected ${ids.map((id) => `<${id}>`).join(" ")}, got ${positionals.length} argument(s)`,
     );
   return { values, positionals };
-}
-
-/** A gateway to call, the key to send, and what to say when the gateway refuses that key. */
-export interface Connection {
-  url: string;
-  key: string;
-  /** Which key to fix, and how, when the gateway answers 401 or 403. */
-  refusedKeyHint: string;
 }
 
 /**

@@ -14,7 +14,7 @@ const runSection = `run a gateway:
            sink = events into ClickHouse, batch = the coordinator of batch jobs.
   cluster up|status|down ...
            the distributed shape on this machine without Docker: Kafka, Redis, ClickHouse and
-           N processes of each role, started in the background (ai-gateway cluster --help).
+           N processes of each role, started in the background (npx ai-gateway cluster --help).
   config [--json]
            the configuration start would use, secrets hidden, with where each value came
            from: default, file or environment variable.

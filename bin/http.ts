@@ -1,10 +1,16 @@
-import type { Connection } from "./cli-kit.ts";
-
 /**
  * A call that failed: the gateway's own message (OpenAI's `{"error": {"message"}}`), or why it
  * could not be reached, with what to do next where the CLI knows it.
  */
 export class GatewayRequestError extends Error {}
+
+/** A gateway to call, the key to send, and what to say when the gateway refuses that key. */
+export interface Connection {
+  url: string;
+  key: string;
+  /** Which key to fix, and how, when the gateway answers 401 or 403. */
+  refusedKeyHint: string;
+}
 
 /**
  * Calls to a gateway with a key, as the CLI makes them. `url` is the gateway's root; a trailing

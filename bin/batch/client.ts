@@ -1,5 +1,5 @@
 import type { BatchStatus } from "../../batches/store.ts";
-import type { Connection } from "../cli-kit.ts";
+import type { Connection } from "../http.ts";
 import { gatewayHttp } from "../http.ts";
 
 /** The fields of OpenAI's batch object (and the gateway's `progress` extension) the CLI reads. */

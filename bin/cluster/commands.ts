@@ -1,6 +1,6 @@
 import { runGroup } from "../cli-kit.ts";
 
-export const clusterUsage = `usage: ai-gateway cluster up|status|down [options]
+export const clusterUsage = `usage: npx ai-gateway cluster up|status|down [options]
 
 The distributed gateway on this machine, without Docker: Kafka (from Maven Central jars, fetched
 once), a redis-server and the embedded ClickHouse, each on a free port, and the gateway's roles as

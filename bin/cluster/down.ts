@@ -56,7 +56,7 @@ export async function downCommand(argv: string[]): Promise<number> {
   );
   removeState(dir);
   process.stdout.write(
-    `The cluster is down. Its data stays in ${dir} for the next \`ai-gateway cluster up\`; ` +
+    `The cluster is down. Its data stays in ${dir} for the next \`npx ai-gateway cluster up\`; ` +
       `\`rm -rf ${dir}\` deletes it.\n`,
   );
   return 0;

@@ -143,7 +143,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const state = readState(dir);
   if (!state) {
     if (values.json) process.stdout.write(`${JSON.stringify({ up: false, services: [], roles: [] })}\n`);
-    else process.stdout.write(`no cluster is running from ${dir} (ai-gateway cluster up starts one)\n`);
+    else
+      process.stdout.write(`no cluster is running from ${dir} (\`npx ai-gateway cluster up\` starts one)\n`);
     return 1;
   }
   const status = await probeCluster(state);

@@ -85,8 +85,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   } catch (error) {
     process.stderr.write(
       `error: ${(error as Error).message}\n` +
-        `What did start keeps running: \`ai-gateway cluster status --dir ${dir}\` shows it, ` +
-        `\`ai-gateway cluster down --dir ${dir}\` stops it.\n`,
+        `What did start keeps running: \`npx ai-gateway cluster status --dir ${dir}\` shows it, ` +
+        `\`npx ai-gateway cluster down --dir ${dir}\` stops it.\n`,
     );
     return 1;
   }
@@ -94,7 +94,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     started.length === 0 ? `The cluster in ${dir} is already up.` : `Started ${started.join(", ")}.`;
   process.stdout.write(
     `${heading}\n\n${statusTable(await probeCluster(state))}\n` +
-      `Logs: ${dir}/logs/<role>.log. Stop it with \`ai-gateway cluster down --dir ${dir}\`.\n`,
+      `Logs: ${dir}/logs/<role>.log. Stop it with \`npx ai-gateway cluster down --dir ${dir}\`.\n`,
   );
   if (announcement) process.stderr.write(`${announcement}\n`);
   return 0;
