@@ -61,10 +61,6 @@ export function toAnthropicBody(
 }
 
 /**
- * The body of a count_tokens call: a Messages body without what only shapes the answer (Anthropic
- * refuses those fields there).
- */
-/**
  * The fields of a Messages body that Anthropic's count_tokens takes: it refuses any other ("Extra
  * inputs are not permitted"), max_tokens and fields a Messages caller passed through among them.
  */
