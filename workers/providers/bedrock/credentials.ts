@@ -1,4 +1,5 @@
 import { GatewayError } from "../../../schemas/errors.ts";
+import { renewing } from "../renewing.ts";
 import type { AwsCredentials, CredentialSettings, CredentialSource } from "./credential-settings.ts";
 import { readSharedFiles, type SharedFiles } from "./shared-files.ts";
 import { roleCredentials } from "./sts.ts";
@@ -26,19 +27,14 @@ export function credentialChain(
  */
 function cachedCredentials(find: () => CredentialSource): CredentialSource {
   let source: CredentialSource | undefined;
-  let cached: AwsCredentials | undefined;
-  let pending: Promise<AwsCredentials> | undefined;
-  const fresh = (credentials: AwsCredentials) =>
-    !credentials.expiration || credentials.expiration.getTime() - Date.now() > refreshMarginMs;
-  return async () => {
-    if (cached && fresh(cached)) return cached;
-    source ??= find();
-    pending ??= source().finally(() => {
-      pending = undefined;
-    });
-    cached = await pending;
-    return cached;
-  };
+  const credentials = renewing(
+    () => {
+      source ??= find();
+      return source();
+    },
+    (kept) => (kept.expiration ? kept.expiration.getTime() - refreshMarginMs : Number.POSITIVE_INFINITY),
+  );
+  return () => credentials.get();
 }
 
 const keys = (accessKeyId?: string, secretAccessKey?: string, sessionToken?: string) =>

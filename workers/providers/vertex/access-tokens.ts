@@ -2,6 +2,7 @@ import { Type as T } from "@sinclair/typebox";
 import { GatewayError } from "../../../schemas/errors.ts";
 import { type ConnectionOptions, connect } from "../http/connection-options.ts";
 import { ProviderData } from "../http/provider-data.ts";
+import { renewing } from "../renewing.ts";
 import { type ServiceAccount, signedAssertion } from "./service-account.ts";
 
 /** Where a Vertex provider's OAuth access tokens come from. */
@@ -43,8 +44,6 @@ const tokenError = new ProviderData(
  */
 export function serviceAccountTokens(account: ServiceAccount, connection: ConnectionOptions): AccessTokens {
   const tokenEndpoint = connect(account.tokenUri, connection);
-  let cached: { token: string; renewAtMs: number } | undefined;
-  let exchanging: Promise<{ token: string; renewAtMs: number }> | undefined;
 
   async function exchange(): Promise<{ token: string; renewAtMs: number }> {
     const form = new URLSearchParams({
@@ -71,17 +70,11 @@ export function serviceAccountTokens(account: ServiceAccount, connection: Connec
     return { token: answer.access_token, renewAtMs: renewalTime(obtainedAtMs, answer.expires_in) };
   }
 
+  const tokens = renewing(exchange, (kept) => kept.renewAtMs);
   return {
-    async current() {
-      if (cached && Date.now() < cached.renewAtMs) return cached.token;
-      exchanging ??= exchange().finally(() => {
-        exchanging = undefined;
-      });
-      cached = await exchanging;
-      return cached.token;
-    },
+    current: async () => (await tokens.get()).token,
     refused(token) {
-      if (cached?.token === token) cached = undefined;
+      tokens.forgetIf((kept) => kept.token === token);
       return true;
     },
   };
