@@ -1,35 +1,27 @@
+import type { ListedKey } from "../../governance/keys/admin.ts";
+import type { TeamRecord } from "../../schemas/governance-record.ts";
 import { isoTime } from "../output.ts";
 
 /** The fields of the admin API's key (never its secret: only create and rotate answer one) that lists show. */
-export interface AdminKey {
-  id: string;
-  prefix: string;
-  name: string | null;
-  team: string;
-  user: string | null;
-  models: string[] | null;
-  priority: string | null;
-  expiresAtMs: number | null;
-  revokedAtMs: number | null;
-  createdAtMs: number;
-}
-
-interface Budget {
-  dailyUsd: number | null;
-  monthlyUsd: number | null;
-  totalUsd: number | null;
-}
+export type AdminKey = Pick<
+  ListedKey,
+  | "id"
+  | "prefix"
+  | "name"
+  | "team"
+  | "user"
+  | "models"
+  | "priority"
+  | "expiresAtMs"
+  | "revokedAtMs"
+  | "createdAtMs"
+>;
 
 /** The fields of the admin API's team that lists show. */
-export interface AdminTeam {
-  id: string;
-  name: string | null;
-  models: string[] | null;
-  budget: Budget | null;
-  rateLimits: { requestsPerMinute: number | null; tokensPerMinute: number | null } | null;
-  disabled: boolean;
-  createdAtMs: number;
-}
+export type AdminTeam = Pick<
+  TeamRecord,
+  "id" | "name" | "models" | "budget" | "rateLimits" | "disabled" | "createdAtMs"
+>;
 
 const orDash = (value: string | null | undefined) => value ?? "-";
 const models = (list: string[] | null) => (list === null ? "all" : list.join(","));
@@ -60,7 +52,7 @@ export function keyRows(keys: AdminKey[], now = Date.now()): string[][] {
 }
 
 /** A budget as `$5/day $500/month`; none: `-`. */
-function budgetText(budget: Budget | null): string {
+function budgetText(budget: AdminTeam["budget"]): string {
   const parts = [
     budget?.dailyUsd != null && `$${budget.dailyUsd}/day`,
     budget?.monthlyUsd != null && `$${budget.monthlyUsd}/month`,
