@@ -1,7 +1,8 @@
 # The gateway image: every role runs from it with `start --role <role>` (see docker-compose.yml).
 # It is built for the distributed shape (Kafka, Redis and a ClickHouse server): the embedded
-# ClickHouse package (an optional dependency of ~540 MB) is left out.
-FROM node:20-bookworm-slim
+# ClickHouse package (an optional dependency of ~540 MB) is left out, and so is the project's own
+# Node package (also optional): the image's Node is the same release line.
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { logLevel, Partitioners } from "kafkajs";
+import { newKafka } from "../runtime/kafkajs.ts";
 import { summary } from "./stats.ts";
 
 /**
@@ -92,7 +93,7 @@ export async function measureReplyChannels(
   }
 
   {
-    const kafka = new Kafka({ brokers: endpoints.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const kafka = newKafka({ brokers: endpoints.kafkaBrokers, logLevel: logLevel.NOTHING });
     const topic = `bench-replies-${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();

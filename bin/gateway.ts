@@ -1,9 +1,11 @@
 #!/usr/bin/env -S node --import tsx
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { commandGroups } from "./commands.ts";
 import { start } from "./start.ts";
 
 const header = `usage: npx ai-gateway <command> [options]     (each command: npx ai-gateway <command> --help)
+       npx ai-gateway --version
 `;
 
 const runSection = `run a gateway:
@@ -55,10 +57,17 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       help: { type: "boolean" },
+      version: { type: "boolean" },
       role: { type: "string", default: process.env.GATEWAY_ROLE ?? "all" },
     },
   });
   const command = positionals[0];
+  if (values.version) {
+    // The runtime too: the project brings its own Node, and a report should say which one ran.
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    process.stdout.write(`ai-gateway ${version} (Node ${process.versions.node})\n`);
+    return 0;
+  }
   if (values.help || command === undefined) {
     process.stdout.write(usage);
     return command === undefined && !values.help ? 2 : 0;

@@ -1,6 +1,9 @@
 import { roles } from "../app/roles.ts";
 import { loadConfigOrSayWhy } from "./configuration.ts";
 
+/** A signal this soon after the first is the same one delivered twice, not a second request. */
+const sameSignalWithinMs = 1_000;
+
 /**
  * `ai-gateway start`: runs the gateway until SIGINT or SIGTERM. Its modules (Kafka, ClickHouse,
  * fastify and the rest) take seconds to load, so they are loaded here, when a gateway is started,
@@ -40,13 +43,15 @@ export async function start(roleName: string): Promise<number> {
   if (gateway.announcement) process.stderr.write(renderBanner(gateway.announcement, logFormatOf(config.log)));
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let stoppingSince: number | undefined;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (stoppingSince !== undefined) {
+        // One Ctrl-C can arrive twice: from the terminal and passed on by npm or our launcher.
+        if (Date.now() - stoppingSince < sameSignalWithinMs) return;
         log.warn({ signal }, "second signal: exiting without waiting");
         process.exit(130);
       }
-      stopping = true;
+      stoppingSince = Date.now();
       log.info({ signal, graceMs: config.server.shutdownGraceMs }, "shutting down");
       gateway.close().then(
         () => {

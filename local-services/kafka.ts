@@ -4,9 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import { startChildProcessService } from "../runtime/child-process-service.ts";
 import { freePort } from "../runtime/free-port.ts";
+import { newKafka } from "../runtime/kafkajs.ts";
 import { classpathCached, mavenClasspath } from "./maven.ts";
 import { type LocalServiceOptions, launch, type RunningLocalService } from "./service.ts";
 
@@ -116,7 +117,7 @@ function portsIn(properties: string): KafkaPorts | undefined {
 
 /** True when a broker answers at `brokers` and has a controller (it can take topics and groups). */
 export async function brokerAnswers(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({
+  const admin = newKafka({
     brokers,
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },

@@ -183,13 +183,19 @@ interface DeadLetterKafka {
  * loaded here, when a dead-letters command runs, not by every command of the CLI.
  */
 async function withKafka<T>(use: (kafka: DeadLetterKafka) => Promise<T>): Promise<T> {
-  const [{ ConfigError, loadConfig }, { Kafka, logLevel, Partitioners }, archive, { deadLetterTopic }] =
-    await Promise.all([
-      import("../../config/load.ts"),
-      import("kafkajs"),
-      import("../../bus/kafka/dead-letter-archive.ts"),
-      import("../../bus/kafka/topics.ts"),
-    ]);
+  const [
+    { ConfigError, loadConfig },
+    { logLevel, Partitioners },
+    { newKafka },
+    archive,
+    { deadLetterTopic },
+  ] = await Promise.all([
+    import("../../config/load.ts"),
+    import("kafkajs"),
+    import("../../runtime/kafkajs.ts"),
+    import("../../bus/kafka/dead-letter-archive.ts"),
+    import("../../bus/kafka/topics.ts"),
+  ]);
   let config: GatewayConfig;
   try {
     config = loadConfig();
@@ -204,7 +210,7 @@ async function withKafka<T>(use: (kafka: DeadLetterKafka) => Promise<T>): Promis
     );
   const topic = deadLetterTopic(config.kafka);
   // Failures come back as errors; kafkajs's own retries and warnings would only clutter a terminal.
-  const kafka = new Kafka({ clientId: `${config.kafka.clientId}-cli`, brokers, logLevel: logLevel.NOTHING });
+  const kafka = newKafka({ clientId: `${config.kafka.clientId}-cli`, brokers, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,

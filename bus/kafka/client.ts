@@ -1,8 +1,8 @@
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
+import { type Kafka, logLevel as KafkaLogLevel, type LogEntry } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { gatewayLevel } from "./kafkajs-log.ts";
-import "./request-queue-fix.ts";
 
 /**
  * A kafkajs client whose own logs go through our structured logger, at the level each deserves
@@ -10,7 +10,7 @@ import "./request-queue-fix.ts";
  */
 export function createKafka(config: GatewayConfig["kafka"], log: Logger): Kafka {
   const kafkaLog = log.child({ component: "kafkajs" });
-  return new Kafka({
+  return newKafka({
     clientId: config.clientId,
     brokers: config.brokers,
     logLevel: KafkaLogLevel.WARN,

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { Kafka } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { type ConnectedBus, connectBus } from "../../bus/connect.ts";
 import { eventsTopic } from "../../bus/kafka/topics.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
 import { eventually } from "../support/eventually.ts";
 import {
@@ -66,7 +67,7 @@ describe("the analytics sink on Kafka", () => {
   beforeAll(async () => {
     config = testConfig("kafka", { analytics: { sink: { maxWaitMs: 100 } } });
     bus = await connectBus(config, log);
-    kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: 0 });
+    kafka = newKafka({ brokers: config.kafka.brokers, logLevel: 0 });
     // Creates the database and tables, then keeps ClickHouse from merging duplicates away.
     const first = await startTestGateway(config, "sink");
     await first.close();

@@ -6,7 +6,7 @@ import {
   type Admin,
   ConfigResourceTypes,
   type IHeaders,
-  Kafka,
+  type Kafka,
   type KafkaMessage,
   logLevel,
   type Producer,
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { parseConfig } from "../../config/load.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import { runCli } from "../support/cli.ts";
 import { eventually } from "../support/eventually.ts";
 import { queryAnalytics, requestIdOf, startTestGateway, testKey, testSettings } from "../support/gateway.ts";
@@ -100,7 +101,7 @@ describe("dead letters on Kafka", () => {
     { topics: ["attempt", "request", "audit"].map((k) => `${prefix}${k}-events`), group: "analytics" },
     { topics: [`${prefix}batch-results`], group: "batch-coordinators" },
   ];
-  const kafka = new Kafka({
+  const kafka = newKafka({
     clientId: "dead-letters-test",
     brokers: config.kafka.brokers,
     logLevel: logLevel.NOTHING,

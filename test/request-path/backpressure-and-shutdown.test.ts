@@ -1,5 +1,6 @@
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import { describe, expect, inject, it } from "vitest";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import { priorities } from "../../schemas/request-envelope.ts";
 import { eventually } from "../support/eventually.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
@@ -79,7 +80,7 @@ describe("bounded work and graceful shutdown", () => {
     expect(longText).toMatch(/"error":\{"message":"the gateway is shutting down; retry the request"/);
     expect(longText).not.toMatch(/\[DONE\]/);
 
-    const admin = new Kafka({
+    const admin = newKafka({
       brokers: inject("services").kafka.brokers,
       logLevel: logLevel.NOTHING,
     }).admin();

@@ -1,6 +1,7 @@
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
+import { newKafka } from "../../runtime/kafkajs.ts";
 import { priorities } from "../../schemas/request-envelope.ts";
 import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
@@ -11,7 +12,7 @@ import { startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 describe("refusing bad requests at the edge", () => {
   const namespace = `edge${Date.now()}`;
   let gateway: RunningGateway;
-  const kafka = new Kafka({ brokers: inject("services").kafka.brokers, logLevel: logLevel.NOTHING });
+  const kafka = newKafka({ brokers: inject("services").kafka.brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
 
   beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import avro from "avsc";
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import { describe, expect, inject, it } from "vitest";
+import { newKafka } from "../../runtime/kafkajs.ts";
 
 const { brokers } = inject("services").kafka;
 
@@ -24,7 +25,7 @@ const sampleType = avro.Type.forSchema({
 
 describe("Avro over Kafka", () => {
   it("round-trips an avsc-encoded record byte for byte through a topic", async () => {
-    const kafka = new Kafka({ clientId: "smoke-avro", brokers, logLevel: logLevel.NOTHING });
+    const kafka = newKafka({ clientId: "smoke-avro", brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const topic = `smoke-avro-${randomUUID()}`;

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel } from "kafkajs";
+import { logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { newKafka } from "../../runtime/kafkajs.ts";
 
 const { brokers } = inject("services").kafka;
-const kafka = new Kafka({ clientId: "smoke", brokers, logLevel: logLevel.NOTHING });
+const kafka = newKafka({ clientId: "smoke", brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 
 beforeAll(() => admin.connect());

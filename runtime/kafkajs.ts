@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { Kafka, type KafkaConfig } from "kafkajs";
 
 /**
  * kafkajs 2.2.4 (its last release) re-arms a timer on every connection after each check of its
@@ -39,3 +40,12 @@ RequestQueueClass.prototype.scheduleCheckPendingRequests = function scheduleChec
 };
 
 export const kafkajsRequestQueue = RequestQueueClass;
+
+/**
+ * Every kafkajs client of the gateway, its CLI and the local services is made here, so the fix
+ * above is in place before any of them connects (on Node 24, kafkajs's negative delay also prints
+ * a TimeoutNegativeWarning on every process's stderr).
+ */
+export function newKafka(options: KafkaConfig): Kafka {
+  return new Kafka(options);
+}
