@@ -1,9 +1,12 @@
-#!/usr/bin/env node
-// The `ai-gateway` command. Plain JavaScript, so that any Node can start it: it runs the gateway
-// (bin/gateway.ts) on the project's own Node, the optional dependency node-<platform>-<arch> that
-// `npm ci` installs. Without this, `npx ai-gateway` would run on whatever Node runs npm, since npx
-// puts npm's own Node first on the PATH. Every other entry (npm start, the image, cluster up, the
-// tests) already runs on that Node: npm scripts find node_modules/.bin/node first.
+#!/bin/sh
+//bin/sh -c :; self="$(readlink -f "$0" 2>/dev/null || printf %s "$0")"; own="${self%/*}/../node_modules/.bin/node"; [ -x "$own" ] && exec "$own" "$self" "$@"; exec node "$self" "$@"
+// The `ai-gateway` command: it runs the gateway (bin/gateway.ts) on the project's own Node, the
+// optional dependency node-<platform>-<arch> that `npm ci` installs. npx starts a bin with npm's
+// own Node first on the PATH, so this file starts as a shell script (the line above is a comment
+// to JavaScript, a command to the shell) that execs the project's Node on itself: one Node start
+// per command instead of two (BENCHMARKS.md, the CLI). Run by another Node (a Windows shim, a
+// machine without the package), the JavaScript below hands over or refuses. Every other entry (npm start, the image, cluster up,
+// the tests) already runs on the project's Node: npm scripts find node_modules/.bin/node first.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

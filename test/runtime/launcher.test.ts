@@ -86,11 +86,21 @@ describe("the ai-gateway command's launcher", () => {
   });
 
   it("runs the command on the project's Node whichever Node started it (npx starts bins with npm's)", () => {
+    const expected = `ai-gateway ${manifest.version} (Node ${process.versions.node})\n`;
     for (const node of [process.execPath, ...otherNodes()]) {
       const run = spawnSync(node, [launcher, "--version"], { cwd: root, encoding: "utf8" });
       expect(run.stderr, node).toBe("");
-      expect(run.stdout, node).toBe(`ai-gateway ${manifest.version} (Node ${process.versions.node})\n`);
+      expect(run.stdout, node).toBe(expected);
     }
+    // Run as a program, the way npx runs it: with another Node first on the PATH, from elsewhere.
+    const otherFirst = [...otherNodes().map(dirname), process.env.PATH ?? ""].join(delimiter);
+    const asProgram = spawnSync(launcher, ["--version"], {
+      cwd: tmpdir(),
+      env: { PATH: otherFirst },
+      encoding: "utf8",
+    });
+    expect(asProgram.stderr).toBe("");
+    expect(asProgram.stdout).toBe(expected);
   });
 
   it("passes a Ctrl-C on: the gateway stops once and cleanly, though the signal reaches it twice", async () => {
