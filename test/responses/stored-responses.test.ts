@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import OpenAI, { APIError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../app/gateway.ts";
 import type { Emulator } from "../emulators/json-server.ts";
@@ -183,9 +183,12 @@ describe("stored responses", () => {
     });
     let id = "";
     let sentError: { message: string } | undefined;
-    for await (const event of stream) {
-      if (event.type === "response.created") id = event.response.id;
-      if (event.type === "error") sentError = event;
+    // The SDK (7 on) turns a stream's `error` event into a thrown APIError, as on OpenAI itself.
+    try {
+      for await (const event of stream) if (event.type === "response.created") id = event.response.id;
+    } catch (error) {
+      expect(error).toBeInstanceOf(APIError);
+      sentError = (error as APIError).error as { message: string };
     }
     expect(sentError?.message).toBeTruthy();
     expect(await client.responses.retrieve(id)).toMatchObject({
