@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client";
@@ -8,8 +7,8 @@ import { type GatewayProcess, spawnGateway } from "../test/support/processes.ts"
 import type { BatchView, PhaseResult, Stage } from "./batch-phases.ts";
 import { cpuByLabel, machineBusyMs } from "./cpu.ts";
 import { writeGeneratedSection } from "./generated-section.ts";
-import { firstJsonLine } from "./request-path.ts";
 import { ms, openLoop, quantile, uniformLatencies } from "./stats.ts";
+import { spawnUpstream } from "./upstream.ts";
 
 /**
  * `npm run bench:batch`: does a big batch job hurt interactive latency? Real Kafka, Redis and
@@ -73,15 +72,13 @@ function cpuOfOurs(labels: Record<string, RegExp>): Record<string, number> {
 
 const machine = "the whole machine";
 
+// Before the services: should they fail to start, the emulator ends with this process (its stdin closes).
+const emulator = await spawnUpstream(providerKey);
 const services = await provisionServices();
-const emulator = spawn(process.execPath, ["--import", "tsx", "bench/emulator.ts", providerKey], {
-  stdio: ["pipe", "pipe", "inherit"],
-});
 const gateways: GatewayProcess[] = [];
 const pools: Pool[] = [];
 try {
   const started = Date.now();
-  const emulatorUrl = await firstJsonLine<{ url: string }>(emulator).then((line) => line.url);
   const namespace = `batchbench${Date.now()}`;
   const settings = {
     server: { host: "127.0.0.1", port: 0 },
@@ -100,7 +97,7 @@ try {
       {
         name: "emulator",
         type: "openai",
-        options: { baseUrl: emulatorUrl, apiKey: providerKey, maxConnections: 1024 },
+        options: { baseUrl: emulator.url, apiKey: providerKey, maxConnections: 1024 },
       },
     ],
     models: [{ name: model, provider: "emulator" }],
@@ -322,7 +319,7 @@ try {
   await Promise.all(pools.map((pool) => pool.close()));
   for (const gateway of gateways) gateway.kill("SIGTERM");
   await Promise.all(gateways.map((gateway) => gateway.exited));
-  emulator.stdin?.end();
+  emulator.stop();
   await services.stop();
 }
 
