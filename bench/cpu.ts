@@ -65,6 +65,12 @@ export function cpuOfTrees(roots: number[]): number {
   return toMs(ticks);
 }
 
+/** CPU time (ms) used so far by exactly these processes, not what they started. */
+export function cpuOfProcesses(pids: number[]): number {
+  const all = readProcesses();
+  return toMs(pids.reduce((sum, pid) => sum + (all.get(pid)?.ticks ?? 0), 0));
+}
+
 /** This process's descendants whose command line matches `pattern`. */
 export function descendantsMatching(pattern: RegExp): number[] {
   const all = readProcesses();

@@ -7,7 +7,8 @@ export interface Figures {
   closedP99: number;
   openP50: number;
   openP99: number;
-  cpuPerRequest: number;
+  cpuOwn: number;
+  cpuAll: number;
   mostPerSecond: number;
   streamP50: number;
   streamP99: number;
@@ -29,7 +30,8 @@ export function ownFigures(rounds: TargetRound[]): Figures {
     closedP99: quantile(closed, 0.99),
     openP50: quantile(open, 0.5),
     openP99: quantile(open, 0.99),
-    cpuPerRequest: mean(rounds.map((round) => round.cpuPerRequest)),
+    cpuOwn: mean(rounds.map((round) => round.cpuPerRequest.own)),
+    cpuAll: mean(rounds.map((round) => round.cpuPerRequest.all)),
     mostPerSecond: mean(rounds.map((round) => round.most.perSecond)),
     streamP50: quantile(stream, 0.5),
     streamP99: quantile(stream, 0.99),

@@ -1,6 +1,6 @@
 import { Pool } from "undici";
 import { timedChatCall } from "../chat-call.ts";
-import { cpuOfTrees } from "../cpu.ts";
+import { cpuOfProcesses, cpuOfTrees } from "../cpu.ts";
 import { openLoop } from "../stats.ts";
 import { type ClosedLoopResult, closedLoop } from "./closed-loop.ts";
 import type { PeersOptions } from "./options.ts";
@@ -20,8 +20,11 @@ export interface TargetRound {
   open: Phase;
   /** Time to the first content chunk of a stream, open loop at `rate`. */
   stream: Phase;
-  /** CPU of the target's processes over both non-streaming phases, per request sent (ms). */
-  cpuPerRequest: number;
+  /**
+   * CPU over both non-streaming phases per request sent (ms): of the target's own processes, and
+   * in all with what they started (the embedded ClickHouse) and the services they need.
+   */
+  cpuPerRequest: { own: number; all: number };
   /** 200 answers per second with `mostConnections` unthrottled connections. */
   most: { perSecond: number; failures: number };
 }
@@ -41,14 +44,15 @@ export async function measureTarget(target: RunningTarget, options: PeersOptions
       rate: options.rate,
     });
 
-    const cpuBefore = cpuOfTrees(target.pids);
+    const everything = [...target.pids, ...target.servicePids];
+    const cpuBefore = { own: cpuOfProcesses(target.pids), all: cpuOfTrees(everything) };
     const closed = await closedLoop(target, {
       connections: options.connections,
       durationMs: options.phaseMs,
       rate: options.rate,
     });
     const open = await openLoop(options.rate, options.phaseMs, call(false));
-    const cpuMs = cpuOfTrees(target.pids) - cpuBefore;
+    const cpuAfter = { own: cpuOfProcesses(target.pids), all: cpuOfTrees(everything) };
     const sent = closed.latencies.length + closed.failures + open.latencies.length + open.errors;
 
     const stream = await openLoop(options.rate, options.phaseMs, call(true));
@@ -60,7 +64,10 @@ export async function measureTarget(target: RunningTarget, options: PeersOptions
       closed: fromClosedLoop(closed),
       open: { latencies: open.latencies, failures: open.errors, firstFailure: open.firstError },
       stream: { latencies: stream.latencies, failures: stream.errors, firstFailure: stream.firstError },
-      cpuPerRequest: cpuMs / sent,
+      cpuPerRequest: {
+        own: (cpuAfter.own - cpuBefore.own) / sent,
+        all: (cpuAfter.all - cpuBefore.all) / sent,
+      },
       most: { perSecond: most.answeredPerSecond, failures: most.failures },
     };
   } finally {

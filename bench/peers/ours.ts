@@ -31,6 +31,7 @@ export async function startEmbedded(node: string, upstreamUrl: string): Promise<
     origin: gateway.url,
     headers,
     pids: [gateway.child.pid as number],
+    servicePids: [],
     async stop() {
       gateway.kill("SIGTERM");
       await gateway.exited;
@@ -56,7 +57,8 @@ export async function startOnKafka(
   return {
     origin: topology.ingressUrls[0] as string,
     headers,
-    pids: [...topology.pids, ...servicePids],
+    pids: topology.pids,
+    servicePids,
     stop: () => topology.stop(),
   };
 }

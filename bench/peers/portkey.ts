@@ -34,6 +34,7 @@ export async function startPortkey(node: string, upstreamUrl: string): Promise<R
       "x-portkey-custom-host": upstreamUrl,
     },
     pids: [service.pid],
+    servicePids: [],
     stop: () => service.stop(),
   };
 }

@@ -90,6 +90,7 @@ function planTargets(
       origin: new URL(upstream.url).origin,
       headers: { authorization: `Bearer ${benchProviderKey}` },
       pids: [upstream.pid],
+      servicePids: [],
       stop: async () => {},
     }),
   };

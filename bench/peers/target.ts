@@ -3,7 +3,9 @@ export interface RunningTarget {
   origin: string;
   /** The headers of every call: its key, and for Portkey where the upstream is. */
   headers: Record<string, string>;
-  /** Its processes; CPU is summed over them and all they started. */
+  /** Its own processes. */
   pids: number[];
+  /** The services it needs besides (the Kafka path's Kafka, Redis and ClickHouse); their CPU is its cost too. */
+  servicePids: number[];
   stop(): Promise<void>;
 }
