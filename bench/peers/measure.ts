@@ -2,7 +2,7 @@ import { Pool } from "undici";
 import { timedChatCall } from "../chat-call.ts";
 import { cpuOfProcesses, cpuOfTrees } from "../cpu.ts";
 import { openLoop } from "../stats.ts";
-import { type ClosedLoopResult, closedLoop } from "./closed-loop.ts";
+import { closedLoop } from "./closed-loop.ts";
 import type { PeersOptions } from "./options.ts";
 import type { RunningTarget } from "./target.ts";
 
@@ -61,7 +61,7 @@ export async function measureTarget(target: RunningTarget, options: PeersOptions
       durationMs: options.mostMs,
     });
     return {
-      closed: fromClosedLoop(closed),
+      closed,
       open: { latencies: open.latencies, failures: open.errors, firstFailure: open.firstError },
       stream: { latencies: stream.latencies, failures: stream.errors, firstFailure: stream.firstError },
       cpuPerRequest: {
@@ -74,8 +74,3 @@ export async function measureTarget(target: RunningTarget, options: PeersOptions
     await pool.close();
   }
 }
-
-const fromClosedLoop = (result: ClosedLoopResult): Phase => ({
-  latencies: result.latencies,
-  failures: result.failures,
-});
