@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { createClient } from "@clickhouse/client";
@@ -6,10 +5,11 @@ import { Pool } from "undici";
 import { provisionServices } from "../test/services/provision.ts";
 import { type GatewayProcess, spawnGateway } from "../test/support/processes.ts";
 import type { BatchView, PhaseResult, Stage } from "./batch-phases.ts";
+import { benchGatewayKey, benchModel, benchProviderKey } from "./chat-call.ts";
 import { cpuByLabel, machineBusyMs } from "./cpu.ts";
 import { writeGeneratedSection } from "./generated-section.ts";
-import { firstJsonLine } from "./request-path.ts";
 import { ms, openLoop, quantile, uniformLatencies } from "./stats.ts";
+import { spawnUpstream } from "./upstream.ts";
 
 /**
  * `npm run bench:batch`: does a big batch job hurt interactive latency? Real Kafka, Redis and
@@ -50,10 +50,6 @@ const batchShare = Number(args["batch-share"]);
 const batchYieldWaitMs = Number(args["yield-ms"]);
 const write = args.write ?? !quick;
 
-const providerKey = "sk-bench-0123456789";
-const gatewayKey = "bench-key-0123456789";
-const model = "bench-model";
-
 const processes: Record<string, RegExp> = {
   "gateway ingress (2)": /bin\/gateway\.ts start --role ingress/,
   "gateway worker (2)": /bin\/gateway\.ts start --role worker/,
@@ -73,19 +69,17 @@ function cpuOfOurs(labels: Record<string, RegExp>): Record<string, number> {
 
 const machine = "the whole machine";
 
+// Before the services: should they fail to start, the emulator ends with this process (its stdin closes).
+const emulator = await spawnUpstream(benchProviderKey);
 const services = await provisionServices();
-const emulator = spawn(process.execPath, ["--import", "tsx", "bench/emulator.ts", providerKey], {
-  stdio: ["pipe", "pipe", "inherit"],
-});
 const gateways: GatewayProcess[] = [];
 const pools: Pool[] = [];
 try {
   const started = Date.now();
-  const emulatorUrl = await firstJsonLine<{ url: string }>(emulator).then((line) => line.url);
   const namespace = `batchbench${Date.now()}`;
   const settings = {
     server: { host: "127.0.0.1", port: 0 },
-    auth: { keys: [gatewayKey] },
+    auth: { keys: [benchGatewayKey] },
     log: { level: "info" },
     workers: { concurrency, share: { batch: batchShare }, batchYieldWaitMs },
     kafka: {
@@ -100,10 +94,10 @@ try {
       {
         name: "emulator",
         type: "openai",
-        options: { baseUrl: emulatorUrl, apiKey: providerKey, maxConnections: 1024 },
+        options: { baseUrl: emulator.url, apiKey: benchProviderKey, maxConnections: 1024 },
       },
     ],
-    models: [{ name: model, provider: "emulator" }],
+    models: [{ name: benchModel, provider: "emulator" }],
   };
   gateways.push(await spawnGateway(settings, "sink"));
   gateways.push(await spawnGateway(settings, "worker"));
@@ -127,9 +121,9 @@ try {
     const response = await pool.request({
       method: "POST",
       path: "/v1/chat/completions",
-      headers: { "content-type": "application/json", authorization: `Bearer ${gatewayKey}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${benchGatewayKey}` },
       body: JSON.stringify({
-        model,
+        model: benchModel,
         stream,
         max_tokens: 16,
         messages: [
@@ -192,7 +186,7 @@ try {
     return { name, kinds, errors, cpuCores, from, to: Date.now() };
   };
 
-  const headers = { authorization: `Bearer ${gatewayKey}` };
+  const headers = { authorization: `Bearer ${benchGatewayKey}` };
   const submit = async (count: number, tag: string) => {
     const body = `${Array.from({ length: count }, (_, index) =>
       JSON.stringify({
@@ -200,7 +194,7 @@ try {
         method: "POST",
         url: "/v1/chat/completions",
         body: {
-          model,
+          model: benchModel,
           max_tokens: 16,
           messages: [
             { role: "user", content: `Batch line ${tag} ${index} [emulator:latency=${batchLatency()}]` },
@@ -322,7 +316,7 @@ try {
   await Promise.all(pools.map((pool) => pool.close()));
   for (const gateway of gateways) gateway.kill("SIGTERM");
   await Promise.all(gateways.map((gateway) => gateway.exited));
-  emulator.stdin?.end();
+  emulator.stop();
   await services.stop();
 }
 

@@ -2,14 +2,16 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 
-/**
- * CPU time (ms) used so far by this process and its descendants, by label of their command line
- * (Linux /proc). Only descendants: other Kafka brokers or ClickHouse servers on the machine (another
- * test run) are not counted.
- */
-export function cpuByLabel(labels: Record<string, RegExp>): Record<string, number> {
-  const totals: Record<string, number> = Object.fromEntries(Object.keys(labels).map((label) => [label, 0]));
-  const all = new Map<number, { parent: number; ticks: number; commandLine: string }>();
+interface ProcessInfo {
+  parent: number;
+  /** CPU time used so far, user and system, in clock ticks. */
+  ticks: number;
+  commandLine: string;
+}
+
+/** Every process on the machine now (Linux /proc), by pid. */
+function readProcesses(): Map<number, ProcessInfo> {
+  const all = new Map<number, ProcessInfo>();
   for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
@@ -23,19 +25,59 @@ export function cpuByLabel(labels: Record<string, RegExp>): Record<string, numbe
       // gone meanwhile
     }
   }
-  const ours = (pid: number): boolean => {
-    for (let at = pid, hops = 0; at > 1 && hops < 64; hops++) {
-      if (at === process.pid) return true;
-      at = all.get(at)?.parent ?? 0;
-    }
-    return false;
-  };
+  return all;
+}
+
+/** Whether `pid` is one of `roots` or descends from one. */
+function descendsFrom(all: Map<number, ProcessInfo>, pid: number, roots: Set<number>): boolean {
+  for (let at = pid, hops = 0; at > 1 && hops < 64; hops++) {
+    if (roots.has(at)) return true;
+    at = all.get(at)?.parent ?? 0;
+  }
+  return false;
+}
+
+const toMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
+
+/**
+ * CPU time (ms) used so far by this process and its descendants, by label of their command line
+ * (Linux /proc). Only descendants: other Kafka brokers or ClickHouse servers on the machine (another
+ * test run) are not counted.
+ */
+export function cpuByLabel(labels: Record<string, RegExp>): Record<string, number> {
+  const totals: Record<string, number> = Object.fromEntries(Object.keys(labels).map((label) => [label, 0]));
+  const all = readProcesses();
+  const ours = new Set([process.pid]);
   for (const [pid, info] of all) {
-    if (!ours(pid)) continue;
+    if (!descendsFrom(all, pid, ours)) continue;
     const label = Object.entries(labels).find(([, pattern]) => pattern.test(info.commandLine))?.[0];
-    if (label) totals[label] = (totals[label] ?? 0) + (info.ticks * 1000) / ticksPerSecond;
+    if (label) totals[label] = (totals[label] ?? 0) + toMs(info.ticks);
   }
   return totals;
+}
+
+/** CPU time (ms) used so far by these processes and all their descendants (a server and what it started). */
+export function cpuOfTrees(roots: number[]): number {
+  const all = readProcesses();
+  const wanted = new Set(roots);
+  let ticks = 0;
+  for (const [pid, info] of all) if (descendsFrom(all, pid, wanted)) ticks += info.ticks;
+  return toMs(ticks);
+}
+
+/** CPU time (ms) used so far by exactly these processes, not what they started. */
+export function cpuOfProcesses(pids: number[]): number {
+  const all = readProcesses();
+  return toMs(pids.reduce((sum, pid) => sum + (all.get(pid)?.ticks ?? 0), 0));
+}
+
+/** This process's descendants whose command line matches `pattern`. */
+export function descendantsMatching(pattern: RegExp): number[] {
+  const all = readProcesses();
+  const ours = new Set([process.pid]);
+  return [...all]
+    .filter(([pid, info]) => pattern.test(info.commandLine) && descendsFrom(all, pid, ours))
+    .map(([pid]) => pid);
 }
 
 /** The whole machine's busy time so far (all CPUs, ms), to tell how much ran besides a benchmark. */
@@ -46,7 +88,7 @@ export function machineBusyMs(): number {
     (sum: number, value) => sum + (value ?? 0),
     0,
   );
-  return (busy * 1000) / ticksPerSecond;
+  return toMs(busy);
 }
 
 /** The processes of a benchmark run, by role. */

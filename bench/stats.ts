@@ -25,13 +25,14 @@ export async function openLoop(
   rate: number,
   durationMs: number,
   fire: (scheduledAt: number) => Promise<number>,
-): Promise<{ latencies: number[]; errors: number }> {
+): Promise<{ latencies: number[]; errors: number; firstError?: string }> {
   const interval = 1000 / rate;
   const total = Math.floor((durationMs / 1000) * rate);
   const start = performance.now();
   const pending: Array<Promise<void>> = [];
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   for (let index = 0; index < total; index++) {
     const due = start + index * interval;
     const wait = due - performance.now();
@@ -43,13 +44,16 @@ export async function openLoop(
       fire(scheduledAt).then(
         (latency) => void latencies.push(latency),
         (error: Error) => {
-          if (errors++ === 0) console.error(`first error: ${error.message}`);
+          if (errors++ === 0) {
+            firstError = error.message;
+            console.error(`first error: ${error.message}`);
+          }
         },
       ),
     );
   }
   await Promise.all(pending);
-  return { latencies, errors };
+  return { latencies, errors, firstError };
 }
 
 /** A deterministic stream of first-byte latencies, uniform in [low, high] ms. */

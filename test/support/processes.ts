@@ -23,23 +23,26 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+export interface SpawnOptions {
+  /** Flags for Node itself, e.g. a CPU profiler's. */
+  nodeArgs?: string[];
+  /** The Node binary to run it with (a benchmark compares Node versions); this process's by default. */
+  node?: string;
+}
+
 /** Starts `ai-gateway start --role ROLE` as its own OS process with these settings, and waits until it is ready. */
 export async function spawnGateway(
   settings: Record<string, unknown>,
   role: Role,
-  nodeArgs: string[] = [],
+  { nodeArgs = [], node = process.execPath }: SpawnOptions = {},
 ): Promise<GatewayProcess> {
   const configFile = join(mkdtempSync(join(tmpdir(), "gateway-process-")), "gateway.json");
   writeFileSync(configFile, JSON.stringify(settings));
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, "--import", "tsx", "bin/gateway.ts", "start", "--role", role],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GATEWAY_CONFIG: configFile },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(node, [...nodeArgs, "--import", "tsx", "bin/gateway.ts", "start", "--role", role], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GATEWAY_CONFIG: configFile },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: LogLine[] = [];
   let stderr = "";
   let partial = "";

@@ -1,0 +1,130 @@
+import { loadavg } from "node:os";
+import { type ProvisionedServices, provisionServices } from "../../test/services/provision.ts";
+import { benchProviderKey } from "../chat-call.ts";
+import { descendantsMatching } from "../cpu.ts";
+import { writeGeneratedSection } from "../generated-section.ts";
+import { spawnUpstream, type Upstream } from "../upstream.ts";
+import { measureTarget } from "./measure.ts";
+import { type PeersOptions, parsePeersOptions } from "./options.ts";
+import { startEmbedded, startOnKafka } from "./ours.ts";
+import { startPortkey } from "./portkey.ts";
+import { type Column, renderPeers } from "./report.ts";
+import type { RunningTarget } from "./target.ts";
+
+/**
+ * `npm run bench:peers`: our gateway against the Portkey gateway, side by side on this machine in
+ * front of the same instant upstream, with the upstream alone as the baseline. Prints the report
+ * and, unless `--quick`, writes it into BENCHMARKS.md.
+ */
+const options = parsePeersOptions(process.argv.slice(2));
+const startedAt = new Date();
+const loadAtStart = loadavg();
+const upstream = await spawnUpstream(benchProviderKey);
+let services: ProvisionedServices | undefined;
+try {
+  services = options.targets.includes("kafka") ? await provisionServices() : undefined;
+  // Taken now, before any embedded gateway starts a ClickHouse of its own that would match too.
+  const servicePids = services ? descendantsMatching(/kafka\.Kafka |^redis-server|launch-embedded\.py/) : [];
+  const plans = planTargets(options, upstream, services, servicePids);
+  for (let round = 1; round <= options.rounds; round++) {
+    // Every other round in reverse: a drift of the machine over the run weighs on all targets alike.
+    const order = round % 2 === 1 ? plans : [...plans].reverse();
+    for (const { column, start } of order) {
+      process.stderr.write(`round ${round}/${options.rounds}: ${column.label}\n`);
+      let target: RunningTarget;
+      try {
+        target = await start();
+      } catch (error) {
+        column.startFailures.push(`round ${round}: ${(error as Error).message.slice(0, 300)}`);
+        continue;
+      }
+      try {
+        column.rounds.push({ ...(await measureTarget(target, options)), round });
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+  const args = process.argv.slice(2);
+  const report = renderPeers({
+    options,
+    columns: plans.map((plan) => plan.column),
+    command: `npm run bench:peers${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`,
+    startedAt,
+    loadAtStart,
+    seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    services: services
+      ? `Kafka, Redis and ClickHouse for the Kafka path (${[...new Set(Object.values(services.endpoints.provenance))].join(" and ")})`
+      : undefined,
+  });
+  process.stdout.write(`${report}\n`);
+  if (!options.quick)
+    writeGeneratedSection("bench:peers", "## Against the Portkey gateway (`npm run bench:peers`)", report);
+} finally {
+  upstream.stop();
+  await services?.stop();
+}
+
+function planTargets(
+  options: PeersOptions,
+  upstream: Upstream,
+  services: ProvisionedServices | undefined,
+  servicePids: number[],
+): Array<{ column: Column; start: () => Promise<RunningTarget> }> {
+  const column = (
+    kind: Column["kind"],
+    label: string,
+    shortName: string,
+    runtime?: Column["runtime"],
+  ): Column => ({
+    kind,
+    label,
+    shortName,
+    runtime,
+    rounds: [],
+    startFailures: [],
+  });
+  const direct = {
+    column: column("direct", "direct", "direct"),
+    start: async (): Promise<RunningTarget> => ({
+      origin: new URL(upstream.url).origin,
+      headers: { authorization: `Bearer ${benchProviderKey}` },
+      pids: [upstream.pid],
+      servicePids: [],
+      stop: async () => {},
+    }),
+  };
+  const gateways = options.runtimes.flatMap((runtime) => {
+    const starters = {
+      portkey: {
+        name: "Portkey",
+        shortName: "Portkey",
+        start: () => startPortkey(runtime.node, upstream.url),
+      },
+      embedded: {
+        name: "ours, embedded",
+        shortName: "embedded",
+        start: () => startEmbedded(runtime.node, upstream.url),
+      },
+      kafka: {
+        name: "ours, Kafka",
+        shortName: "Kafka",
+        start: () =>
+          startOnKafka(
+            runtime.node,
+            upstream.url,
+            (services as ProvisionedServices).endpoints,
+            servicePids,
+            options.partitions,
+          ),
+      },
+    };
+    return options.targets
+      .filter((kind) => kind !== "direct")
+      .map((kind) => {
+        const { name, shortName, start } = starters[kind as keyof typeof starters];
+        return { column: column(kind, `${name}, ${runtime.label}`, shortName, runtime), start };
+      });
+  });
+  return [direct, ...gateways];
+}
