@@ -5,6 +5,8 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The ai-gateway command is a package of its own in bin/ (see bin/package.json), linked at install.
+COPY bin/package.json bin/
 RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 COPY . .
 RUN mkdir -p /app/data && chown node:node /app/data

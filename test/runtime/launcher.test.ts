@@ -103,6 +103,13 @@ describe("the ai-gateway command's launcher", () => {
     expect(asProgram.stdout).toBe(expected);
   });
 
+  it("is linked into node_modules/.bin by a package of its own, which npx runs at once", () => {
+    // npx installs the project into its cache (half a second a call) to run a bin the project's
+    // own package.json declares; one found in node_modules/.bin it runs as it is.
+    expect(manifest).not.toHaveProperty("bin");
+    expect(realpathSync(join(root, "node_modules", ".bin", "ai-gateway"))).toBe(realpathSync(launcher));
+  });
+
   it("passes a Ctrl-C on: the gateway stops once and cleanly, though the signal reaches it twice", async () => {
     const node = otherNodes()[0] ?? process.execPath;
     const gateway = startThroughLauncher(node);
