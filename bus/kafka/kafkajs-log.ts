@@ -48,6 +48,10 @@ export function isGroupChange(error: unknown): boolean {
  *   silent longer than the session timeout) rejoining: `warn` — recovered, but worth knowing;
  * - topic creation errors: `debug` — kafkajs ignores "already exists" (two processes creating the
  *   gateway's topics at once), and any other failure fails ensureTopics, which says why;
+ * - a refused connection and each retry of it: `debug` — kafkajs logs both, with a stack, at every
+ *   attempt; what the retries come to is said once by whoever waited (a start that fails names
+ *   the brokers and KAFKA_BROKERS; a send that fails fails its request; a consumer that gives up
+ *   logs its crash);
  * - everything else at kafkajs's own level.
  */
 export function gatewayLevel(level: KafkaLogLevel, entry: LogEntry["log"]): LogLevel {
@@ -56,6 +60,8 @@ export function gatewayLevel(level: KafkaLogLevel, entry: LogEntry["log"]): LogL
   if (message === "The group is rebalancing, re-joining") return "info";
   if (message.startsWith("Response ") && error !== undefined && groupChangeMessages.has(error)) return "info";
   if (message.startsWith("Response CreateTopics") && error === "Topic creation errors") return "debug";
+  if (message.startsWith("Connection error: ") || message.startsWith("Failed to connect to seed broker"))
+    return "debug";
   if (message.startsWith("Restarting the consumer")) return "warn";
   if (message.startsWith("The coordinator is not aware of this member")) return "warn";
   if (message.startsWith("Crash: ") && [...groupChangeMessages].some((known) => message.endsWith(known)))
