@@ -9,6 +9,7 @@ import type { RouteTable } from "../config/routes.ts";
 import {
   announceGeneratedKey,
   keepGeneratedKey,
+  makesItsOwnKey,
   readOrMakeGatewayKey,
 } from "../governance/keys/generated-key.ts";
 import { createKeyring, hashKey } from "../governance/keys/keyring.ts";
@@ -42,10 +43,9 @@ export async function startIngress(process: GatewayProcess, parts: IngressParts)
   shutdown.add({ name: "reply receiver", stop: () => receiver.close() });
   const dispatcher = new Dispatcher(bus, receiver, config.ingress, log.child({ component: "dispatcher" }));
   await dispatcher.start();
-  const generated =
-    config.auth.keys.length === 0 && !config.auth.masterKey
-      ? readOrMakeGatewayKey(config.auth.generatedKeyFile)
-      : undefined;
+  const generated = makesItsOwnKey(config.auth)
+    ? readOrMakeGatewayKey(config.auth.generatedKeyFile)
+    : undefined;
   const { governance } = services;
   const url = await serveHttp(
     process,

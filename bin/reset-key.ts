@@ -25,13 +25,13 @@ export async function resetKeyCommand(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(error as Error).message}\nsee: ${cli} reset-key --help\n`);
     return 2;
   }
-  const [loaded, { keepGeneratedKey, newGatewayKey }] = await Promise.all([
+  const [loaded, { keepGeneratedKey, makesItsOwnKey, newGatewayKey }] = await Promise.all([
     loadConfigOrSayWhy(),
     import("../governance/keys/generated-key.ts"),
   ]);
   if (!loaded) return 2;
   const { auth } = loaded.config;
-  if (auth.keys.length > 0 || auth.masterKey) {
+  if (!makesItsOwnKey(auth)) {
     process.stderr.write(
       "error: keys are configured (auth.keys or GATEWAY_KEYS, auth.masterKey or GATEWAY_MASTER_KEY), so the gateway makes and accepts no generated key; change those instead\n",
     );

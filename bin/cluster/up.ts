@@ -9,6 +9,7 @@ import type { GatewayConfig } from "../../config/schema.ts";
 import {
   announceGeneratedKey,
   keepGeneratedKey,
+  makesItsOwnKey,
   newGatewayKey,
 } from "../../governance/keys/generated-key.ts";
 import { startLocalKafka } from "../../local-services/kafka.ts";
@@ -178,7 +179,7 @@ function serviceDir(dir: string, name: string): string {
  */
 function generatedKeyAnnouncement(config: GatewayConfig, dir: string, port: number): string {
   const file = join(gatewayDataDir(dir), "gateway-key.sha256");
-  if (config.auth.keys.length > 0 || existsSync(file)) return "";
+  if (!makesItsOwnKey(config.auth) || existsSync(file)) return "";
   const key = newGatewayKey();
   keepGeneratedKey(file, key);
   return renderBanner(announceGeneratedKey(key, file, `http://127.0.0.1:${port}`), "pretty");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { GatewayConfig } from "../../config/schema.ts";
 import type { Banner } from "../../runtime/banner.ts";
 import { hashKey } from "./keyring.ts";
 
@@ -9,6 +10,15 @@ export interface GeneratedKey {
   hashes: string[];
   /** A key made on this start: to show once, then forget; its hash is not kept yet (keepGeneratedKey). */
   created?: string;
+}
+
+/**
+ * Whether the gateway runs on a key of its own making: only when no key is configured, neither a
+ * caller's (auth.keys) nor the master key (with which the operator makes keys). The ingress, the
+ * cluster that starts it and reset-key must agree, or a key is shown that nothing accepts.
+ */
+export function makesItsOwnKey(auth: GatewayConfig["auth"]): boolean {
+  return auth.keys.length === 0 && !auth.masterKey;
 }
 
 /**
