@@ -245,7 +245,7 @@ export const kafkaSection = section(
       minimum: 1,
       default: 3,
       description:
-        "Partitions of the events topics: the most sink processes sharing them (each partition's batch is one ClickHouse insert).",
+        "Partitions of the events topics: the most sink processes sharing them (a sink stores each table's events of one fetch, whatever their partitions, with one ClickHouse insert).",
     }),
     replicationFactor: T.Integer({
       minimum: 1,

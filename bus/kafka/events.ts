@@ -70,7 +70,8 @@ export class KafkaEventConsumer implements EventConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.config.eventPartitions * 2,
+      // Every partition of a fetch handed over at once: the sink stores them with one insert per table.
+      partitionsConsumedConcurrently: this.config.eventPartitions * eventKinds.length,
       eachBatch: async (payload) => {
         const { batch } = payload;
         const first = batch.messages[0];

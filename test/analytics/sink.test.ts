@@ -116,6 +116,33 @@ describe("the analytics sink on Kafka", () => {
     await admin.disconnect();
   };
 
+  it("stores the events of one fetch with one insert, whatever partitions they are in", async () => {
+    const marker = `one-insert-${randomUUID()}`;
+    // Merges are stopped: every insert stays one part of its own.
+    const parts = async () => {
+      const [row] = await queryAnalytics<{ parts: number }>(
+        config,
+        "SELECT count() AS parts FROM system.parts WHERE database = currentDatabase() AND table = 'attempts' AND active",
+      );
+      return Number(row?.parts);
+    };
+    const sink = await startTestGateway(config, "sink");
+    try {
+      const before = await parts();
+      await publish(marker, 90); // one produce request, keyed at random over the topic's partitions
+      await eventually(async () => expect(await stored(config, marker)).toEqual(expected(90)), 30_000);
+      const [spread] = await queryAnalytics<{ partitions: number }>(
+        config,
+        "SELECT uniqExact(source_partition) AS partitions FROM attempts WHERE key_id = {marker:String}",
+        { marker },
+      );
+      expect(Number(spread?.partitions)).toBe(config.kafka.eventPartitions);
+      expect(await parts()).toBe(before + 1);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it("stores only what is missing when a sink takes over events an earlier one stored but never committed", async () => {
     const marker = `takeover-${randomUUID()}`;
     let sink: RunningGateway = await startTestGateway(config, "sink");
