@@ -9,6 +9,8 @@ export interface KafkaClientsOptions {
   /** Partitions of each request topic and of the reply topic. */
   partitions: number;
   warmup: Phase;
+  /** Each client's unmeasured turn before the first round, so that the broker's JIT has settled. */
+  brokerWarmup: Phase;
   phases: Phase[];
 }
 
@@ -31,8 +33,8 @@ export function parseKafkaClientsOptions(argv: string[]): KafkaClientsOptions {
     },
   });
   const quick = values.quick;
-  const phaseMs = Number(values["phase-seconds"] ?? (quick ? 4 : 20)) * 1000;
-  const mostMs = Number(values["most-seconds"] ?? (quick ? 4 : 15)) * 1000;
+  const phaseMs = Number(values["phase-seconds"] ?? (quick ? 4 : 15)) * 1000;
+  const mostMs = Number(values["most-seconds"] ?? (quick ? 4 : 10)) * 1000;
   const rate = Number(values.rate);
   const highRate = Number(values["high-rate"]);
   const inFlight = Number(values["in-flight"]);
@@ -43,6 +45,12 @@ export function parseKafkaClientsOptions(argv: string[]): KafkaClientsOptions {
     partitions: Number(values.partitions),
     // Connections, metadata, JIT and the consumer groups' first fetches happen here, unmeasured.
     warmup: { name: "warm-up", kind: "rate", rate, durationMs: quick ? 2_000 : 5_000 },
+    brokerWarmup: {
+      name: "broker warm-up",
+      kind: "rate",
+      rate: highRate,
+      durationMs: quick ? 2_000 : 10_000,
+    },
     phases: [
       { name: `${rate}/s`, kind: "rate", rate, durationMs: phaseMs },
       { name: `${highRate}/s`, kind: "rate", rate: highRate, durationMs: phaseMs },

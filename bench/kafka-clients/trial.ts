@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { logLevel } from "kafkajs";
 import { newKafka } from "../../runtime/kafkajs.ts";
 import { cpuOfProcesses, cpuOfTrees, machineBusyMs } from "../cpu.ts";
@@ -38,34 +39,52 @@ export interface TrialResult {
 const workerCount = 2;
 const settleTimeoutMs = 90_000;
 
-/**
- * One client's turn on the shared broker: topics of its own (three request topics and the reply
- * topic), two worker processes and the ingress process, the warm-up, then each phase measured.
- */
-export async function runTrial(
-  client: ClientName,
-  round: number,
-  broker: Broker,
-  options: TrialOptions,
-): Promise<TrialResult> {
+/** The topics and groups of one client's turn, its own so that no turn reads another's leftovers. */
+export function trialSetup(client: ClientName, round: number, brokers: string[]): TrialSetup {
   const prefix = `kc-${round}-${client.replace(/\W+/g, "")}-`;
-  const setup: TrialSetup = {
+  return {
     client,
-    brokers: broker.brokers,
+    brokers,
     requestTopics: ["interactive", "default", "batch"].map((priority) => `${prefix}requests-${priority}`),
     replyTopic: `${prefix}replies`,
     workerGroup: `${prefix}workers`,
     ingressGroup: `${prefix}ingress`,
   };
-  const topics = [...setup.requestTopics, setup.replyTopic];
-  const admin = newKafka({ brokers: broker.brokers, logLevel: logLevel.WARN }).admin();
+}
+
+/**
+ * Creates every turn's topics before the first turn: each turn then meets the broker in the same
+ * state, and none overlaps the deletion of the last one's (which made kafkajs's wait for leaders
+ * fail in a first try).
+ */
+export async function createTopics(
+  brokers: string[],
+  setups: TrialSetup[],
+  partitions: number,
+): Promise<void> {
+  const topics = setups.flatMap((setup) => [...setup.requestTopics, setup.replyTopic]);
+  const admin = newKafka({ brokers, logLevel: logLevel.WARN }).admin();
   await admin.connect();
-  const children: ChildRpc[] = [];
   try {
     await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: options.partitions, replicationFactor: 1 })),
-      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
     });
+    for (let tries = 0; ; tries++) {
+      const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+      const led = metadata?.topics.every((topic) => topic.partitions.every(({ leader }) => leader >= 0));
+      if (led) return;
+      if (tries === 60) throw new Error("the bench's topics have no leaders after 30 s");
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One client's turn on the shared broker: two worker processes, the ingress, the warm-up, then each phase measured. */
+export async function runTrial(setup: TrialSetup, round: number, broker: Broker, options: TrialOptions) {
+  const children: ChildRpc[] = [];
+  try {
     const workers = Array.from({ length: workerCount }, () =>
       forkChild(new URL("./worker.ts", import.meta.url), setup),
     );
@@ -78,11 +97,9 @@ export async function runTrial(
       process.stderr.write(`  ${phase.name}\n`);
       phases.push(await measurePhase(phase, ingress, workers, broker.pid));
     }
-    return { client, round, phases };
+    return { client: setup.client, round, phases } satisfies TrialResult;
   } finally {
     await Promise.all(children.map((child) => child.stop()));
-    await admin.deleteTopics({ topics }).catch(() => {});
-    await admin.disconnect();
   }
 }
 
