@@ -26,7 +26,7 @@ export async function connectBus(
   log: Logger,
   metrics: Registry = new Registry(),
 ): Promise<ConnectedBus> {
-  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(), checks: [] };
+  if (config.kafka.brokers.length === 0) return { ...createInProcessBus(config.analytics.sink), checks: [] };
 
   const redis = await connectRedis(config.redis);
   const coordination = createRedisCoordination(redis, config.redis.keyPrefix);

@@ -1,3 +1,4 @@
+import type { GatewayConfig } from "../../config/schema.ts";
 import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
 import type { AuditEventInput } from "../../schemas/audit-event.ts";
 import type { BatchLineResult, BatchLineResultInput } from "../../schemas/batch-line-result.ts";
@@ -35,9 +36,11 @@ import type {
  * so none can be undecodable (on Kafka, another release or another producer can write one:
  * bus/kafka/dead-letters.ts).
  */
-export function createInProcessMessaging(): Messaging & { close(): Promise<void> } {
+export function createInProcessMessaging(
+  sink: GatewayConfig["analytics"]["sink"],
+): Messaging & { close(): Promise<void> } {
   const requests = new InProcessRequestQueue();
-  const events = new InProcessEvents();
+  const events = new InProcessEvents(sink.maxWaitMs);
   const batchResults = new InProcessBatchResults();
   const replyHandlers = new Map<string, (event: ReplyEvent) => void>();
   let receivers = 0;
@@ -174,6 +177,9 @@ class InProcessEvents implements EventPublisher, EventConsumer {
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /** `flushMs`: as on Kafka (analytics.sink.maxWaitMs), since each batch is an insert and ClickHouse's CPU goes by inserts. */
+  constructor(private readonly flushMs: number) {}
+
   async publishAttempt(event: AttemptEventInput): Promise<void> {
     this.attempts.add(event);
   }
@@ -188,7 +194,7 @@ class InProcessEvents implements EventPublisher, EventConsumer {
 
   async start(handle: (batch: EventBatch) => Promise<void>): Promise<void> {
     this.handle = handle;
-    this.timer = setInterval(() => this.flush(), eventFlushMs);
+    this.timer = setInterval(() => this.flush(), this.flushMs);
   }
 
   async close(): Promise<void> {
@@ -249,4 +255,3 @@ class WaitingEvents<T, Input> {
 }
 
 const eventBatchSize = 1000;
-const eventFlushMs = 250;
