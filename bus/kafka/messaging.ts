@@ -5,8 +5,9 @@ import type { Logger } from "../../runtime/logger.ts";
 import { ServiceUnreachable } from "../../runtime/start-failures.ts";
 import type { Messaging } from "../bus.ts";
 import type { ReplyReceiver, ReplySender } from "../messaging.ts";
+import type { AvroMessage } from "./avro-message.ts";
 import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./batch-results.ts";
-import { CoalescingProducer } from "./coalescing-producer.ts";
+import { CoalescingProducer, kafkajsSendBatch } from "./coalescing-producer.ts";
 import { requestLag } from "./consumer-lag.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./events.ts";
@@ -52,9 +53,9 @@ export async function connectKafkaMessaging(
     if (error instanceof ServiceUnreachable) throw error;
     throw new Error(`cannot use Kafka at ${brokers}: ${(error as Error).message}`);
   }
-  const requestsOut = new CoalescingProducer(producer, 0);
+  const requestsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), 0);
   // Events outlive a broker outage in memory (bounded): their rows land once it is back.
-  const eventsOut = new CoalescingProducer(producer, eventLingerMs, {
+  const eventsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), eventLingerMs, {
     kind: "hold",
     maxHeld: maxHeldEvents,
     log: log.child({ component: "events-producer" }),
