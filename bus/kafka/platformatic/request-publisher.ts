@@ -1,4 +1,10 @@
-import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializer } from "@platformatic/kafka";
+import {
+  compatibilityPartitioner,
+  type MessageToProduce,
+  ProduceAcks,
+  Producer,
+  stringSerializer,
+} from "@platformatic/kafka";
 import type { GatewayConfig } from "../../../config/schema.ts";
 import type { RequestPublisher } from "../../messaging.ts";
 import type { AvroMessage } from "../avro-message.ts";
@@ -9,11 +15,13 @@ import { platformaticBaseOptions } from "./client-options.ts";
 type AvroProducer = Producer<string, Buffer, string, string>;
 
 /** A @platformatic/kafka producer as a SendBatch: one produce call for everything gathered. */
-function platformaticSendBatch(producer: AvroProducer): SendBatch<AvroMessage> {
+export function platformaticSendBatch<K, V, HK, HV>(
+  producer: Producer<K, V, HK, HV>,
+): SendBatch<Omit<MessageToProduce<K, V, HK, HV>, "topic">> {
   return (topicMessages) =>
     producer.send({
       messages: topicMessages.flatMap(({ topic, messages }) =>
-        messages.map((message) => ({ topic, ...message })),
+        messages.map((message) => ({ ...message, topic })),
       ),
     });
 }
@@ -37,7 +45,7 @@ export function createPlatformaticRequestPublisher(config: GatewayConfig["kafka"
     partitioner: compatibilityPartitioner,
     serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
   });
-  const coalescing = new CoalescingProducer(platformaticSendBatch(producer), 0);
+  const coalescing = new CoalescingProducer<AvroMessage>(platformaticSendBatch(producer), 0);
   return {
     publisher: createKafkaRequestPublisher(coalescing, config),
     async close() {
