@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { otherNodes } from "../test/support/other-nodes.ts";
 import { writeGeneratedSection } from "./generated-section.ts";
 import { benchMasterKey, startLocalGateway } from "./local-gateway.ts";
 import { quantile } from "./stats.ts";
@@ -16,20 +17,6 @@ const { values: args } = parseArgs({ options: { runs: { type: "string", default:
 const runs = Number(args.runs);
 const root = new URL("../", import.meta.url).pathname;
 const launcher = join(root, "bin/ai-gateway.js");
-
-/** The first Node on the PATH that is not the project's own: the one npx starts bins with. */
-function machineNode(): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir.includes("node_modules")) continue;
-    try {
-      const found = realpathSync(join(dir, "node"));
-      if (found !== realpathSync(process.execPath)) return found;
-    } catch {
-      // none here
-    }
-  }
-  return undefined;
-}
 
 /** Median wall and CPU seconds of `command`, run `runs` times after one warm-up. */
 async function time(command: string[], env: NodeJS.ProcessEnv): Promise<{ wall: number; cpu: number }> {
@@ -66,7 +53,7 @@ try {
     GATEWAY_URL: local.gateway.url,
     GATEWAY_MASTER_KEY: benchMasterKey,
   };
-  const other = machineNode();
+  const other = otherNodes()[0];
   const ways: Array<[string, string[]]> = [
     ["`npx ai-gateway keys list`, as the README shows", ["npx", "ai-gateway", "keys", "list"]],
     ["`npx node -e 0`: npm's own part, then the project's Node doing nothing", ["npx", "node", "-e", "0"]],

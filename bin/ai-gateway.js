@@ -5,8 +5,9 @@
 // own Node first on the PATH, so this file starts as a shell script (the line above is a comment
 // to JavaScript, a command to the shell) that execs the project's Node on itself: one Node start
 // per command instead of two (BENCHMARKS.md, the CLI). Run by another Node (a Windows shim, a
-// machine without the package), the JavaScript below hands over or refuses. Every other entry (npm start, the image, cluster up,
-// the tests) already runs on the project's Node: npm scripts find node_modules/.bin/node first.
+// machine without the package), the JavaScript below hands over or refuses. Every other entry
+// (npm start, the image, cluster up, the tests) already runs on the project's Node: npm scripts
+// find node_modules/.bin/node first.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";

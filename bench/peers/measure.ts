@@ -74,3 +74,15 @@ export async function measureTarget(target: RunningTarget, options: PeersOptions
     await pool.close();
   }
 }
+
+/** Non-streaming requests at `rate` for `durationMs`, their figures dropped. */
+export async function warmUp(target: RunningTarget, rate: number, durationMs: number): Promise<void> {
+  const pool = new Pool(target.origin, { connections: 512 });
+  try {
+    await openLoop(rate, durationMs, (scheduledAt) =>
+      timedChatCall(pool, target.headers, false, scheduledAt),
+    );
+  } finally {
+    await pool.close();
+  }
+}

@@ -28,6 +28,8 @@ export interface PeersOptions {
   phaseMs: number;
   mostMs: number;
   warmupMs: number;
+  /** Load through the Kafka path before the first round, unmeasured: the broker JVM's JIT warm-up. */
+  brokerWarmupMs: number;
 }
 
 /** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka] [--node PATH]... [--rounds N]` */
@@ -66,6 +68,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     phaseMs: quick ? 3_000 : 15_000,
     mostMs: quick ? 3_000 : 10_000,
     warmupMs: quick ? 1_000 : 4_000,
+    brokerWarmupMs: quick ? 5_000 : 60_000,
   };
 }
 

@@ -94,6 +94,12 @@ function setup(run: PeersRun): string {
     "- **ours, embedded**: `ai-gateway start` on its defaults: in-process bus, an embedded ClickHouse (a child process: in the second CPU row).",
     "- **ours, Kafka**: 1 ingress, 2 workers and the sink, each `ai-gateway start --role …`, on real Kafka, Redis and ClickHouse (in the second CPU row).",
     "",
+    ...(options.targets.includes("kafka")
+      ? [
+          `Before the first round the Kafka path ran ${seconds(options.brokerWarmupMs)} unmeasured at ${options.rate} requests/s: the broker's JVM compiles its hot paths in its first minute of load, which would otherwise be charged to the first Kafka round.`,
+          "",
+        ]
+      : []),
     `${options.rounds} rounds over the targets, every other one in reverse order, each target started afresh for its round. Per target and round, after a warm-up: ${seconds(options.phaseMs)} closed loop (autocannon, ${options.connections} connections, at most ${options.rate} requests/s over all; autocannon lets each connection send its share of a second back to back, so every second opens with ${options.connections} requests at once), ${seconds(options.phaseMs)} open loop (a request due every ${1000 / options.rate} ms whatever the answers, its latency from the due time), CPU summed over those two phases; then ${seconds(options.phaseMs)} of streams, open loop (time to the first content chunk), and ${seconds(options.mostMs)} unthrottled at ${options.mostConnections} connections.`,
   ].join("\n");
 }

@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, realpathSync } from "node:fs";
+import { mkdtempSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import manifest from "../../package.json" with { type: "json" };
+import { otherNodes } from "../support/other-nodes.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const launcher = join(root, "bin", "ai-gateway.js");
@@ -30,22 +31,6 @@ function projectNode(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Every other Node on the PATH, as npx would find one: the machine's own, whatever its version. */
-function otherNodes(): string[] {
-  const found = new Set<string>();
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir.includes("node_modules")) continue;
-    try {
-      accessSync(join(dir, "node"), constants.X_OK);
-      found.add(realpathSync(join(dir, "node")));
-    } catch {
-      // no node here
-    }
-  }
-  found.delete(realpathSync(process.execPath));
-  return [...found];
 }
 
 /** `ai-gateway start` through the launcher, in a process group of its own as a shell would make. */
