@@ -36,6 +36,8 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
   private readonly consumer: Consumer<Buffer, Buffer, string, Buffer>;
   private readonly intake: RequestIntake;
   private readonly streams = new Map<Priority, RequestStream>();
+  /** The partitions of the current generation, as `topic:partition`. */
+  private owned = new Set<string>();
   private closed = false;
 
   constructor(
@@ -62,7 +64,10 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
       (error) => findErrorBy(error as Error, "needsRejoin", true) !== null,
       log,
     );
-    this.consumer.on("consumer:group:join", ({ assignments }) => this.intake.assign(assignments ?? []));
+    this.consumer.on("consumer:group:join", ({ assignments }) => {
+      this.intake.assign(assignments ?? []);
+      this.forgetPositionsOfGained(assignments ?? []);
+    });
     // A failed rejoin; the consumer keeps trying by itself.
     this.consumer.on("error", (error) => this.log.warn({ err: error }, "Kafka consumer error"));
   }
@@ -93,6 +98,23 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
     this.closed = true;
     await this.intake.close();
     await this.consumer.close(true);
+  }
+
+  /**
+   * A stream (2.12.1) remembers where it read each partition it ever had, and on getting one back
+   * with no committed offset it resumes there, not at the earliest: the requests another worker
+   * read meanwhile and never finished would never come again (a test gives partitions to a
+   * newcomer and back). A partition this worker did not own before is read from its committed
+   * offset or, without one, from the start. (No fetch of a generation ago is still in flight:
+   * a fetch waits at most 100 ms, a rebalance longer.)
+   */
+  private forgetPositionsOfGained(assignments: Array<{ topic: string; partitions: number[] }>): void {
+    const owned = new Set(
+      assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => `${topic}:${partition}`)),
+    );
+    for (const key of owned)
+      if (!this.owned.has(key)) for (const stream of this.streams.values()) stream.offsetsToFetch.delete(key);
+    this.owned = owned;
   }
 
   private async open(priority: Priority, sink: DeliverySink): Promise<void> {
