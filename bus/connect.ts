@@ -43,7 +43,7 @@ export async function connectBus(
     redis.disconnect();
     throw error;
   });
-  log.info({ brokers: config.kafka.brokers }, "connected to Kafka and Redis");
+  log.info({ brokers: config.kafka.brokers, client: config.kafka.client }, "connected to Kafka and Redis");
   const { check, requestLag, close: closeMessaging, ...kafkaMessaging } = messaging;
   return {
     kind: "kafka",

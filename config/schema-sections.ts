@@ -1,5 +1,5 @@
 import { Type as T } from "@sinclair/typebox";
-import { list, section } from "./schema-kit.ts";
+import { list, oneOf, section } from "./schema-kit.ts";
 
 /** The sections of the configuration about analytics, governance, batch jobs and the services the gateway runs on. */
 
@@ -256,6 +256,11 @@ export const kafkaSection = section(
       minimum: 3000,
       default: 10_000,
       description: "How long a silent worker keeps its partitions before Kafka hands its requests to others.",
+    }),
+    client: oneOf(["kafkajs", "platformatic"], {
+      default: "kafkajs",
+      description:
+        "The Kafka client of the request path (the ingress publishing requests, the workers consuming them): kafkajs, or @platformatic/kafka, which needs less CPU a request (BENCHMARKS.md). Events, batch results and dead letters stay on kafkajs.",
     }),
   },
   "The message bus between ingress and workers.",

@@ -72,9 +72,3 @@ export class RequestCounter {
 }
 
 const trackedKinds = new Set(["produce", "fetch", "commit", "heartbeat", "metadata"]);
-
-export async function connectClient(name: ClientName, brokers: string[]): Promise<BenchClient> {
-  // Imported on demand: a process loads only the library it measures.
-  if (name === "kafkajs") return (await import("./kafkajs-client.ts")).kafkajsClient(brokers);
-  return (await import("./platformatic-client.ts")).platformaticClient(brokers);
-}

@@ -1,5 +1,5 @@
 import { openLoop } from "../stats.ts";
-import { connectClient } from "./client.ts";
+import { connectClient } from "./connect-client.ts";
 import { type Phase, type PhaseOutcome, requestBytes, type TrialSetup } from "./roles.ts";
 import { serveParent, startArgument, tellParent } from "./rpc.ts";
 

@@ -1,5 +1,5 @@
 import { logLevel, Partitioners } from "kafkajs";
-import { CoalescingProducer } from "../../bus/kafka/coalescing-producer.ts";
+import { CoalescingProducer, kafkajsSendBatch } from "../../bus/kafka/coalescing-producer.ts";
 import { gatewayLevel } from "../../bus/kafka/kafkajs-log.ts";
 import { newKafka } from "../../runtime/kafkajs.ts";
 import { type BenchClient, groupSettings, RequestCounter } from "./client.ts";
@@ -42,7 +42,7 @@ export function kafkajsClient(brokers: string[]): BenchClient {
       });
       producer.on(producer.events.REQUEST, count);
       await producer.connect();
-      const coalescing = new CoalescingProducer(producer, 0);
+      const coalescing = new CoalescingProducer(kafkajsSendBatch(producer), 0);
       return {
         send: (topic, key, value) => coalescing.send(topic, { key, value }),
         async close() {

@@ -3,12 +3,12 @@ import {
   connectionsApiChannel,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
-  type MessageToProduce,
   ProduceAcks,
   Producer,
 } from "@platformatic/kafka";
+import { CoalescingProducer } from "../../bus/kafka/coalescing-producer.ts";
+import { platformaticSendBatch } from "../../bus/kafka/platformatic/request-publisher.ts";
 import { type BenchClient, groupSettings, RequestCounter } from "./client.ts";
-import { TurnBatcher } from "./turn-batcher.ts";
 
 /** Kafka's API keys of the requests counted by kind. */
 const kinds: Record<number, string> = {
@@ -36,9 +36,9 @@ export function platformaticClient(brokers: string[]): BenchClient {
   return {
     async producer() {
       const producer = new Producer({ ...base, acks: ProduceAcks.ALL, idempotent: false });
-      const batcher = new TurnBatcher<MessageToProduce>((messages) => producer.send({ messages }));
+      const batcher = new CoalescingProducer(platformaticSendBatch(producer), 0);
       return {
-        send: (topic, key, value) => batcher.send({ topic, key, value }),
+        send: (topic, key, value) => batcher.send(topic, { key, value }),
         async close() {
           await batcher.close();
           await producer.close();

@@ -1,4 +1,5 @@
-import { type CommitPoint, connectClient } from "./client.ts";
+import type { CommitPoint } from "./client.ts";
+import { connectClient } from "./connect-client.ts";
 import { replyBytes, type TrialSetup } from "./roles.ts";
 import { serveParent, startArgument, tellParent } from "./rpc.ts";
 

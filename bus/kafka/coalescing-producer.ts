@@ -1,9 +1,18 @@
 import type { Message, Producer } from "kafkajs";
 import type { Logger } from "../../runtime/logger.ts";
+import type { AvroMessage } from "./avro-message.ts";
 
-interface Queued {
+/** One produce request's messages by topic; resolves once Kafka took them all. */
+export type SendBatch<M> = (topicMessages: Array<{ topic: string; messages: M[] }>) => Promise<unknown>;
+
+/** A kafkajs producer as a SendBatch (acks from all in-sync replicas, its default). */
+export function kafkajsSendBatch<M extends Message>(producer: Producer): SendBatch<M> {
+  return (topicMessages) => producer.sendBatch({ topicMessages });
+}
+
+interface Queued<M> {
   topic: string;
-  message: Message;
+  message: M;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -24,16 +33,18 @@ const maxRetryMs = 5000;
  * produce request. kafkajs has no linger of its own: without this, every message is a request of
  * its own to the broker, which under load costs more CPU (client and broker) than the messages.
  * With `lingerMs: 0` a lone message waits for nothing but the end of the current turn.
+ * @platformatic/kafka's send is the same one request per call, so it is batched here too (its
+ * producer stream batches behind a timer instead, a linger the request path would pay).
  */
-export class CoalescingProducer {
-  private queued: Queued[] = [];
+export class CoalescingProducer<M = AvroMessage> {
+  private queued: Array<Queued<M>> = [];
   private scheduled = false;
   private retryMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly sendBatch: SendBatch<M>,
     private readonly lingerMs: number,
     private readonly onRefusal: OnRefusal = { kind: "fail" },
     private readonly maxBatch = 500,
@@ -44,7 +55,7 @@ export class CoalescingProducer {
     return this.queued.length;
   }
 
-  send(topic: string, message: Message): Promise<void> {
+  send(topic: string, message: M): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queued.push({ topic, message, resolve, reject });
       if (this.retryMs > 0) return; // Kafka is away: the retry takes everything held.
@@ -69,16 +80,14 @@ export class CoalescingProducer {
     this.scheduled = false;
     const batch = this.queued.splice(0, this.maxBatch);
     if (batch.length === 0) return;
-    const byTopic = new Map<string, Message[]>();
+    const byTopic = new Map<string, M[]>();
     for (const { topic, message } of batch) {
       const messages = byTopic.get(topic) ?? [];
       messages.push(message);
       byTopic.set(topic, messages);
     }
     try {
-      await this.producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.sendBatch([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       for (const entry of batch) entry.resolve();
       if (this.retryMs > 0) this.recovered();
     } catch (error) {
@@ -90,7 +99,11 @@ export class CoalescingProducer {
     }
   }
 
-  private hold(batch: Queued[], error: Error, { maxHeld, log }: Extract<OnRefusal, { kind: "hold" }>): void {
+  private hold(
+    batch: Array<Queued<M>>,
+    error: Error,
+    { maxHeld, log }: Extract<OnRefusal, { kind: "hold" }>,
+  ): void {
     this.queued = [...batch, ...this.queued];
     const over = this.queued.length - maxHeld;
     if (over > 0) {

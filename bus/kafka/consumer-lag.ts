@@ -1,8 +1,7 @@
 import type { Admin } from "kafkajs";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { type Priority, priorities } from "../../schemas/request-envelope.ts";
-import { workerGroup } from "./requests.ts";
-import { requestTopic } from "./topics.ts";
+import { requestTopic, workerGroup } from "./topics.ts";
 
 /**
  * The requests of each priority's topic the workers' consumer group has not committed: those

@@ -4,12 +4,15 @@ import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { ServiceUnreachable } from "../../runtime/start-failures.ts";
 import type { Messaging } from "../bus.ts";
-import type { ReplyReceiver, ReplySender } from "../messaging.ts";
+import type { ReplyReceiver, ReplySender, RequestConsumer, RequestPublisher } from "../messaging.ts";
+import type { AvroMessage } from "./avro-message.ts";
 import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./batch-results.ts";
-import { CoalescingProducer } from "./coalescing-producer.ts";
+import { CoalescingProducer, kafkajsSendBatch } from "./coalescing-producer.ts";
 import { requestLag } from "./consumer-lag.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./events.ts";
+import { PlatformaticRequestConsumer } from "./platformatic/request-consumer.ts";
+import { createPlatformaticRequestPublisher } from "./platformatic/request-publisher.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./requests.ts";
 import { deadLetterTopic, ensureTopics } from "./topics.ts";
 
@@ -52,9 +55,9 @@ export async function connectKafkaMessaging(
     if (error instanceof ServiceUnreachable) throw error;
     throw new Error(`cannot use Kafka at ${brokers}: ${(error as Error).message}`);
   }
-  const requestsOut = new CoalescingProducer(producer, 0);
+  const requestsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), 0);
   // Events outlive a broker outage in memory (bounded): their rows land once it is back.
-  const eventsOut = new CoalescingProducer(producer, eventLingerMs, {
+  const eventsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), eventLingerMs, {
     kind: "hold",
     maxHeld: maxHeldEvents,
     log: log.child({ component: "events-producer" }),
@@ -65,10 +68,10 @@ export async function connectKafkaMessaging(
     metrics,
     log.child({ component: "dead-letters" }),
   );
+  const requestPath = connectRequestPath(kafka, config, requestsOut, deadLetters, log);
   const messaging: Messaging = {
-    requests: createKafkaRequestPublisher(requestsOut, config.kafka),
-    createConsumer: () =>
-      new KafkaRequestConsumer(kafka, config.kafka, deadLetters, log.child({ component: "consumer" })),
+    requests: requestPath.publisher,
+    createConsumer: requestPath.createConsumer,
     replies: replies.sender,
     createReplyReceiver: replies.createReceiver,
     events: createKafkaEventPublisher(eventsOut, config.kafka),
@@ -83,8 +86,30 @@ export async function connectKafkaMessaging(
     check: async () => void (await admin.describeCluster()),
     requestLag: () => requestLag(admin, config.kafka),
     async close() {
-      await Promise.all([requestsOut.close(), eventsOut.close()]);
+      await Promise.all([requestsOut.close(), eventsOut.close(), requestPath.close()]);
       await Promise.allSettled([producer.disconnect(), admin.disconnect(), deadLetters.close()]);
     },
+  };
+}
+
+/** Requests to the workers on the client `kafka.client` names; the rest of the bus is on kafkajs. */
+function connectRequestPath(
+  kafka: Kafka,
+  config: GatewayConfig,
+  requestsOut: CoalescingProducer,
+  deadLetters: DeadLetters,
+  log: Logger,
+): { publisher: RequestPublisher; createConsumer(): RequestConsumer; close(): Promise<void> } {
+  const consumerLog = log.child({ component: "consumer" });
+  if (config.kafka.client === "platformatic") {
+    return {
+      ...createPlatformaticRequestPublisher(config.kafka),
+      createConsumer: () => new PlatformaticRequestConsumer(config.kafka, deadLetters, consumerLog),
+    };
+  }
+  return {
+    publisher: createKafkaRequestPublisher(requestsOut, config.kafka),
+    createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, deadLetters, consumerLog),
+    close: async () => {}, // requestsOut is closed with the rest
   };
 }

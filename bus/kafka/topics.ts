@@ -6,6 +6,11 @@ export function requestTopic(config: GatewayConfig["kafka"], priority: Priority)
   return `${config.topicPrefix}requests.${priority}`;
 }
 
+/** The consumer group every worker joins: each request goes to one of them. */
+export function workerGroup(config: GatewayConfig["kafka"]): string {
+  return `${config.topicPrefix}workers`;
+}
+
 export const eventKinds = ["attempt", "request", "audit"] as const;
 export type EventKind = (typeof eventKinds)[number];
 

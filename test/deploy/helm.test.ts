@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { roles } from "../../app/roles.ts";
-import { workerGroup } from "../../bus/kafka/requests.ts";
+import { workerGroup } from "../../bus/kafka/topics.ts";
 import { environmentVariables } from "../../config/environment.ts";
 import { parseConfig } from "../../config/load.ts";
 import { helmTemplate } from "../services/helm.ts";

@@ -61,41 +61,47 @@ describe("bounded work and graceful shutdown", () => {
     await gateway.close();
   });
 
-  it("on shutdown: stops being ready, lets short streams finish, ends long ones with an error event, commits offsets", async () => {
-    const namespace = `shutdown${Date.now()}`;
-    const gateway = await startTestGateway(
-      testConfig("kafka", { server: { shutdownGraceMs: 1500 } }, namespace),
-    );
-    const short = await post(gateway.url, "/v1/chat/completions", slow("short", 20));
-    const long = await post(gateway.url, "/v1/chat/completions", slow("long", 1000));
-    const closing = gateway.close();
-    await eventually(async () => {
-      const ready = await fetch(`${gateway.url}/readyz`).catch(() => undefined);
-      expect(ready === undefined || ready.status === 503).toBe(true);
-    });
-    const [shortText, longText] = await Promise.all([short.text(), long.text()]);
-    await closing;
-
-    expect(shortText.trim().endsWith("data: [DONE]")).toBe(true);
-    expect(longText).toMatch(/"error":\{"message":"the gateway is shutting down; retry the request"/);
-    expect(longText).not.toMatch(/\[DONE\]/);
-
-    const admin = newKafka({
-      brokers: inject("services").kafka.brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    for (const priority of priorities) {
-      const topic = `test-${namespace}.requests.${priority}`;
-      const [committed] = await admin.fetchOffsets({ groupId: `test-${namespace}.workers`, topics: [topic] });
-      const ends = await admin.fetchTopicOffsets(topic);
-      const endTotal = ends.reduce((sum, { high }) => sum + Number(high), 0);
-      const committedTotal = (committed?.partitions ?? []).reduce(
-        (sum, { offset }) => sum + Math.max(0, Number(offset)),
-        0,
+  it.each(["kafkajs", "platformatic"] as const)(
+    "on shutdown (requests on %s): stops being ready, lets short streams finish, ends long ones with an error event, commits offsets",
+    async (client) => {
+      const namespace = `shutdown${client}${Date.now()}`;
+      const gateway = await startTestGateway(
+        testConfig("kafka", { server: { shutdownGraceMs: 1500 }, kafka: { client } }, namespace),
       );
-      expect(committedTotal).toBe(endTotal);
-    }
-    await admin.disconnect();
-  });
+      const short = await post(gateway.url, "/v1/chat/completions", slow("short", 20));
+      const long = await post(gateway.url, "/v1/chat/completions", slow("long", 1000));
+      const closing = gateway.close();
+      await eventually(async () => {
+        const ready = await fetch(`${gateway.url}/readyz`).catch(() => undefined);
+        expect(ready === undefined || ready.status === 503).toBe(true);
+      });
+      const [shortText, longText] = await Promise.all([short.text(), long.text()]);
+      await closing;
+
+      expect(shortText.trim().endsWith("data: [DONE]")).toBe(true);
+      expect(longText).toMatch(/"error":\{"message":"the gateway is shutting down; retry the request"/);
+      expect(longText).not.toMatch(/\[DONE\]/);
+
+      const admin = newKafka({
+        brokers: inject("services").kafka.brokers,
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      for (const priority of priorities) {
+        const topic = `test-${namespace}.requests.${priority}`;
+        const [committed] = await admin.fetchOffsets({
+          groupId: `test-${namespace}.workers`,
+          topics: [topic],
+        });
+        const ends = await admin.fetchTopicOffsets(topic);
+        const endTotal = ends.reduce((sum, { high }) => sum + Number(high), 0);
+        const committedTotal = (committed?.partitions ?? []).reduce(
+          (sum, { offset }) => sum + Math.max(0, Number(offset)),
+          0,
+        );
+        expect(committedTotal).toBe(endTotal);
+      }
+      await admin.disconnect();
+    },
+  );
 });
