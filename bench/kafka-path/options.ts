@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { parseSettingOverride, type SettingOverride } from "../settings-overrides.ts";
 
 export interface KafkaPathOptions {
   rate: number;
@@ -9,7 +10,7 @@ export interface KafkaPathOptions {
   directMs: number;
   partitions: number;
   /** Settings over the bench's own (`path.to.option=value`): an experiment, printed but not written. */
-  overrides: Array<{ path: string[]; value: unknown }>;
+  overrides: SettingOverride[];
   quick: boolean;
   /** Minutes of one long phase instead of the rounds, for memory over time; none: the rounds. */
   soakMinutes?: number;
@@ -38,37 +39,7 @@ export function parseKafkaPathOptions(argv: string[]): KafkaPathOptions {
     warmupMs: quick ? 10_000 : 60_000,
     directMs: 5_000,
     partitions: Number(values.partitions),
-    overrides: values.set.map(parseOverride),
+    overrides: values.set.map(parseSettingOverride),
     soakMinutes: values.soak === undefined ? undefined : Number(values.soak),
   };
-}
-
-function parseOverride(text: string): { path: string[]; value: unknown } {
-  const equals = text.indexOf("=");
-  if (equals < 1) throw new Error(`--set wants path.to.option=value, not "${text}"`);
-  const raw = text.slice(equals + 1);
-  let value: unknown = raw;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    // a bare string
-  }
-  return { path: text.slice(0, equals).split("."), value };
-}
-
-/** `settings` with each override set in place (objects on the way made as needed). */
-export function withOverrides(
-  settings: Record<string, unknown>,
-  overrides: KafkaPathOptions["overrides"],
-): Record<string, unknown> {
-  const copy = structuredClone(settings);
-  for (const { path, value } of overrides) {
-    let at = copy;
-    for (const key of path.slice(0, -1)) {
-      if (typeof at[key] !== "object" || at[key] === null) at[key] = {};
-      at = at[key] as Record<string, unknown>;
-    }
-    at[path.at(-1) as string] = value;
-  }
-  return copy;
 }

@@ -5,10 +5,11 @@ import { benchProviderKey } from "../chat-call.ts";
 import { descendantsMatching } from "../cpu.ts";
 import { distributedSettings, startTopology } from "../distributed-gateway.ts";
 import { writeGeneratedSection } from "../generated-section.ts";
+import { withOverrides } from "../settings-overrides.ts";
 import { openLoop } from "../stats.ts";
 import { spawnUpstream } from "../upstream.ts";
 import { measureRound, type RoundResult, residentByRole } from "./measure.ts";
-import { parseKafkaPathOptions, withOverrides } from "./options.ts";
+import { parseKafkaPathOptions } from "./options.ts";
 import { renderRounds, renderSoak } from "./report.ts";
 import { soak } from "./soak.ts";
 

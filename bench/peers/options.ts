@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseSettingOverride, type SettingOverride } from "../settings-overrides.ts";
 
 export const targetKinds = ["direct", "portkey", "embedded", "kafka"] as const;
 export type TargetKind = (typeof targetKinds)[number];
@@ -28,11 +29,13 @@ export interface PeersOptions {
   phaseMs: number;
   mostMs: number;
   warmupMs: number;
+  /** Settings over ours (`--set path.to.option=value`, both shapes): an experiment, printed but not written. */
+  overrides: SettingOverride[];
   /** Load through the Kafka path before the first round, unmeasured: the broker JVM's JIT warm-up. */
   brokerWarmupMs: number;
 }
 
-/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka] [--node PATH]... [--rounds N]` */
+/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka] [--node PATH]... [--rounds N] [--set a.b=value]...` */
 export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,
@@ -42,6 +45,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
       node: { type: "string", multiple: true, default: [] },
       rounds: { type: "string", default: "2" },
       partitions: { type: "string", default: "12" },
+      set: { type: "string", multiple: true, default: [] },
     },
   });
   const targets = values.targets.split(",").map((name) => name.trim());
@@ -62,6 +66,7 @@ export function parsePeersOptions(argv: string[]): PeersOptions {
     runtimes: nodes.map((node, index) => ({ node, version: versions[index] as string, label: label(index) })),
     rounds: Number(values.rounds),
     partitions: Number(values.partitions),
+    overrides: values.set.map(parseSettingOverride),
     rate: 200,
     connections: 10,
     mostConnections: 50,

@@ -5,6 +5,7 @@ import type { ServiceEndpoints } from "../../test/services/endpoints.ts";
 import { spawnGateway } from "../../test/support/processes.ts";
 import { benchGatewayKey, benchModel, benchProviderKey } from "../chat-call.ts";
 import { distributedSettings, startTopology } from "../distributed-gateway.ts";
+import { type SettingOverride, withOverrides } from "../settings-overrides.ts";
 import type { RunningTarget } from "./target.ts";
 
 const headers = { authorization: `Bearer ${benchGatewayKey}` };
@@ -13,7 +14,11 @@ const headers = { authorization: `Bearer ${benchGatewayKey}` };
  * Our gateway as one `ai-gateway start` process on its embedded defaults: the in-process bus and
  * an embedded ClickHouse (a child of the gateway, so counted in its CPU) in a fresh directory.
  */
-export async function startEmbedded(node: string, upstreamUrl: string): Promise<RunningTarget> {
+export async function startEmbedded(
+  node: string,
+  upstreamUrl: string,
+  overrides: SettingOverride[],
+): Promise<RunningTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), "peers-embedded-"));
   const settings = {
     server: { host: "127.0.0.1", port: 0 },
@@ -26,7 +31,7 @@ export async function startEmbedded(node: string, upstreamUrl: string): Promise<
     ],
     models: [{ name: benchModel, provider: "emulator" }],
   };
-  const gateway = await spawnGateway(settings, "all", { node });
+  const gateway = await spawnGateway(withOverrides(settings, overrides), "all", { node });
   return {
     origin: gateway.url,
     headers,
@@ -51,8 +56,9 @@ export async function startOnKafka(
   services: ServiceEndpoints,
   servicePids: number[],
   partitions: number,
+  overrides: SettingOverride[],
 ): Promise<RunningTarget> {
-  const settings = distributedSettings(services, upstreamUrl, partitions);
+  const settings = withOverrides(distributedSettings(services, upstreamUrl, partitions), overrides);
   const topology = await startTopology(settings, { ingresses: 1, workers: 2, node });
   return {
     origin: topology.ingressUrls[0] as string,

@@ -59,7 +59,7 @@ try {
       : undefined,
   });
   process.stdout.write(`${report}\n`);
-  if (!options.quick)
+  if (!options.quick && options.overrides.length === 0)
     writeGeneratedSection("bench:peers", "## Against the Portkey gateway (`npm run bench:peers`)", report);
 } finally {
   upstream.stop();
@@ -75,7 +75,14 @@ try {
 async function warmTheBroker(options: PeersOptions, upstream: Upstream, services: ProvisionedServices) {
   process.stderr.write(`warming the broker: ${options.brokerWarmupMs / 1000} s on the Kafka path\n`);
   const runtime = options.runtimes[0] as PeersOptions["runtimes"][number];
-  const target = await startOnKafka(runtime.node, upstream.url, services.endpoints, [], options.partitions);
+  const target = await startOnKafka(
+    runtime.node,
+    upstream.url,
+    services.endpoints,
+    [],
+    options.partitions,
+    options.overrides,
+  );
   try {
     await warmUp(target, options.rate, options.brokerWarmupMs);
   } finally {
@@ -122,7 +129,7 @@ function planTargets(
       embedded: {
         name: "ours, embedded",
         shortName: "embedded",
-        start: () => startEmbedded(runtime.node, upstream.url),
+        start: () => startEmbedded(runtime.node, upstream.url, options.overrides),
       },
       kafka: {
         name: "ours, Kafka",
@@ -134,6 +141,7 @@ function planTargets(
             (services as ProvisionedServices).endpoints,
             servicePids,
             options.partitions,
+            options.overrides,
           ),
       },
     };
