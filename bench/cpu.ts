@@ -9,16 +9,21 @@ interface ProcessInfo {
   commandLine: string;
 }
 
+/** A process's parent and CPU ticks so far, user and system (/proc/<pid>/stat; throws once it is gone). */
+function readStat(pid: number | string): { parent: number; ticks: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may hold spaces and parentheses of its own.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
 /** Every process on the machine now (Linux /proc), by pid. */
 function readProcesses(): Map<number, ProcessInfo> {
   const all = new Map<number, ProcessInfo>();
   for (const entry of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       all.set(Number(entry), {
-        parent: Number(fields[1]),
-        ticks: Number(fields[11]) + Number(fields[12]), // utime + stime
+        ...readStat(entry),
         commandLine: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " "),
       });
     } catch {
@@ -65,10 +70,22 @@ export function cpuOfTrees(roots: number[]): number {
   return toMs(ticks);
 }
 
-/** CPU time (ms) used so far by exactly these processes, not what they started. */
+/** CPU time (user + system, ms) a process used so far; throws once it is gone. */
+export function cpuMsOf(pid: number): number {
+  return toMs(readStat(pid).ticks);
+}
+
+/** CPU time (ms) used so far by exactly these processes, not what they started (one gone counts nothing). */
 export function cpuOfProcesses(pids: number[]): number {
-  const all = readProcesses();
-  return toMs(pids.reduce((sum, pid) => sum + (all.get(pid)?.ticks ?? 0), 0));
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += cpuMsOf(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
 }
 
 /** This process's descendants whose command line matches `pattern`. */

@@ -8,6 +8,7 @@ import { benchProviderKey, timedChatCall } from "./chat-call.ts";
 import { benchProcesses, cpuByLabel } from "./cpu.ts";
 import { distributedSettings, startTopology, type Topology } from "./distributed-gateway.ts";
 import { summarizeProfiles } from "./profile.ts";
+import { type SettingOverride, withOverrides } from "./settings-overrides.ts";
 import { openLoop, summary } from "./stats.ts";
 import { spawnUpstream } from "./upstream.ts";
 
@@ -15,6 +16,10 @@ export interface RequestPathOptions {
   services: ServiceEndpoints;
   /** Partitions of each gateway topic. */
   partitions: number;
+  /** Gateway settings over the bench's own (`--set`). */
+  overrides: SettingOverride[];
+  /** Unmeasured load first: the broker's JVM compiles its hot paths in its first minute of load. */
+  warmupMs: number;
   /** Requests per second of the fixed-rate phases. */
   rate: number;
   phaseMs: number;
@@ -32,7 +37,10 @@ export interface RequestPathOptions {
 export async function benchRequestPath(options: RequestPathOptions) {
   const { services } = options;
   const upstream = await spawnUpstream(benchProviderKey);
-  const settings = distributedSettings(services, upstream.url, options.partitions);
+  const settings = withOverrides(
+    distributedSettings(services, upstream.url, options.partitions),
+    options.overrides,
+  ) as ReturnType<typeof distributedSettings>;
   const topology = (profileDir?: string) => startTopology(settings, { ingresses: 2, workers: 2, profileDir });
   try {
     const main = await topology();
@@ -70,8 +78,8 @@ async function measure(topology: Topology, emulatorUrl: string, options: Request
   const directHeaders = { authorization: `Bearer ${benchProviderKey}` };
   const viaDirect = (stream: boolean) => (at: number) => timedChatCall(direct, directHeaders, stream, at);
   try {
-    // Warm-up: connections, JIT, Kafka metadata, consumer assignments.
-    await openLoop(200, 5_000, topology.call(false));
+    // Warm-up: connections, JIT (the broker's too), Kafka metadata, consumer assignments.
+    await openLoop(200, options.warmupMs, topology.call(false));
     await openLoop(200, 2_000, topology.call(true));
     await openLoop(200, 2_000, viaDirect(false));
 

@@ -1,4 +1,4 @@
-import { cpuMsOf } from "./counters.ts";
+import { cpuOfProcesses } from "../cpu.ts";
 
 /** The cores each role used in each interval of a phase. */
 export interface CoreSamples {
@@ -24,14 +24,7 @@ export function sampleCores(roles: Record<string, number[]>, intervalMs = 50) {
   const take = () => {
     const now = performance.now();
     const used: Record<string, number> = {};
-    for (const [role, pids] of Object.entries(roles))
-      used[role] = pids.reduce((sum, pid) => {
-        try {
-          return sum + cpuMsOf(pid);
-        } catch {
-          return sum;
-        }
-      }, 0);
+    for (const [role, pids] of Object.entries(roles)) used[role] = cpuOfProcesses(pids);
     samples.at.push(now);
     for (const role of Object.keys(roles))
       samples.cores[role]?.push(last ? ((used[role] ?? 0) - (last[role] ?? 0)) / (now - lastAt) : 0);

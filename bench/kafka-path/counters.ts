@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { Redis } from "ioredis";
-
-const ticksPerSecond = 100; // USER_HZ on Linux
+import { cpuMsOf } from "../cpu.ts";
 
 /** What the kernel counts for a set of processes (Linux /proc): CPU and system calls that read and write. */
 export type ProcessCounters = {
@@ -38,13 +37,6 @@ export function residentMiB(pids: number[]): number {
     }
   }
   return kib / 1024;
-}
-
-/** CPU time (user + system, ms) a process used so far. */
-export function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
 }
 
 /** Calls so far of each Redis command (INFO commandstats), commands inside scripts included. */
