@@ -7,7 +7,7 @@ import {
   Producer,
 } from "@platformatic/kafka";
 import { CoalescingProducer } from "../../bus/kafka/coalescing-producer.ts";
-import { platformaticSendBatch } from "../../bus/kafka/platformatic/request-publisher.ts";
+import { platformaticSendBatch } from "../../bus/kafka/platformatic/producer.ts";
 import { type BenchClient, groupSettings, RequestCounter } from "./client.ts";
 
 /** Kafka's API keys of the requests counted by kind. */

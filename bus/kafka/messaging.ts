@@ -4,15 +4,15 @@ import type { GatewayConfig } from "../../config/schema.ts";
 import type { Logger } from "../../runtime/logger.ts";
 import { ServiceUnreachable } from "../../runtime/start-failures.ts";
 import type { Messaging } from "../bus.ts";
-import type { ReplyReceiver, ReplySender, RequestConsumer, RequestPublisher } from "../messaging.ts";
+import type { ReplyReceiver, ReplySender } from "../messaging.ts";
 import type { AvroMessage } from "./avro-message.ts";
 import { createKafkaBatchResultPublisher, KafkaBatchResultConsumer } from "./batch-results.ts";
-import { CoalescingProducer, kafkajsSendBatch } from "./coalescing-producer.ts";
+import { CoalescingProducer, kafkajsSendBatch, type SendBatch } from "./coalescing-producer.ts";
 import { requestLag } from "./consumer-lag.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./events.ts";
+import { createPlatformaticProducer } from "./platformatic/producer.ts";
 import { PlatformaticRequestConsumer } from "./platformatic/request-consumer.ts";
-import { createPlatformaticRequestPublisher } from "./platformatic/request-publisher.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./requests.ts";
 import { deadLetterTopic, ensureTopics } from "./topics.ts";
 
@@ -39,25 +39,22 @@ export async function connectKafkaMessaging(
   log: Logger,
 ) {
   const admin = kafka.admin();
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
   const brokers = config.kafka.brokers.join(",");
+  let producer: ProcessProducer | undefined;
   try {
     await admin.connect().catch((error: Error) => {
       throw new ServiceUnreachable("Kafka", brokers, "kafka.brokers", error);
     });
     await ensureTopics(admin, config.kafka);
-    await producer.connect();
+    producer = await connectProducer(kafka, config.kafka);
   } catch (error) {
-    await Promise.allSettled([admin.disconnect(), producer.disconnect()]);
+    await Promise.allSettled([admin.disconnect(), producer?.close()]);
     if (error instanceof ServiceUnreachable) throw error;
     throw new Error(`cannot use Kafka at ${brokers}: ${(error as Error).message}`);
   }
-  const requestsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), 0);
+  const requestsOut = new CoalescingProducer<AvroMessage>(producer.sendBatch, 0);
   // Events outlive a broker outage in memory (bounded): their rows land once it is back.
-  const eventsOut = new CoalescingProducer<AvroMessage>(kafkajsSendBatch(producer), eventLingerMs, {
+  const eventsOut = new CoalescingProducer<AvroMessage>(producer.sendBatch, eventLingerMs, {
     kind: "hold",
     maxHeld: maxHeldEvents,
     log: log.child({ component: "events-producer" }),
@@ -68,10 +65,13 @@ export async function connectKafkaMessaging(
     metrics,
     log.child({ component: "dead-letters" }),
   );
-  const requestPath = connectRequestPath(kafka, config, requestsOut, deadLetters, log);
+  const consumerLog = log.child({ component: "consumer" });
   const messaging: Messaging = {
-    requests: requestPath.publisher,
-    createConsumer: requestPath.createConsumer,
+    requests: createKafkaRequestPublisher(requestsOut, config.kafka),
+    createConsumer: () =>
+      config.kafka.client === "platformatic"
+        ? new PlatformaticRequestConsumer(config.kafka, deadLetters, consumerLog)
+        : new KafkaRequestConsumer(kafka, config.kafka, deadLetters, consumerLog),
     replies: replies.sender,
     createReplyReceiver: replies.createReceiver,
     events: createKafkaEventPublisher(eventsOut, config.kafka),
@@ -81,35 +81,33 @@ export async function connectKafkaMessaging(
     createBatchResultConsumer: () => new KafkaBatchResultConsumer(kafka, config.kafka, deadLetters),
     retainsRequests: true,
   };
+  const closing = producer;
   return {
     ...messaging,
     check: async () => void (await admin.describeCluster()),
     requestLag: () => requestLag(admin, config.kafka),
     async close() {
-      await Promise.all([requestsOut.close(), eventsOut.close(), requestPath.close()]);
-      await Promise.allSettled([producer.disconnect(), admin.disconnect(), deadLetters.close()]);
+      await Promise.all([requestsOut.close(), eventsOut.close()]);
+      await Promise.allSettled([closing.close(), admin.disconnect(), deadLetters.close()]);
     },
   };
 }
 
-/** Requests to the workers on the client `kafka.client` names; the rest of the bus is on kafkajs. */
-function connectRequestPath(
-  kafka: Kafka,
-  config: GatewayConfig,
-  requestsOut: CoalescingProducer,
-  deadLetters: DeadLetters,
-  log: Logger,
-): { publisher: RequestPublisher; createConsumer(): RequestConsumer; close(): Promise<void> } {
-  const consumerLog = log.child({ component: "consumer" });
-  if (config.kafka.client === "platformatic") {
-    return {
-      ...createPlatformaticRequestPublisher(config.kafka),
-      createConsumer: () => new PlatformaticRequestConsumer(config.kafka, deadLetters, consumerLog),
-    };
-  }
-  return {
-    publisher: createKafkaRequestPublisher(requestsOut, config.kafka),
-    createConsumer: () => new KafkaRequestConsumer(kafka, config.kafka, deadLetters, consumerLog),
-    close: async () => {}, // requestsOut is closed with the rest
-  };
+interface ProcessProducer {
+  sendBatch: SendBatch<AvroMessage>;
+  close(): Promise<void>;
+}
+
+/**
+ * The one producer of the process (requests, events, batch results) on the client `kafka.client`
+ * names. The consumers of events and batch results, dead letters and admin are on kafkajs either way.
+ */
+async function connectProducer(kafka: Kafka, config: GatewayConfig["kafka"]): Promise<ProcessProducer> {
+  if (config.client === "platformatic") return createPlatformaticProducer(config);
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  return { sendBatch: kafkajsSendBatch(producer), close: () => producer.disconnect() };
 }

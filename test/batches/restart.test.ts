@@ -16,10 +16,11 @@ const lineCount = 300;
  * on disk): the one process is SIGKILLed and started anew. Either way the batch completes with
  * every line reported exactly once.
  */
-describe.each<[BusKind, string]>([
-  ["kafka", "a worker and the coordinator"],
-  ["in-process", "the embedded gateway"],
-])("a batch on the %s bus when %s are killed midway", (bus) => {
+describe.each<{ bus: BusKind; client: "kafkajs" | "platformatic"; killed: string }>([
+  { bus: "kafka", client: "kafkajs", killed: "a worker and the coordinator" },
+  { bus: "kafka", client: "platformatic", killed: "a worker and the coordinator" },
+  { bus: "in-process", client: "kafkajs", killed: "the embedded gateway" },
+])("a batch on the $bus bus (kafka.client: $client) when $killed are killed midway", ({ bus, client }) => {
   let emulator: OpenAIEmulator;
   let settings: Record<string, unknown>;
   const processes: GatewayProcess[] = [];
@@ -37,7 +38,7 @@ describe.each<[BusKind, string]>([
       models: [{ name: "chat", provider: "p", model: "chat-model" }],
       // Four batch lines at a time (share 0.5): the batch is still running when the kill comes.
       workers: { concurrency: 8, heartbeatMs: 500 },
-      kafka: { sessionTimeoutMs: 6000 },
+      kafka: { sessionTimeoutMs: 6000, client },
       batches: { directory: mkdtempSync(join(tmpdir(), "gateway-batches-")), tickMs: 100, leaseMs: 2000 },
     });
   });
@@ -47,10 +48,10 @@ describe.each<[BusKind, string]>([
   });
 
   it(`completes with each of its ${lineCount} lines reported once`, async () => {
-    const marker = `restart-${bus}-${Date.now()}`;
+    const marker = `restart-${bus}-${client}-${Date.now()}`;
     const edge = bus === "kafka" ? await start("ingress") : await start("all");
     const killed = bus === "kafka" ? await Promise.all([start("worker"), start("batch")]) : [edge];
-    const client = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: testKey, maxRetries: 2 });
+    const openAIAt = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: testKey, maxRetries: 2 });
     const content = Array.from({ length: lineCount }, (_, index) =>
       JSON.stringify({
         custom_id: `line-${index}`,
@@ -62,7 +63,7 @@ describe.each<[BusKind, string]>([
         },
       }),
     ).join("\n");
-    const openai = client(edge.url);
+    const openai = openAIAt(edge.url);
     const file = await openai.files.create({
       file: await toFile(Buffer.from(content), "in.jsonl"),
       purpose: "batch",
@@ -83,7 +84,7 @@ describe.each<[BusKind, string]>([
 
     const restarted =
       bus === "kafka" ? (await Promise.all([start("worker"), start("batch")]))[0] : await start("all");
-    const after = client(bus === "kafka" ? edge.url : restarted.url);
+    const after = openAIAt(bus === "kafka" ? edge.url : restarted.url);
     let batch = await after.batches.retrieve(id);
     await eventually(async () => {
       batch = await after.batches.retrieve(id);

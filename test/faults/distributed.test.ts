@@ -29,130 +29,133 @@ const price = { input: 0.15, output: 0.6 };
  * request was answered once or failed clearly, no text was duplicated or mixed, each request has
  * one row, each answered request one answering attempt, and tokens and cost reconcile with what
  * the provider emulator billed (exactly where the provider reported usage, never below it where the
- * gateway had to estimate).
+ * gateway had to estimate). On each Kafka client the request path can run on.
  */
-describe("the distributed shape under faults", () => {
-  const workDir = mkdtempSync(join(tmpdir(), "gateway-faults-"));
-  const namespace = `faults${Date.now()}`;
-  const database = `faults_${Date.now()}`;
-  let emulator: OpenAIEmulator;
-  let kafka: RunningService<{ brokers: string[] }> & { ports: KafkaPorts };
-  let redis: RunningService<RedisEndpoint>;
-  let clickhouse: EmbeddedClickHouse;
-  let clickhousePort: number;
-  let settings: Record<string, unknown>;
-  let ingress: GatewayProcess;
-  let workers: GatewayProcess[];
-  let sink: GatewayProcess;
-  const processes: GatewayProcess[] = [];
-  const dir = (name: string) => {
-    const path = join(workDir, name);
-    mkdirSync(path, { recursive: true });
-    return path;
-  };
-  const spawn = async (role: "ingress" | "worker" | "sink") => {
-    const process = await spawnGateway(settings, role);
-    processes.push(process);
-    return process;
-  };
+describe.each(["kafkajs", "platformatic"] as const)(
+  "the distributed shape under faults (kafka.client: %s)",
+  (client) => {
+    const workDir = mkdtempSync(join(tmpdir(), "gateway-faults-"));
+    const namespace = `faults${client}${Date.now()}`;
+    const database = `faults_${client}_${Date.now()}`;
+    let emulator: OpenAIEmulator;
+    let kafka: RunningService<{ brokers: string[] }> & { ports: KafkaPorts };
+    let redis: RunningService<RedisEndpoint>;
+    let clickhouse: EmbeddedClickHouse;
+    let clickhousePort: number;
+    let settings: Record<string, unknown>;
+    let ingress: GatewayProcess;
+    let workers: GatewayProcess[];
+    let sink: GatewayProcess;
+    const processes: GatewayProcess[] = [];
+    const dir = (name: string) => {
+      const path = join(workDir, name);
+      mkdirSync(path, { recursive: true });
+      return path;
+    };
+    const spawn = async (role: "ingress" | "worker" | "sink") => {
+      const process = await spawnGateway(settings, role);
+      processes.push(process);
+      return process;
+    };
 
-  beforeAll(async () => {
-    emulator = await startOpenAIEmulator({ apiKey: "sk-emulated", chunkDelayMs: 20, record: false });
-    [kafka, redis, clickhouse] = await Promise.all([
-      startLocalKafka(dir("kafka")),
-      startLocalRedis(dir("redis")),
-      startEmbeddedClickHouse({ dataDir: dir("clickhouse") }),
-    ]);
-    clickhousePort = Number(new URL(clickhouse.url).port);
-    settings = testSettings(
-      "kafka",
-      {
-        log: { level: "info" },
-        server: { shutdownGraceMs: 2000 },
-        ingress: { workerSilenceMs: 2000, requestTimeoutMs: 60_000 },
-        workers: { heartbeatMs: 300 },
-        kafka: { brokers: kafka.endpoint.brokers, sessionTimeoutMs: 6000 },
-        redis: { url: redis.endpoint.url },
-        clickhouse: { url: clickhouse.url, username: "default", password: "", database },
-        analytics: { sink: { maxWaitMs: 500 } },
-        routing: { maxAttempts: 3, circuitBreakers: false },
-        providers: [
-          { name: "emulated", type: "openai", options: { baseUrl: emulator.url, apiKey: "sk-emulated" } },
-        ],
-        models: [{ name: "gpt-4o-mini", provider: "emulated" }],
-      },
-      namespace,
-    );
-    sink = await spawn("sink");
-    workers = [await spawn("worker")];
-    [ingress, workers[1]] = await Promise.all([spawn("ingress"), spawn("worker")]);
-  }, 240_000);
-
-  afterAll(async () => {
-    for (const process of processes) process.kill("SIGKILL");
-    await Promise.allSettled([kafka?.stop(), redis?.stop(), clickhouse?.stop(), emulator?.close()]);
-    rmSync(workDir, { recursive: true, force: true });
-  });
-
-  it(
-    "answers every request once or fails it clearly, and accounts for every provider call",
-    async () => {
-      const load = startLoad(ingress.url, testKey, 12);
-      const started = Date.now();
-      const at = (seconds: number) => sleep(started + seconds * 1000 - Date.now());
-      const log = (what: string) =>
-        console.info(`faults: ${Math.round((Date.now() - started) / 1000)} s: ${what} (${load.sent} sent)`);
-
-      await at(10);
-      log("SIGKILL a worker");
-      workers[0]?.kill("SIGKILL");
-      await at(15);
-      workers[0] = await spawn("worker");
-      log("worker restarted");
-
-      await at(25);
-      log("SIGKILL the sink");
-      sink.kill("SIGKILL");
-      await at(30);
+    beforeAll(async () => {
+      emulator = await startOpenAIEmulator({ apiKey: "sk-emulated", chunkDelayMs: 20, record: false });
+      [kafka, redis, clickhouse] = await Promise.all([
+        startLocalKafka(dir("kafka")),
+        startLocalRedis(dir("redis")),
+        startEmbeddedClickHouse({ dataDir: dir("clickhouse") }),
+      ]);
+      clickhousePort = Number(new URL(clickhouse.url).port);
+      settings = testSettings(
+        "kafka",
+        {
+          log: { level: "info" },
+          server: { shutdownGraceMs: 2000 },
+          ingress: { workerSilenceMs: 2000, requestTimeoutMs: 60_000 },
+          workers: { heartbeatMs: 300 },
+          kafka: { brokers: kafka.endpoint.brokers, sessionTimeoutMs: 6000, client },
+          redis: { url: redis.endpoint.url },
+          clickhouse: { url: clickhouse.url, username: "default", password: "", database },
+          analytics: { sink: { maxWaitMs: 500 } },
+          routing: { maxAttempts: 3, circuitBreakers: false },
+          providers: [
+            { name: "emulated", type: "openai", options: { baseUrl: emulator.url, apiKey: "sk-emulated" } },
+          ],
+          models: [{ name: "gpt-4o-mini", provider: "emulated" }],
+        },
+        namespace,
+      );
       sink = await spawn("sink");
-      log("sink restarted");
+      workers = [await spawn("worker")];
+      [ingress, workers[1]] = await Promise.all([spawn("ingress"), spawn("worker")]);
+    }, 240_000);
 
-      await at(40);
-      log("stop Redis");
-      await redis.stop();
-      await at(45);
-      redis = await startLocalRedis(dir("redis"), { port: Number(new URL(redis.endpoint.url).port) });
-      log("Redis started, empty");
+    afterAll(async () => {
+      for (const process of processes) process.kill("SIGKILL");
+      await Promise.allSettled([kafka?.stop(), redis?.stop(), clickhouse?.stop(), emulator?.close()]);
+      rmSync(workDir, { recursive: true, force: true });
+    });
 
-      await at(55);
-      log("stop ClickHouse for a minute");
-      await clickhouse.stop();
-      await at(115);
-      clickhouse = await startEmbeddedClickHouse({ dataDir: dir("clickhouse"), port: clickhousePort });
-      log("ClickHouse started");
+    it(
+      "answers every request once or fails it clearly, and accounts for every provider call",
+      async () => {
+        const load = startLoad(ingress.url, testKey, 12);
+        const started = Date.now();
+        const at = (seconds: number) => sleep(started + seconds * 1000 - Date.now());
+        const log = (what: string) =>
+          console.info(`faults: ${Math.round((Date.now() - started) / 1000)} s: ${what} (${load.sent} sent)`);
 
-      await at(125);
-      log("stop the broker");
-      await kafka.stop();
-      await at(135);
-      kafka = await startLocalKafka(dir("kafka"), { ports: kafka.ports });
-      log("broker started");
+        await at(10);
+        log("SIGKILL a worker");
+        workers[0]?.kill("SIGKILL");
+        await at(15);
+        workers[0] = await spawn("worker");
+        log("worker restarted");
 
-      await at(150);
-      const outcomes = await load.stop();
-      log("load stopped, every request ended");
+        await at(25);
+        log("SIGKILL the sink");
+        sink.kill("SIGKILL");
+        await at(30);
+        sink = await spawn("sink");
+        log("sink restarted");
 
-      const analytics = createClient({ url: clickhouse.url, database });
-      try {
-        await checkOutcomes(outcomes);
-        await checkRows(analytics, outcomes, emulator.bills);
-      } finally {
-        await analytics.close();
-      }
-    },
-    15 * 60_000,
-  );
-});
+        await at(40);
+        log("stop Redis");
+        await redis.stop();
+        await at(45);
+        redis = await startLocalRedis(dir("redis"), { port: Number(new URL(redis.endpoint.url).port) });
+        log("Redis started, empty");
+
+        await at(55);
+        log("stop ClickHouse for a minute");
+        await clickhouse.stop();
+        await at(115);
+        clickhouse = await startEmbeddedClickHouse({ dataDir: dir("clickhouse"), port: clickhousePort });
+        log("ClickHouse started");
+
+        await at(125);
+        log("stop the broker");
+        await kafka.stop();
+        await at(135);
+        kafka = await startLocalKafka(dir("kafka"), { ports: kafka.ports });
+        log("broker started");
+
+        await at(150);
+        const outcomes = await load.stop();
+        log("load stopped, every request ended");
+
+        const analytics = createClient({ url: clickhouse.url, database });
+        try {
+          await checkOutcomes(outcomes);
+          await checkRows(analytics, outcomes, emulator.bills);
+        } finally {
+          await analytics.close();
+        }
+      },
+      15 * 60_000,
+    );
+  },
+);
 
 function sleep(ms: number) {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

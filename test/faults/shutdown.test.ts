@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { startLocalKafka } from "../../local-services/kafka.ts";
 import type { RunningService } from "../services/endpoints.ts";
 import { eventually } from "../support/eventually.ts";
@@ -21,13 +21,11 @@ describe("shutdown while services are down", () => {
   const workDir = mkdtempSync(join(tmpdir(), "gateway-shutdown-"));
   let kafka: RunningService<{ brokers: string[] }>;
 
-  /** A broker of this file's own, to be stopped. */
+  /** A broker of this file's own, to be stopped: a new one for each test. */
   async function startBroker(name: string) {
     mkdirSync(join(workDir, name));
     kafka = await startLocalKafka(join(workDir, name));
   }
-
-  beforeAll(() => startBroker("first"), 120_000);
 
   afterAll(async () => {
     await kafka?.stop();
@@ -93,17 +91,24 @@ describe("shutdown while services are down", () => {
     for (const duration of durations) expect(duration).toBeLessThan(boundMs);
   }
 
-  it("stops every role within its bound when the broker is gone", async () => {
-    const { roles, worker, calls } = await busyRoles({});
-    await kafka.stop();
-    await terminateAll(roles);
-    // The worker could not commit what it finished: it says so.
-    expect(gaveUp(worker)).toContain("worker");
-    await Promise.allSettled(calls);
-  }, 180_000);
+  it.each(["kafkajs", "platformatic"] as const)(
+    "stops every role within its bound when the broker is gone (kafka.client: %s)",
+    async (client) => {
+      await startBroker(`gone-${client}`);
+      const { roles, worker, calls } = await busyRoles({
+        kafka: { brokers: kafka.endpoint.brokers, client },
+      });
+      await kafka.stop();
+      await terminateAll(roles);
+      // The worker could not commit what it finished: it says so.
+      expect(gaveUp(worker)).toContain("worker");
+      await Promise.allSettled(calls);
+    },
+    180_000,
+  );
 
   it("stops every role within its bound when Redis and ClickHouse stop answering", async () => {
-    await startBroker("second");
+    await startBroker("stays");
     const services = inject("services");
     const redis: TcpProxy = await startTcpProxy(new URL(services.redis.url));
     const clickhouse: TcpProxy = await startTcpProxy(new URL(services.clickhouse.url));
