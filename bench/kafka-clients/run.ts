@@ -32,7 +32,7 @@ try {
   );
   await createTopics(
     brokers,
-    turns.map((turn) => turn.setup),
+    turns.flatMap(({ setup }) => [...setup.requestTopics, setup.replyTopic]),
     options.partitions,
   );
   const brokerIdleCores = await idleCores(kafka.pid);

@@ -53,16 +53,11 @@ export function trialSetup(client: ClientName, round: number, brokers: string[])
 }
 
 /**
- * Creates every turn's topics before the first turn: each turn then meets the broker in the same
- * state, and none overlaps the deletion of the last one's (which made kafkajs's wait for leaders
- * fail in a first try).
+ * Creates topics and waits for their leaders. This bench creates every turn's topics before the
+ * first turn: each turn then meets the broker in the same state, and none overlaps the deletion of
+ * the last one's (which made kafkajs's wait for leaders fail in a first try).
  */
-export async function createTopics(
-  brokers: string[],
-  setups: TrialSetup[],
-  partitions: number,
-): Promise<void> {
-  const topics = setups.flatMap((setup) => [...setup.requestTopics, setup.replyTopic]);
+export async function createTopics(brokers: string[], topics: string[], partitions: number): Promise<void> {
   const admin = newKafka({ brokers, logLevel: logLevel.WARN }).admin();
   await admin.connect();
   try {

@@ -1,4 +1,4 @@
-import type { CommitPoint } from "./client.ts";
+import { AnsweredOffsets } from "./answered-offsets.ts";
 import { connectClient } from "./connect-client.ts";
 import { replyBytes, type TrialSetup } from "./roles.ts";
 import { serveParent, startArgument, tellParent } from "./rpc.ts";
@@ -10,50 +10,24 @@ import { serveParent, startArgument, tellParent } from "./rpc.ts";
  * Kafka took its reply).
  */
 const setup = startArgument<TrialSetup>();
-const commitIntervalMs = 200;
 const reply = Buffer.alloc(replyBytes, "r");
 
 const kafka = await connectClient(setup.client, setup.brokers);
 const producer = await kafka.producer();
-/** By partition, where the group resumes once answered requests are committed. */
-const answered = new Map<string, CommitPoint>();
-const committed = new Map<string, bigint>();
-
 const consumer = await kafka.consume({
   groupId: setup.workerGroup,
   topics: setup.requestTopics,
-  onMessage({ topic, partition, offset, leaderEpoch, key }) {
-    void producer.send(setup.replyTopic, key, reply).then(() => {
-      const partitionKey = `${topic}:${partition}`;
-      const next = offset + 1n;
-      // Replies of one partition are taken in the order they were sent; the check keeps the point
-      // from going back if a retried batch resolves late.
-      if ((answered.get(partitionKey)?.next ?? -1n) < next)
-        answered.set(partitionKey, { topic, partition, next, leaderEpoch });
-    });
+  onMessage(message) {
+    void producer.send(setup.replyTopic, message.key, reply).then(() => answered.answer(message));
   },
   onAssigned: (partitions) => tellParent("assigned", partitions),
 });
-
-let committing: Promise<void> = Promise.resolve();
-const commitTimer = setInterval(() => {
-  committing = committing
-    .then(commitAnswered)
-    .catch((error: Error) => console.error(`worker commit failed: ${error.message}`));
-}, commitIntervalMs);
-
-async function commitAnswered(): Promise<void> {
-  const due = [...answered].filter(([key, point]) => committed.get(key) !== point.next);
-  if (due.length === 0) return;
-  await consumer.commit(due.map(([, point]) => point));
-  for (const [key, point] of due) committed.set(key, point.next);
-}
+const answered = new AnsweredOffsets(() => consumer, 200);
 
 serveParent({
   requestCounts: () => kafka.requestCounts(),
   async stop() {
-    clearInterval(commitTimer);
-    await committing;
+    await answered.stop();
     await consumer.close();
     await producer.close();
     setImmediate(() => process.exit(0));

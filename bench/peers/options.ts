@@ -3,7 +3,7 @@ import { realpathSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseSettingOverride, type SettingOverride } from "../settings-overrides.ts";
 
-export const targetKinds = ["direct", "portkey", "embedded", "kafka"] as const;
+export const targetKinds = ["direct", "portkey", "embedded", "kafka", "floor"] as const;
 export type TargetKind = (typeof targetKinds)[number];
 
 /** A Node binary the gateways run under, and how the report names it. */
@@ -35,7 +35,7 @@ export interface PeersOptions {
   brokerWarmupMs: number;
 }
 
-/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka] [--node PATH]... [--rounds N] [--set a.b=value]...` */
+/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka,floor] [--node PATH]... [--rounds N] [--set a.b=value]...` */
 export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,

@@ -4,6 +4,7 @@ import { benchProviderKey } from "../chat-call.ts";
 import { descendantsMatching } from "../cpu.ts";
 import { writeGeneratedSection } from "../generated-section.ts";
 import { spawnUpstream, type Upstream } from "../upstream.ts";
+import { startFloor } from "./floor/start.ts";
 import { measureTarget, warmUp } from "./measure.ts";
 import { type PeersOptions, parsePeersOptions } from "./options.ts";
 import { startEmbedded, startOnKafka } from "./ours.ts";
@@ -22,9 +23,15 @@ const loadAtStart = loadavg();
 const upstream = await spawnUpstream(benchProviderKey);
 let services: ProvisionedServices | undefined;
 try {
-  services = options.targets.includes("kafka") ? await provisionServices() : undefined;
+  const onKafka = options.targets.includes("kafka") || options.targets.includes("floor");
+  services = onKafka ? await provisionServices() : undefined;
   // Taken now, before any embedded gateway starts a ClickHouse of its own that would match too.
-  const servicePids = services ? descendantsMatching(/kafka\.Kafka |^redis-server|launch-embedded\.py/) : [];
+  const servicePids = services
+    ? {
+        all: descendantsMatching(/kafka\.Kafka |^redis-server|launch-embedded\.py/),
+        kafkaAndRedis: descendantsMatching(/kafka\.Kafka |^redis-server/),
+      }
+    : { all: [], kafkaAndRedis: [] };
   const plans = planTargets(options, upstream, services, servicePids);
   if (services) await warmTheBroker(options, upstream, services);
   for (let round = 1; round <= options.rounds; round++) {
@@ -94,7 +101,7 @@ function planTargets(
   options: PeersOptions,
   upstream: Upstream,
   services: ProvisionedServices | undefined,
-  servicePids: number[],
+  servicePids: { all: number[]; kafkaAndRedis: number[] },
 ): Array<{ column: Column; start: () => Promise<RunningTarget> }> {
   const column = (
     kind: Column["kind"],
@@ -139,18 +146,32 @@ function planTargets(
             runtime.node,
             upstream.url,
             (services as ProvisionedServices).endpoints,
-            servicePids,
+            servicePids.all,
             options.partitions,
             options.overrides,
           ),
       },
+      floor: {
+        name: "the design's floor",
+        shortName: "floor",
+        start: () =>
+          startFloor(
+            upstream.url,
+            (services as ProvisionedServices).endpoints,
+            servicePids.kafkaAndRedis,
+            options.partitions,
+          ),
+      },
     };
-    return options.targets
-      .filter((kind) => kind !== "direct")
-      .map((kind) => {
-        const { name, shortName, start } = starters[kind as keyof typeof starters];
-        return { column: column(kind, `${name}, ${runtime.label}`, shortName, runtime), start };
-      });
+    return (
+      options.targets
+        // The floor's processes run on the bench's own Node, the first runtime.
+        .filter((kind) => kind !== "direct" && (kind !== "floor" || runtime === options.runtimes[0]))
+        .map((kind) => {
+          const { name, shortName, start } = starters[kind as keyof typeof starters];
+          return { column: column(kind, `${name}, ${runtime.label}`, shortName, runtime), start };
+        })
+    );
   });
   return [direct, ...gateways];
 }
