@@ -260,7 +260,7 @@ export const kafkaSection = section(
     client: oneOf(["kafkajs", "platformatic"], {
       default: "kafkajs",
       description:
-        "The Kafka client that produces (requests, events, batch results) and consumes requests in the workers: kafkajs, or @platformatic/kafka, which needs less CPU a request (BENCHMARKS.md). The sink's and the batch coordinators' consumers, dead letters and topic administration stay on kafkajs.",
+        "The Kafka client that produces and consumes requests, events and batch results: kafkajs, or @platformatic/kafka, which needs less CPU a request (BENCHMARKS.md). Dead letters and topic administration stay on kafkajs.",
     }),
   },
   "The message bus between ingress and workers.",

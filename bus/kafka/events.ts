@@ -4,10 +4,10 @@ import type { Codec } from "../../schemas/codec.ts";
 import { attemptEventCodec, auditEventCodec, requestEventCodec } from "../../schemas/index.ts";
 import type { EventBatch, EventConsumer, EventPublisher, Sourced } from "../messaging.ts";
 import { acknowledgeBatch, batchStillOwned } from "./acknowledge.ts";
-import { fromKafkaMessage, toKafkaMessage } from "./avro-message.ts";
+import { readRecord, schemaVersionHeader, toKafkaMessage } from "./avro-message.ts";
 import type { CoalescingProducer } from "./coalescing-producer.ts";
 import type { DeadLetters, Undecodable } from "./dead-letters.ts";
-import { eventKinds, eventsTopic } from "./topics.ts";
+import { type EventKind, eventKinds, eventsTopic } from "./topics.ts";
 
 export function createKafkaEventPublisher(
   producer: CoalescingProducer,
@@ -27,6 +27,46 @@ export function createKafkaEventPublisher(
     publishAudit: (event) =>
       producer.send(eventsTopic(config, "audit"), toKafkaMessage(auditEventCodec, event.eventId, event)),
   };
+}
+
+/** A batch's events and their kind, kind by kind. */
+type DecodedEvents = EventBatch extends infer Batch
+  ? Batch extends EventBatch
+    ? Pick<Batch, "kind" | "events">
+    : never
+  : never;
+
+/** A read event message, whichever client read it: its offset, bytes and schema-version header. */
+export interface ReadEvent {
+  offset: number;
+  value: Buffer | null | undefined;
+  version: string | undefined;
+}
+
+/** The events of one partition's messages, read with their topic's codec; what cannot be read goes to `undecodable`. */
+export function decodeEvents<M>(
+  kind: EventKind | undefined,
+  messages: M[],
+  read: (message: M) => ReadEvent,
+  undecodable: (message: M, error: unknown) => void,
+): DecodedEvents {
+  const decoded = <T>(codec: Codec<T, unknown>) => {
+    const events: Array<Sourced<T>> = [];
+    for (const message of messages) {
+      const { offset, value, version } = read(message);
+      try {
+        events.push({ offset, event: readRecord(codec, value, version) });
+      } catch (error) {
+        undecodable(message, error);
+      }
+    }
+    return events;
+  };
+  return kind === "attempt"
+    ? { kind, events: decoded(attemptEventCodec) }
+    : kind === "request"
+      ? { kind, events: decoded(requestEventCodec) }
+      : { kind: "audit", events: decoded(auditEventCodec) };
 }
 
 /**
@@ -78,24 +118,17 @@ export class KafkaEventConsumer implements EventConsumer {
         const last = batch.messages.at(-1);
         if (!first || !last) return;
         const undecodable: Undecodable[] = [];
-        const decoded = <T>(codec: Codec<T, unknown>) => {
-          const events: Array<Sourced<T>> = [];
-          for (const message of batch.messages) {
-            try {
-              events.push({ offset: Number(message.offset), event: fromKafkaMessage(codec, message) });
-            } catch (error) {
-              undecodable.push({ topic: batch.topic, partition: batch.partition, message, error });
-            }
-          }
-          return events;
-        };
-        const kind = kindOf.get(batch.topic);
-        const events =
-          kind === "attempt"
-            ? { kind, events: decoded(attemptEventCodec) }
-            : kind === "request"
-              ? { kind, events: decoded(requestEventCodec) }
-              : { kind: "audit" as const, events: decoded(auditEventCodec) };
+        const events = decodeEvents(
+          kindOf.get(batch.topic),
+          batch.messages,
+          (message) => ({
+            offset: Number(message.offset),
+            value: message.value,
+            version: message.headers?.[schemaVersionHeader]?.toString(),
+          }),
+          (message, error) =>
+            undecodable.push({ topic: batch.topic, partition: batch.partition, message, error }),
+        );
         // Kept before the batch is stored, so before its offsets are committed.
         const stillOwned = batchStillOwned(payload);
         if (!(await this.deadLetters.keepWhileOwned(this.groupId, undecodable, stillOwned)))

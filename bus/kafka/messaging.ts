@@ -11,6 +11,8 @@ import { CoalescingProducer, kafkajsSendBatch, type SendBatch } from "./coalesci
 import { requestLag } from "./consumer-lag.ts";
 import { DeadLetters } from "./dead-letters.ts";
 import { createKafkaEventPublisher, KafkaEventConsumer } from "./events.ts";
+import { PlatformaticBatchResultConsumer } from "./platformatic/batch-result-consumer.ts";
+import { PlatformaticEventConsumer } from "./platformatic/event-consumer.ts";
 import { createPlatformaticProducer } from "./platformatic/producer.ts";
 import { PlatformaticRequestConsumer } from "./platformatic/request-consumer.ts";
 import { createKafkaRequestPublisher, KafkaRequestConsumer } from "./requests.ts";
@@ -76,9 +78,23 @@ export async function connectKafkaMessaging(
     createReplyReceiver: replies.createReceiver,
     events: createKafkaEventPublisher(eventsOut, config.kafka),
     createEventConsumer: () =>
-      new KafkaEventConsumer(kafka, config.kafka, config.analytics.sink, deadLetters),
+      config.kafka.client === "platformatic"
+        ? new PlatformaticEventConsumer(
+            config.kafka,
+            config.analytics.sink,
+            deadLetters,
+            log.child({ component: "event-consumer" }),
+          )
+        : new KafkaEventConsumer(kafka, config.kafka, config.analytics.sink, deadLetters),
     batchResults: createKafkaBatchResultPublisher(requestsOut, config.kafka),
-    createBatchResultConsumer: () => new KafkaBatchResultConsumer(kafka, config.kafka, deadLetters),
+    createBatchResultConsumer: () =>
+      config.kafka.client === "platformatic"
+        ? new PlatformaticBatchResultConsumer(
+            config.kafka,
+            deadLetters,
+            log.child({ component: "batch-result-consumer" }),
+          )
+        : new KafkaBatchResultConsumer(kafka, config.kafka, deadLetters),
     retainsRequests: true,
   };
   const closing = producer;
@@ -100,7 +116,7 @@ interface ProcessProducer {
 
 /**
  * The one producer of the process (requests, events, batch results) on the client `kafka.client`
- * names. The consumers of events and batch results, dead letters and admin are on kafkajs either way.
+ * names, as are the consumers. Dead letters and admin are on kafkajs either way.
  */
 async function connectProducer(kafka: Kafka, config: GatewayConfig["kafka"]): Promise<ProcessProducer> {
   if (config.client === "platformatic") return createPlatformaticProducer(config);

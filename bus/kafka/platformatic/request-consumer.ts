@@ -7,7 +7,6 @@ import {
   MessagesStreamModes,
   stringDeserializer,
 } from "@platformatic/kafka";
-import type { KafkaMessage } from "kafkajs";
 import type { GatewayConfig } from "../../../config/schema.ts";
 import type { Logger } from "../../../runtime/logger.ts";
 import { requestEnvelopeCodec } from "../../../schemas/index.ts";
@@ -17,6 +16,7 @@ import { readRecord, schemaVersionHeader } from "../avro-message.ts";
 import type { DeadLetters } from "../dead-letters.ts";
 import { RequestIntake } from "../request-intake.ts";
 import { requestTopic, workerGroup } from "../topics.ts";
+import { asKafkajsMessage, type Owned, takeAssignments } from "./assignments.ts";
 import { platformaticBaseOptions } from "./client-options.ts";
 
 /** Header names read as strings (to find the schema version); keys and values stay bytes. */
@@ -36,8 +36,8 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
   private readonly consumer: Consumer<Buffer, Buffer, string, Buffer>;
   private readonly intake: RequestIntake;
   private readonly streams = new Map<Priority, RequestStream>();
-  /** The partitions of the current generation, as `topic:partition`. */
-  private owned = new Set<string>();
+  /** The partitions of the current generation. */
+  private owned: Owned = new Set();
   private closed = false;
 
   constructor(
@@ -66,7 +66,7 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
     );
     this.consumer.on("consumer:group:join", ({ assignments }) => {
       this.intake.assign(assignments ?? []);
-      this.forgetPositionsOfGained(assignments ?? []);
+      this.owned = takeAssignments(this.owned, assignments ?? [], this.streams.values());
     });
     // A failed rejoin; the consumer keeps trying by itself.
     this.consumer.on("error", (error) => this.log.warn({ err: error }, "Kafka consumer error"));
@@ -98,23 +98,6 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
     this.closed = true;
     await this.intake.close();
     await this.consumer.close(true);
-  }
-
-  /**
-   * A stream (2.12.1) remembers where it read each partition it ever had, and on getting one back
-   * with no committed offset it resumes there, not at the earliest: the requests another worker
-   * read meanwhile and never finished would never come again (a test gives partitions to a
-   * newcomer and back). A partition this worker did not own before is read from its committed
-   * offset or, without one, from the start. (No fetch of a generation ago is still in flight:
-   * a fetch waits at most 100 ms, a rebalance longer.)
-   */
-  private forgetPositionsOfGained(assignments: Array<{ topic: string; partitions: number[] }>): void {
-    const owned = new Set(
-      assignments.flatMap(({ topic, partitions }) => partitions.map((partition) => `${topic}:${partition}`)),
-    );
-    for (const key of owned)
-      if (!this.owned.has(key)) for (const stream of this.streams.values()) stream.offsetsToFetch.delete(key);
-    this.owned = owned;
   }
 
   private async open(priority: Priority, sink: DeliverySink): Promise<void> {
@@ -155,16 +138,4 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
         this.open(priority, sink).catch((again: Error) => this.reopenLater(priority, sink, again));
     }, reopenAfterMs).unref();
   }
-}
-
-/** The message as the dead letters keep it (they write with kafkajs): its bytes and headers as read. */
-function asKafkajsMessage(message: RequestMessage): KafkaMessage {
-  return {
-    key: message.key ?? null,
-    value: message.value ?? null,
-    headers: Object.fromEntries(message.headers),
-    offset: message.offset.toString(),
-    timestamp: message.timestamp.toString(),
-    attributes: 0,
-  };
 }
