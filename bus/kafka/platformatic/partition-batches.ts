@@ -4,12 +4,11 @@ import {
   type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
-  stringDeserializer,
 } from "@platformatic/kafka";
 import type { GatewayConfig } from "../../../config/schema.ts";
 import type { Logger } from "../../../runtime/logger.ts";
 import { type Owned, partitionKey, takeAssignments } from "./assignments.ts";
-import { platformaticBaseOptions } from "./client-options.ts";
+import { platformaticGroupOptions } from "./client-options.ts";
 
 /** Header names read as strings (to find the schema version); keys and values stay bytes. */
 export type BatchMessage = Message<Buffer, Buffer, string, Buffer>;
@@ -65,15 +64,10 @@ export class PartitionBatchConsumer {
     private readonly log: Logger,
   ) {
     this.consumer = new Consumer({
-      ...platformaticBaseOptions(config),
-      groupId: options.groupId,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+      ...platformaticGroupOptions(config, options.groupId),
       minBytes: options.minBytes,
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxWaitTime: options.maxWaitTime,
-      autocommit: false,
-      deserializers: { headerKey: stringDeserializer },
     });
     this.consumer.on("consumer:group:join", ({ assignments }) => {
       this.seen.clear();

@@ -5,7 +5,6 @@ import {
   type MessagesStream,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
-  stringDeserializer,
 } from "@platformatic/kafka";
 import type { GatewayConfig } from "../../../config/schema.ts";
 import type { Logger } from "../../../runtime/logger.ts";
@@ -17,7 +16,7 @@ import type { DeadLetters } from "../dead-letters.ts";
 import { RequestIntake } from "../request-intake.ts";
 import { requestTopic, workerGroup } from "../topics.ts";
 import { asKafkajsMessage, type Owned, takeAssignments } from "./assignments.ts";
-import { platformaticBaseOptions } from "./client-options.ts";
+import { platformaticGroupOptions } from "./client-options.ts";
 
 /** Header names read as strings (to find the schema version); keys and values stay bytes. */
 type RequestMessage = Message<Buffer, Buffer, string, Buffer>;
@@ -46,14 +45,9 @@ export class PlatformaticRequestConsumer implements RequestConsumer {
     private readonly log: Logger,
   ) {
     this.consumer = new Consumer({
-      ...platformaticBaseOptions(config),
-      groupId: workerGroup(config),
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeoutMs / 10)),
+      ...platformaticGroupOptions(config, workerGroup(config)),
       // A fetch returns as soon as one message is there; this only bounds an idle poll.
       maxWaitTime: 100,
-      autocommit: false,
-      deserializers: { headerKey: stringDeserializer },
     });
     this.intake = new RequestIntake(
       config,
