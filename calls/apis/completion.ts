@@ -23,8 +23,12 @@ export interface Completion {
   usage: Usage;
 }
 
-/** Reads reply events to the end; a `failed` event becomes a thrown GatewayError. */
+/**
+ * Reads reply events to the end; a `failed` event becomes a thrown GatewayError, and so does an
+ * end without `completed` (see callerWentAway).
+ */
 export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Completion> {
+  let completed = false;
   const choices: CompletedChoice[] = [];
   const embeddings: number[][] = [];
   let usage = zeroUsage;
@@ -58,10 +62,14 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Comple
         break;
       case "failed":
         throw failureToError(event);
+      case "completed":
+        completed = true;
+        break;
       default:
         break;
     }
   }
+  if (!completed) throw callerWentAway();
   if (choices.length === 0 && embeddings.length === 0) {
     throw new GatewayError("internal", "the answer ended without content");
   }
@@ -71,6 +79,13 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<Comple
     usage,
   };
 }
+
+/**
+ * A call's reply events end with neither `completed` nor `failed` only when it was cancelled: its
+ * caller went away (calls/dispatcher.ts). Not the gateway's failure, so not logged as one.
+ */
+export const callerWentAway = () =>
+  new GatewayError("cancelled", "the caller went away before the answer was complete");
 
 export const emptyChoice = (): CompletedChoice => ({
   reasoning: [],

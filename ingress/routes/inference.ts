@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { InboundApi } from "../../calls/apis/api.ts";
-import { collect, failureToError } from "../../calls/apis/completion.ts";
+import { callerWentAway, collect, failureToError } from "../../calls/apis/completion.ts";
 import { type CallServices, startCall } from "../../calls/call.ts";
 import { streamFrames, wholeAnswer } from "../../calls/deliver.ts";
 import { errorToAnswer, statusOf } from "../../calls/errors.ts";
 import { clientClosedStatus, RequestObservation } from "../../calls/metrics.ts";
 import { gatewayHeaders, readSteering } from "../../calls/steering.ts";
-import { GatewayError } from "../../schemas/errors.ts";
 import type { ReplyEvent } from "../../schemas/reply-event.ts";
 import { sendErrorIn } from "../errors.ts";
 import { sseHeaders, writeFrame } from "../sse.ts";
@@ -81,7 +80,7 @@ export const inferenceRoutes: FastifyPluginAsync<InferenceOptions> = async (app,
         const events = call.pending[Symbol.asyncIterator]();
         let first = await events.next();
         while (!first.done && !answerBegins(first.value)) first = await events.next();
-        if (first.done) throw new GatewayError("internal", "the answer ended before it began");
+        if (first.done) throw callerWentAway();
         if (first.value.kind === "failed") {
           await events.return?.(); // ends the request's recording
           throw failureToError(first.value);
