@@ -41,6 +41,9 @@ export function testSettings(
     // Most suites script provider failures to see how each is reported: one call each, no breaker
     // remembering them for the next test. test/routing/ turns both back on.
     routing: { maxAttempts: 1, circuitBreakers: false },
+    // Tests read back in analytics what they just did: events stored within a quarter second, not
+    // the default five (which saves ClickHouse's CPU under load, not a test's time).
+    analytics: { sink: { maxWaitMs: 250 } },
     kafka:
       bus === "kafka"
         ? { brokers: services.kafka.brokers, topicPrefix: `test-${namespace}.`, partitions: 4 }
