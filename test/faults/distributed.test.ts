@@ -232,12 +232,26 @@ async function checkRows(analytics: ClickHouseClient, outcomes: Outcome[], bills
     expect(row?.outcome === "completed", `request ${outcome.index}: ${row?.outcome}`).toBe(!outcome.error);
   }
 
-  const attempts = await query<AttemptRow>(
-    `SELECT tags['n'] AS n, outcome, error_code, usage_estimated, input_tokens, output_tokens,
-            toString(toDecimal128(cost, 9) * 1000000000) AS cost_nano
-     FROM attempts FINAL WHERE cache = ''`,
-  );
-  const attemptsOf = groupBy(attempts, (row) => Number(row.n));
+  // Each process holds its events while the broker is away and sends them once it is back, on a
+  // retry timer of its own (up to 5 s apart): a worker's attempt rows may land after the request
+  // rows the ingress sent. Looking once, at the moment the last request row landed, missed some.
+  let attempts: AttemptRow[] = [];
+  let attemptsOf = new Map<number, AttemptRow[]>();
+  const answeredUnrecorded = () =>
+    outcomes.filter(
+      (outcome) =>
+        !outcome.error &&
+        !(attemptsOf.get(outcome.index) ?? []).some((row) => row.outcome === "completed"),
+    );
+  await eventually(async () => {
+    attempts = await query<AttemptRow>(
+      `SELECT tags['n'] AS n, outcome, error_code, usage_estimated, input_tokens, output_tokens,
+              toString(toDecimal128(cost, 9) * 1000000000) AS cost_nano
+       FROM attempts FINAL WHERE cache = ''`,
+    );
+    attemptsOf = groupBy(attempts, (row) => Number(row.n));
+    expect(answeredUnrecorded().map((outcome) => outcome.index)).toEqual([]);
+  }, 60_000);
   const billsOf = groupBy(bills, (bill) => Number(/^request (\d+) /.exec(bill.prompt)?.[1]));
   let billedNano = 0;
   let recordedNano = 0;
