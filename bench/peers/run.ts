@@ -23,7 +23,7 @@ const loadAtStart = loadavg();
 const upstream = await spawnUpstream(benchProviderKey);
 let services: ProvisionedServices | undefined;
 try {
-  const onKafka = options.targets.includes("kafka") || options.targets.includes("floor");
+  const onKafka = options.targets.some((kind) => kind.startsWith("kafka") || kind === "floor");
   services = onKafka ? await provisionServices() : undefined;
   // Taken now, before any embedded gateway starts a ClickHouse of its own that would match too.
   const servicePids = services
@@ -127,6 +127,15 @@ function planTargets(
     }),
   };
   const gateways = options.runtimes.flatMap((runtime) => {
+    const onKafka = (overrides: PeersOptions["overrides"]) =>
+      startOnKafka(
+        runtime.node,
+        upstream.url,
+        (services as ProvisionedServices).endpoints,
+        servicePids.all,
+        options.partitions,
+        overrides,
+      );
     const starters = {
       portkey: {
         name: "Portkey",
@@ -141,15 +150,12 @@ function planTargets(
       kafka: {
         name: "ours, Kafka",
         shortName: "Kafka",
-        start: () =>
-          startOnKafka(
-            runtime.node,
-            upstream.url,
-            (services as ProvisionedServices).endpoints,
-            servicePids.all,
-            options.partitions,
-            options.overrides,
-          ),
+        start: () => onKafka(options.overrides),
+      },
+      "kafka-platformatic": {
+        name: "ours, Kafka on @platformatic/kafka",
+        shortName: "Kafka (platformatic)",
+        start: () => onKafka([...options.overrides, { path: ["kafka", "client"], value: "platformatic" }]),
       },
       floor: {
         name: "the design's floor",
