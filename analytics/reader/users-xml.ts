@@ -66,10 +66,16 @@ ${readerGrants(reader.database)
 `;
 }
 
-/** The config.xml of the embedded ClickHouse: only where its users are. */
+/**
+ * The config.xml of the embedded ClickHouse: where its users are, and its memory worker (which
+ * reads the process's resident memory for ClickHouse's memory accounting) every second instead of
+ * ten times a second: idle, the embedded ClickHouse then spends 4–6 ms of CPU a second, not 6–11
+ * (its MemoryWorker thread alone took 5).
+ */
 export function configXml(usersPath: string): string {
   const path = usersPath.replaceAll("&", "&amp;").replaceAll("<", "&lt;");
   return `<clickhouse>
+  <memory_worker_period_ms>1000</memory_worker_period_ms>
   <user_directories>
     <users_xml><path>${path}</path></users_xml>
   </user_directories>
