@@ -240,8 +240,7 @@ async function checkRows(analytics: ClickHouseClient, outcomes: Outcome[], bills
   const answeredUnrecorded = () =>
     outcomes.filter(
       (outcome) =>
-        !outcome.error &&
-        !(attemptsOf.get(outcome.index) ?? []).some((row) => row.outcome === "completed"),
+        !outcome.error && !(attemptsOf.get(outcome.index) ?? []).some((row) => row.outcome === "completed"),
     );
   await eventually(async () => {
     attempts = await query<AttemptRow>(
