@@ -100,7 +100,9 @@ function render(
         `| ${step.rate} | ${ms(step.direct.p50)} / ${ms(step.direct.p99)} | ${ms(step.gateway.p50)} / ${ms(step.gateway.p99)} | ${ms(step.gateway.p50 - step.direct.p50)} / ${ms(step.gateway.p99 - step.direct.p99)} | ${step.errors} |`,
     ),
     "",
-    `Highest rate held with p99 added latency under 50 ms and no errors: **${held.length > 0 ? Math.max(...held) : "none"} requests/s** (of the rates tried).`,
+    held.length > 0
+      ? `Highest rate held with p99 added latency under 50 ms and no errors: **${Math.max(...held)} requests/s** (of the rates tried).`
+      : `No rate tried held p99 added latency under 50 ms with no errors (the lowest: ${Math.min(...path.sweep.map((step) => step.rate))} requests/s).`,
     "",
     `### CPU per non-streaming request through the gateway at ${rate} requests/s (ms of CPU, all processes of each kind)`,
     "",
