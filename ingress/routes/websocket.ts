@@ -198,6 +198,8 @@ async function serve(
         : { type: "done", id, usage: usage ? snakeCaseUsage(usage) : null, ...cacheField(call.cacheStatus) },
     );
   } catch (error) {
+    // A whole answer the caller cancelled ends in an error from collect; it is confirmed as a stream is.
+    if (cancelled) return reply({ type: "cancelled", id });
     const fields = errorFields(errorToAnswer(error, upgrade.log), api.shape);
     status = fields.status;
     reply({ type: "error", id, ...fields });

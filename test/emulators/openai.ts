@@ -116,7 +116,8 @@ async function handle(
     requestedModel = decodeURIComponent(deployment[1] as string);
     operation = deployment[2] as string;
   }
-  if (operation === "embeddings") return embeddings(response, { ...body, model: requestedModel });
+  if (operation === "embeddings")
+    return embeddings(request, response, { ...body, model: requestedModel }, injected);
   if (operation !== "chat/completions")
     return sendError(response, 404, `Invalid URL (POST ${request.url})`, "invalid_request_error", null);
 
@@ -397,8 +398,14 @@ function createPromptCache(): PromptCache {
   };
 }
 
-function embeddings(response: ServerResponse, body: Record<string, unknown>) {
+async function embeddings(
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+  injected: string,
+) {
   const inputs = typeof body.input === "string" ? [body.input] : ((body.input as string[] | undefined) ?? []);
+  if (await beforeAnswer(`${inputs.join(" ")} ${injected}`, request)) return;
   const dimensions = typeof body.dimensions === "number" ? body.dimensions : 64;
   rateLimitHeaders(response);
   sendJson(response, 200, {

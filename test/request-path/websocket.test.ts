@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RunningGateway } from "../../app/gateway.ts";
+import { type OpenAIEmulator, startOpenAIEmulator } from "../emulators/openai.ts";
 import { eventually } from "../support/eventually.ts";
 import { busKinds, startTestGateway, testConfig, testKey } from "../support/gateway.ts";
 
@@ -43,17 +44,27 @@ const chat = (content: string) => ({ model: "mock", messages: [{ role: "user", c
 
 describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
   let gateway: RunningGateway;
+  let openai: OpenAIEmulator;
   beforeAll(async () => {
+    openai = await startOpenAIEmulator({});
     gateway = await startTestGateway(
       testConfig(bus, {
+        providers: [
+          { name: "mock", type: "mock" },
+          { name: "o", type: "openai", options: { baseUrl: openai.url, apiKey: "sk-oai" } },
+        ],
         models: [
           { name: "mock", provider: "mock" },
           { name: "mock-cached", provider: "mock", model: "mock", cache: { ttlSeconds: 60 } },
+          { name: "embedder", provider: "o", model: "text-embedding-3-small" },
         ],
       }),
     );
   });
-  afterAll(() => gateway.close());
+  afterAll(async () => {
+    await gateway?.close();
+    await openai?.close();
+  });
 
   it("streams many concurrent requests on one socket, each under its own id, each ending with usage", async () => {
     const client = await connect(gateway.url);
@@ -150,6 +161,18 @@ describe.each(busKinds)("the WebSocket endpoint on the %s bus", (bus) => {
     );
     client.socket.close();
     await eventually(() => expect(gateway.worker?.inFlight).toBe(0));
+  });
+
+  it("confirms the cancel of a whole answer (embeddings) as it does a stream's", async () => {
+    const client = await connect(gateway.url);
+    const body = { model: "embedder", input: "slow [emulator:latency=30000]" };
+    client.send({ type: "request", id: "whole", api: "openai_embeddings", body });
+    await eventually(() => expect(gateway.worker?.inFlight).toBe(1));
+    client.send({ type: "cancel", id: "whole" });
+    await client.until((messages) => messages.some((message) => message.id === "whole"));
+    expect(client.of("whole")).toEqual([{ type: "cancelled", id: "whole" }]);
+    await eventually(() => expect(gateway.worker?.inFlight).toBe(0));
+    client.socket.close();
   });
 
   it("answers bad messages with errors in the API's shape and keeps the socket open", async () => {
