@@ -257,10 +257,10 @@ export const kafkaSection = section(
       default: 10_000,
       description: "How long a silent worker keeps its partitions before Kafka hands its requests to others.",
     }),
-    client: oneOf(["kafkajs", "platformatic"], {
-      default: "kafkajs",
+    client: oneOf(["platformatic", "kafkajs"], {
+      default: "platformatic",
       description:
-        "The Kafka client that produces and consumes requests, events and batch results: kafkajs, or @platformatic/kafka, which needs less CPU a request (BENCHMARKS.md). Dead letters and topic administration stay on kafkajs.",
+        "The Kafka client that produces and consumes requests, events and batch results: @platformatic/kafka, which needs less CPU a request and has the shorter tail (BENCHMARKS.md), or kafkajs. Dead letters, the key store and topic administration stay on kafkajs.",
     }),
   },
   "The message bus between ingress and workers.",

@@ -3,8 +3,8 @@ import { realpathSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseSettingOverride, type SettingOverride } from "../settings-overrides.ts";
 
-/** `kafka-platformatic`: ours on the Kafka path with `kafka.client: platformatic`, beside the default client. */
-export const targetKinds = ["direct", "portkey", "embedded", "kafka", "kafka-platformatic", "floor"] as const;
+/** `kafka-kafkajs`: ours on the Kafka path with `kafka.client: kafkajs`, beside the default client. */
+export const targetKinds = ["direct", "portkey", "embedded", "kafka", "kafka-kafkajs", "floor"] as const;
 export type TargetKind = (typeof targetKinds)[number];
 
 /** A Node binary the gateways run under, and how the report names it. */
@@ -36,7 +36,7 @@ export interface PeersOptions {
   brokerWarmupMs: number;
 }
 
-/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka,kafka-platformatic,floor] [--node PATH]... [--rounds N] [--set a.b=value]...` */
+/** `npm run bench:peers -- [--quick] [--targets direct,portkey,embedded,kafka,kafka-kafkajs,floor] [--node PATH]... [--rounds N] [--set a.b=value]...` */
 export function parsePeersOptions(argv: string[]): PeersOptions {
   const { values } = parseArgs({
     args: argv,

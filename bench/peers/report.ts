@@ -92,7 +92,7 @@ function setup(run: PeersRun): string {
     "",
     "- **Portkey**: @portkey-ai/gateway 1.15.2 from npm, its `build/start-server.js --headless`, NODE_ENV=production; each call names the upstream with `x-portkey-provider: openai` and `x-portkey-custom-host`.",
     "- **ours, embedded**: `ai-gateway start` on its defaults: in-process bus, an embedded ClickHouse (a child process: in the second CPU row).",
-    "- **ours, Kafka**: 1 ingress, 2 workers and the sink, each `ai-gateway start --role …`, on real Kafka, Redis and ClickHouse (in the second CPU row); on kafkajs, the default client, and, where named so, with `kafka.client: platformatic`.",
+    "- **ours, Kafka**: 1 ingress, 2 workers and the sink, each `ai-gateway start --role …`, on real Kafka, Redis and ClickHouse (in the second CPU row); on @platformatic/kafka, the default client, and, where named so, with `kafka.client: kafkajs`.",
     "- **the design's floor** (bench/peers/floor/): only what every gateway of this design must do — a fastify ingress that publishes each call, as bytes, on Kafka (@platformatic/kafka), two workers that make it on the upstream and send the answer back over Redis pub/sub, offsets committed every 200 ms; no key, routing, claim, event, analytics or Avro. Kafka and Redis in its second CPU row. Not a gateway: the least a gateway on Kafka and Redis can add.",
     "",
     ...(options.targets.some((kind) => kind.startsWith("kafka"))

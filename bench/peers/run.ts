@@ -152,10 +152,10 @@ function planTargets(
         shortName: "Kafka",
         start: () => onKafka(options.overrides),
       },
-      "kafka-platformatic": {
-        name: "ours, Kafka on @platformatic/kafka",
-        shortName: "Kafka (platformatic)",
-        start: () => onKafka([...options.overrides, { path: ["kafka", "client"], value: "platformatic" }]),
+      "kafka-kafkajs": {
+        name: "ours, Kafka on kafkajs",
+        shortName: "Kafka (kafkajs)",
+        start: () => onKafka([...options.overrides, { path: ["kafka", "client"], value: "kafkajs" }]),
       },
       floor: {
         name: "the design's floor",
