@@ -68,6 +68,20 @@ export interface ClaimRequest {
   ttlMs: number;
   batchId?: string;
   recoverOnly?: boolean;
+  /**
+   * The trace of the call the claimer means to make first, kept in the same step when the claim
+   * is taken (as `trace` would keep it): one round trip fewer before every request's first call.
+   * A claimer that dies before making it leaves it recorded as lost all the same: like every
+   * trace, it errs towards spend above what providers billed, never below.
+   */
+  firstCall?: CallTrace;
+}
+
+/** What `call` must be recorded as if its runner never finishes it, and for how long (see ClaimStore.trace). */
+export interface CallTrace {
+  call: string;
+  event: AttemptEventInput;
+  keepMs: number;
 }
 
 export type ClaimResult = "claimed" | "taken" | "finished" | "cancelled" | "stale";

@@ -8,6 +8,9 @@ import { countTokens } from "../schemas/token-count.ts";
 import type { ChatPart } from "./providers/provider.ts";
 import type { Candidate } from "./routing/plan.ts";
 
+/** The id of a request's `index`th provider call (from 0) in `attempt`: its trace's and its event's. */
+export const callId = (attempt: string, index: number) => `${attempt}.${index}`;
+
 /**
  * What one call to a deployment did, gathered as it runs, for its analytics event: a request
  * that failed over has one record per deployment it tried, which is how analytics shows its path.

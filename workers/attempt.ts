@@ -3,6 +3,7 @@ import type { Delivery } from "../bus/messaging.ts";
 import type { AttemptContext } from "./attempt-context.ts";
 import { claimDelivery } from "./claim.ts";
 import { finishAttempt } from "./finish.ts";
+import { planRequest } from "./plan-request.ts";
 import { runClaimed } from "./run.ts";
 
 /**
@@ -19,10 +20,12 @@ export async function runAttempt(delivery: Delivery, context: AttemptContext): P
   const attempt = `${context.workerId}:${randomUUID().slice(0, 8)}`;
   let durable = true;
   try {
-    const claim = await claimDelivery(delivery, attempt, context, log);
+    const planned = planRequest(envelope, attempt, context);
+    const firstCall = "plan" in planned ? planned.firstCall?.trace : undefined;
+    const claim = await claimDelivery(delivery, attempt, firstCall, context, log);
     durable = claim.durable;
     if (!claim.claimed) return;
-    const ran = await runClaimed(envelope, attempt, context, log);
+    const ran = await runClaimed(envelope, planned, attempt, context, log);
     durable = (await finishAttempt(envelope, attempt, ran, context, log)) && durable;
   } catch (error) {
     log.error({ err: error }, "request could not be run");

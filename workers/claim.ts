@@ -1,4 +1,4 @@
-import type { Claim, ClaimRequest } from "../bus/coordination.ts";
+import type { CallTrace, Claim, ClaimRequest } from "../bus/coordination.ts";
 import type { Delivery } from "../bus/messaging.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { AttemptEventInput } from "../schemas/attempt-event.ts";
@@ -18,6 +18,7 @@ const claimRetryMaxMs = 2000;
 export async function claimDelivery(
   delivery: Delivery,
   attempt: string,
+  firstCall: CallTrace | undefined,
   context: AttemptContext,
   log: Logger,
 ): Promise<{ claimed: boolean; durable: boolean }> {
@@ -26,7 +27,7 @@ export async function claimDelivery(
   const ttlMs = context.heartbeatMs * claimHeartbeats;
   const { result, orphans } = await claimPatiently(
     delivery,
-    { requestId: envelope.id, attempt, ttlMs, batchId: batch?.batchId },
+    { requestId: envelope.id, attempt, ttlMs, batchId: batch?.batchId, firstCall },
     context,
     log,
   );

@@ -4,9 +4,10 @@ import { extractContext } from "../runtime/tracing.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { type AttemptContext, Cancelled } from "./attempt-context.ts";
-import { AttemptRecord } from "./attempt-record.ts";
+import { AttemptRecord, callId } from "./attempt-record.ts";
 import { BatchLineReplies } from "./batch-line.ts";
 import { claimHeartbeats } from "./claim.ts";
+import type { PlannedRequest } from "./plan-request.ts";
 import { toFailure } from "./reply-events.ts";
 import { ReplyStream } from "./reply-stream.ts";
 import { serve } from "./serve.ts";
@@ -29,6 +30,7 @@ export interface Ran {
  */
 export async function runClaimed(
   envelope: RequestEnvelope,
+  planned: PlannedRequest,
   attempt: string,
   context: AttemptContext,
   log: Logger,
@@ -66,7 +68,7 @@ export async function runClaimed(
   );
   const ran: Ran = { records, final: { kind: "completed" }, replies, batchReplies, span };
   try {
-    await serve(envelope, replies, abort.signal, attempt, records, context, span);
+    await serve(envelope, planned, replies, abort.signal, attempt, records, context, span);
   } catch (error) {
     ran.final = failedAs(
       abort.signal.aborted ? abort.signal.reason : error,
@@ -98,7 +100,7 @@ function failedAs(
   // route, every breaker open) is recorded too.
   if (!envelope.countTokens) {
     if (records.length === 0)
-      records.push(new AttemptRecord(envelope, `${attempt}.0`, context.workerId, undefined));
+      records.push(new AttemptRecord(envelope, callId(attempt, 0), context.workerId, undefined));
     const last = records.at(-1) as AttemptRecord;
     if (failure) last.fail(failure);
     else last.outcome = "cancelled";

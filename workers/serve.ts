@@ -1,18 +1,16 @@
 import type { Span } from "@opentelemetry/api";
 import { injectContext } from "../runtime/tracing.ts";
-import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
-import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "../schemas/request-size.ts";
 import { type AttemptContext, keepMsOf } from "./attempt-context.ts";
-import { AttemptRecord } from "./attempt-record.ts";
+import { AttemptRecord, callId } from "./attempt-record.ts";
 import { startCallSpan } from "./call-span.ts";
 import { countAtDeployment } from "./count.ts";
+import type { PlannedRequest } from "./plan-request.ts";
 import type { Provider } from "./providers/provider.ts";
 import { costSoFar, replyFor, toFailure } from "./reply-events.ts";
 import type { ReplyStream } from "./reply-stream.ts";
-import { promptAffinityKey } from "./routing/affinity.ts";
 import { type CallProgress, serveWithFailover } from "./routing/failover.ts";
-import { type Candidate, planCandidates } from "./routing/plan.ts";
+import type { Candidate } from "./routing/plan.ts";
 
 /** One claimed request's serving: its reply stream, its calls' records, its cancellation. */
 interface Serving {
@@ -23,6 +21,8 @@ interface Serving {
   records: AttemptRecord[];
   context: AttemptContext;
   span: Span;
+  /** The candidate whose first call the claim already traced, if any. */
+  traced: Candidate | undefined;
 }
 
 /**
@@ -31,6 +31,7 @@ interface Serving {
  */
 export async function serve(
   envelope: RequestEnvelope,
+  planned: PlannedRequest,
   replies: ReplyStream,
   signal: AbortSignal,
   attempt: string,
@@ -38,8 +39,10 @@ export async function serve(
   context: AttemptContext,
   span: Span,
 ): Promise<void> {
-  const serving = { envelope, replies, signal, attempt, records, context, span };
-  const { route, candidates, estimatedTokens } = planFor(envelope, context);
+  if ("failure" in planned) throw planned.failure;
+  const { route, candidates, estimatedTokens } = planned.plan;
+  const traced = planned.firstCall?.candidate;
+  const serving = { envelope, replies, signal, attempt, records, context, span, traced };
   // A count takes a request from a deployment's quota, none of its tokens: the provider bills none.
   await serveWithFailover(
     candidates,
@@ -58,40 +61,10 @@ export async function serve(
   );
 }
 
-/** The deployments to try, in order, and the tokens the request is expected to take. */
-function planFor(envelope: RequestEnvelope, context: AttemptContext) {
-  const request = envelope.chat ?? envelope.embeddings;
-  if (!request)
-    throw new GatewayError("invalid_request", "the request carries neither a chat nor an embeddings call");
-  // Estimated, enough to match conditions, compare prices and hold quota until the provider says.
-  const facts = {
-    keyName: envelope.caller.tags.key,
-    tags: envelope.caller.tags,
-    promptTokens: estimatedPromptTokens(envelope),
-    tools: (envelope.chat?.tools.length ?? 0) > 0,
-  };
-  const route = context.routes.resolve(request.model, facts);
-  if (!route)
-    throw new GatewayError(
-      "not_found",
-      `no route of ${request.model} serves this request (see its \`when\`)`,
-    );
-  const outputTokens = expectedOutputTokens(envelope);
-  const candidates = planCandidates(route, context.routes, {
-    facts,
-    outputTokens,
-    hints: envelope.routing,
-    affinityKey: route.promptCacheAffinity
-      ? promptAffinityKey(envelope.caller.keyId, promptJsonOf(envelope), context.failover.affinityMinTokens)
-      : undefined,
-    latency: context.failover.latency,
-  });
-  return { route, candidates, estimatedTokens: facts.promptTokens + outputTokens };
-}
-
 /**
- * One call to one deployment: its trace kept first (a call is never billed without one), then its
- * parts streamed back as reply events. A failure the loop may fail over from is recorded here, with
+ * One call to one deployment: its trace kept first (a call is never billed without one; the claim
+ * kept the first call's when it went to the planned deployment), then its parts streamed back as
+ * reply events. A failure the loop may fail over from is recorded here, with
  * its real event replacing its trace; the one that ends the request, by runClaimed.
  */
 async function callDeployment(
@@ -104,7 +77,7 @@ async function callDeployment(
   const { deployment } = candidate;
   const record = new AttemptRecord(
     envelope,
-    `${serving.attempt}.${records.length}`,
+    callId(serving.attempt, records.length),
     context.workerId,
     candidate,
   );
@@ -113,12 +86,13 @@ async function callDeployment(
   const started = { workerId: context.workerId, provider: deployment.provider, model: deployment.model };
   replies.announce(started);
   const traceMs = keepMsOf(envelope.deadlineMs);
-  await context.bus.claims.trace(
-    envelope.id,
-    record.attempt,
-    record.lostEvent(context.lostCallOutputTokens),
-    traceMs,
-  );
+  if (records.length > 1 || candidate !== serving.traced)
+    await context.bus.claims.trace(
+      envelope.id,
+      record.attempt,
+      record.lostEvent(context.lostCallOutputTokens),
+      traceMs,
+    );
   try {
     // Config validation guarantees every deployment's provider exists.
     const provider = context.providers.get(deployment.provider) as Provider;

@@ -7,7 +7,8 @@ import { cancelledKey } from "./cancels.ts";
 const done = "done";
 
 // Takes the traces of calls whose runner is gone (no live claim), then takes the claim unless the
-// request (or its batch) was cancelled, someone holds it, it is done, or only recovery was asked.
+// request (or its batch) was cancelled, someone holds it, it is done, or only recovery was asked;
+// a claim taken keeps the trace of the claimer's first call (ARGV[4..6]) in the same step.
 const claimScript = `
 local held = redis.call('GET', KEYS[1])
 local live = held and held ~= '${done}'
@@ -24,6 +25,10 @@ elseif ARGV[3] == '1' then status = 4
 else
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   status = 1
+  if ARGV[4] ~= '' then
+    redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
+    redis.call('PEXPIRE', KEYS[4], ARGV[6])
+  end
 end
 table.insert(orphans, 1, tostring(status))
 return orphans`;
@@ -62,6 +67,9 @@ type ClaimCommands = Redis & {
     attempt: string,
     ttlMs: number,
     recoverOnly: string,
+    firstCall: string,
+    firstCallEvent: Buffer | string,
+    firstCallKeepMs: number,
   ): Promise<Buffer[]>;
   gatewayRenewClaim(key: string, attempt: string, ttlMs: number): Promise<number>;
   gatewayTraceCall(calls: string, call: string, event: Buffer, keepMs: number): Promise<number>;
@@ -109,7 +117,7 @@ export function createRedisClaims(redis: Redis, finish: FinishClaim): ClaimStore
   redis.defineCommand("gatewayRenewClaim", { numberOfKeys: 1, lua: renewScript });
   redis.defineCommand("gatewayTraceCall", { numberOfKeys: 1, lua: traceScript });
   return {
-    async claim({ requestId, attempt, ttlMs, batchId, recoverOnly }): Promise<Claim> {
+    async claim({ requestId, attempt, ttlMs, batchId, recoverOnly, firstCall }): Promise<Claim> {
       // A request of no batch checks its own cancel key twice rather than a key built in Lua.
       const batchCancelled = cancelledKey(batchId ?? requestId);
       const [status, ...orphans] = await commands.gatewayClaimBuffer(
@@ -120,6 +128,9 @@ export function createRedisClaims(redis: Redis, finish: FinishClaim): ClaimStore
         attempt,
         ttlMs,
         recoverOnly ? "1" : "0",
+        firstCall?.call ?? "",
+        firstCall ? encodeEvent(firstCall.event) : "",
+        firstCall?.keepMs ?? 0,
       );
       return {
         result: claimResults[Number(status?.toString())] as ClaimResult,
