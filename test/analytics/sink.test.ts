@@ -7,7 +7,7 @@ import { type ConnectedBus, connectBus } from "../../bus/connect.ts";
 import { eventsTopic } from "../../bus/kafka/topics.ts";
 import type { GatewayConfig } from "../../config/schema.ts";
 import { newKafka } from "../../runtime/kafkajs.ts";
-import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import { attemptEvent } from "../support/attempt-event.ts";
 import { eventually } from "../support/eventually.ts";
 import {
   commandAnalytics,
@@ -20,26 +20,8 @@ import { spawnGateway } from "../support/processes.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 /** An attempt event of a batch of test traffic, told apart from others by its key id. */
-function attemptEvent(marker: string, index: number): AttemptEventInput {
-  const now = Date.now();
-  return {
-    requestId: randomUUID(),
-    attempt: `w:${index}.0`,
-    workerId: "w",
-    receivedAtMs: now,
-    startedAtMs: now,
-    finishedAtMs: now,
-    priority: "interactive",
-    inboundApi: "openai-chat",
-    stream: false,
-    keyId: marker,
-    modelRequested: "m",
-    outcome: "completed",
-    status: 200,
-    usage: { inputTokens: 10, outputTokens: index },
-    usageEstimated: false,
-  };
-}
+const markedEvent = (marker: string, index: number) =>
+  attemptEvent({ attempt: `w:${index}.0`, keyId: marker, usage: { inputTokens: 10, outputTokens: index } });
 
 /**
  * Rows stored for a marker, physically: merges are stopped for these tests, so a duplicate insert
@@ -81,7 +63,7 @@ describe.each(["kafkajs", "platformatic"] as const)(
 
     const publish = async (marker: string, count: number) => {
       await Promise.all(
-        Array.from({ length: count }, (_, index) => bus.events.publishAttempt(attemptEvent(marker, index))),
+        Array.from({ length: count }, (_, index) => bus.events.publishAttempt(markedEvent(marker, index))),
       );
     };
 
@@ -215,7 +197,7 @@ describe.each(["kafkajs", "platformatic"] as const)(
         for (let sent = 0; sent < total; sent += 100) {
           await Promise.all(
             Array.from({ length: 100 }, (_, index) =>
-              bus.events.publishAttempt(attemptEvent(marker, sent + index)),
+              bus.events.publishAttempt(markedEvent(marker, sent + index)),
             ),
           );
           await new Promise((resolve) => setTimeout(resolve, 20));

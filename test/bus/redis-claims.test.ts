@@ -3,29 +3,20 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import type { CallTrace } from "../../bus/coordination.ts";
 import { createRedisCoordination } from "../../bus/redis/coordination.ts";
-import type { AttemptEventInput } from "../../schemas/attempt-event.ts";
+import { attemptEvent } from "../support/attempt-event.ts";
 
 /** The trace a worker keeps for a call it is about to make: lost, at the most it could cost. */
 function lostCall(requestId: string, call: string): CallTrace {
-  const now = Date.now();
-  const event: AttemptEventInput = {
+  const event = attemptEvent({
     requestId,
     attempt: call,
-    workerId: call.split(":")[0] as string,
-    receivedAtMs: now,
-    startedAtMs: now,
-    finishedAtMs: now,
-    priority: "interactive",
-    inboundApi: "openai-chat",
-    stream: false,
-    keyId: "k",
-    modelRequested: "m",
+    workerId: call.split(":")[0],
     outcome: "failed",
     errorCode: "lost",
     status: 0,
     usage: { inputTokens: 10, outputTokens: 100 },
     usageEstimated: true,
-  };
+  });
   return { call, event, keepMs: 60_000 };
 }
 
