@@ -7,11 +7,12 @@ once), a redis-server and the embedded ClickHouse, each on a free port, and the 
 processes of their own. They keep running after the command returns; data stays in --dir.
 Needs java 17+, mvn (first start only), redis-server and python3 on the PATH.
 
-  up [--ingress N] [--workers N] [--sinks N] [--port 8080] [--dir ./data/cluster]
+  up [--ingress N] [--workers N] [--sinks N] [--port N] [--dir ./data/cluster]
            starts what is not running yet (the services, N of each role, one batch coordinator),
-           waits until each answers /readyz and prints the status. Ingress listen on --port,
-           --port+1, …; the others on free ports (/healthz, /readyz, /metrics). The configuration
-           (GATEWAY_CONFIG, GATEWAY_MASTER_KEY, provider keys) comes from the environment as for start.
+           waits until each answers /readyz and prints the status. Ingress listen on --port
+           (default: the configuration's server.port, 8080), --port+1, …; the others on free
+           ports (/healthz, /readyz, /metrics). The configuration (GATEWAY_CONFIG,
+           GATEWAY_MASTER_KEY, provider keys) comes from the environment as for start.
   status [--json] [--dir ./data/cluster]
            each process: pid, address, ready (/readyz or a ping), the workers' Kafka lag.
            Exit code 0 when everything is ready.

@@ -18,7 +18,7 @@ import { renderBanner } from "../../runtime/banner.ts";
 import { startChildProcessService } from "../../runtime/child-process-service.ts";
 import { freePort } from "../../runtime/free-port.ts";
 import { answersOk } from "../../runtime/http-probe.ts";
-import { UsageError } from "../cli-kit.ts";
+import { defaultGatewayUrl, UsageError } from "../cli-kit.ts";
 import { loadConfigOrSayWhy } from "../configuration.ts";
 import { missingPrerequisites } from "./prerequisites.ts";
 import {
@@ -38,6 +38,8 @@ import {
 } from "./state.ts";
 import { probeCluster, statusTable } from "./status.ts";
 
+/** The first ingress's port when neither --port nor the configuration names one. */
+const defaultIngressPort = 8080;
 const gatewayBin = fileURLToPath(new URL("../gateway.ts", import.meta.url));
 /** Loading the gateway's modules and connecting to Kafka takes seconds, longer on a busy machine. */
 const roleStartTimeoutMs = 180_000;
@@ -49,7 +51,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       ingress: { type: "string", default: "1" },
       workers: { type: "string", default: "1" },
       sinks: { type: "string", default: "1" },
-      port: { type: "string", default: "8080" },
+      port: { type: "string" },
       dir: { type: "string", default: "./data/cluster" },
     },
   });
@@ -59,7 +61,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     sink: count("--sinks", values.sinks),
     batch: 1,
   };
-  const port = count("--port", values.port);
+  const portOption = values.port === undefined ? undefined : count("--port", values.port);
   const missing = missingPrerequisites();
   if (missing) {
     process.stderr.write(`error: ${missing}\n`);
@@ -68,6 +70,8 @@ export async function upCommand(argv: string[]): Promise<number> {
   const loaded = await loadConfigOrSayWhy();
   if (!loaded) return 2;
   const { config } = loaded;
+  // Where the configuration says (server.port, $PORT); its 0, any free port, cannot be counted up from.
+  const port = portOption ?? (config.server.port || defaultIngressPort);
   const dir = resolve(values.dir);
   mkdirSync(join(dir, "logs"), { recursive: true });
   const state: ClusterState = readState(dir) ?? {
@@ -93,9 +97,15 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
   const heading =
     started.length === 0 ? `The cluster in ${dir} is already up.` : `Started ${started.join(", ")}.`;
+  // A cluster already up keeps the port it was started on.
+  const ingress = state.roles.find((record) => record.role === "ingress" && record.index === 1);
+  const url = `http://127.0.0.1:${ingress?.port ?? port}`;
   process.stdout.write(
     `${heading}\n\n${statusTable(await probeCluster(state))}\n` +
-      `Logs: ${dir}/logs/<role>.log. Stop it with \`npx ai-gateway cluster down --dir ${dir}\`.\n`,
+      `Logs: ${dir}/logs/<role>.log. Stop it with \`npx ai-gateway cluster down --dir ${dir}\`.\n` +
+      (url === defaultGatewayUrl
+        ? ""
+        : `The keys and batch commands reach this ingress with GATEWAY_URL=${url} (or --url).\n`),
   );
   if (announcement) process.stderr.write(`${announcement}\n`);
   return 0;

@@ -59,6 +59,7 @@ describe("ai-gateway cluster", () => {
   };
   const cluster = (args: string[]) => runCli(["cluster", ...args, "--dir", dir], env);
   let pids: number[] = [];
+  let ingressPort = 0;
 
   afterAll(async () => {
     // A test that failed half-way still stops what it started: only the processes its state file names.
@@ -83,13 +84,19 @@ describe("ai-gateway cluster", () => {
     expect(up.stderr).toContain("--workers takes a whole number from 1");
   });
 
-  it("up starts the services and every role, and the ingress answers an OpenAI client", async () => {
+  it("up starts the services and every role, and the ingress answers an OpenAI client on the configured port", async () => {
     const port = await freePort();
-    const up = await cluster(["up", "--workers", "2", "--port", String(port)]);
+    ingressPort = port;
+    // No --port: the ingress listens where the configuration says ($PORT over the file's server.port).
+    const up = await runCli(["cluster", "up", "--workers", "2", "--dir", dir], {
+      ...env,
+      PORT: String(port),
+    });
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
-    expect(up.stdout).toMatch(/^ingress-1 +\d+ +127\.0\.0\.1:\d+ +yes/m);
+    expect(up.stdout).toMatch(new RegExp(`^ingress-1 +\\d+ +127\\.0\\.0\\.1:${port} +yes`, "m"));
     expect(up.stdout).toContain(`${dir}/logs/`);
+    expect(up.stdout).toContain(`GATEWAY_URL=http://127.0.0.1:${port}`);
     pids = recordedPids(dir);
     expect(pids).toHaveLength(8); // ingress, two workers, sink, batch; Kafka, Redis, ClickHouse
 
@@ -131,6 +138,7 @@ describe("ai-gateway cluster", () => {
     const again = await cluster(["up", "--workers", "2"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("is already up");
+    expect(again.stdout).toContain(`GATEWAY_URL=http://127.0.0.1:${ingressPort}`);
     expect(recordedPids(dir)).toEqual(pids);
   }, 120_000);
 
