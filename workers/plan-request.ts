@@ -1,4 +1,5 @@
 import type { CallTrace } from "../bus/coordination.ts";
+import type { Route } from "../config/routes.ts";
 import { GatewayError } from "../schemas/errors.ts";
 import type { RequestEnvelope } from "../schemas/request-envelope.ts";
 import { estimatedPromptTokens, expectedOutputTokens, promptJsonOf } from "../schemas/request-size.ts";
@@ -9,7 +10,7 @@ import { type Candidate, planCandidates } from "./routing/plan.ts";
 
 /** The deployments to try, in order, and the tokens the request is expected to take. */
 export interface Plan {
-  route: NonNullable<ReturnType<AttemptContext["routes"]["resolve"]>>;
+  route: Route;
   candidates: Candidate[];
   estimatedTokens: number;
 }
