@@ -89,7 +89,14 @@ export class KeyAdmin {
   }
 
   async createKey(input: NewKey): Promise<IssuedKey> {
-    const team = this.team(input.team);
+    const team = this.store.team(input.team);
+    // A first key before any team is the usual first step: say which one comes before it.
+    if (!team)
+      throw new GatewayError(
+        "not_found",
+        `no team ${input.team}: create it first (POST /admin/teams, or \`ai-gateway teams create ${input.team}\`)`,
+        { status: 404, param: "team" },
+      );
     if (!withinTeam(input.models ?? null, team.models))
       throw new GatewayError("invalid_request", `models: the key may only call models of team ${team.id}`, {
         param: "models",

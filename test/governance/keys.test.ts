@@ -109,7 +109,14 @@ describe.each(busKinds)("virtual keys on the %s bus", (bus) => {
     const wider = await admin("POST", "/admin/keys", { team: "search", models: ["claude"] });
     expect(wider.status).toBe(400);
     expect(JSON.stringify(wider.body)).toContain("team search");
-    expect((await admin("POST", "/admin/keys", { team: "nobody" })).status).toBe(404);
+    const noTeam = await admin("POST", "/admin/keys", { team: "nobody" });
+    expect(noTeam.status).toBe(404);
+    expect(noTeam.body).toMatchObject({
+      error: {
+        message: "no team nobody: create it first (POST /admin/teams, or `ai-gateway teams create nobody`)",
+        param: "team",
+      },
+    });
   });
 
   it("stops a revoked key at once, and an expired one", async () => {
