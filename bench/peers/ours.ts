@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ServiceEndpoints } from "../../test/services/endpoints.ts";
-import { spawnGateway } from "../../test/support/processes.ts";
+import { type GatewayProcess, spawnGateway } from "../../test/support/processes.ts";
 import { benchGatewayKey, benchModel, benchProviderKey } from "../chat-call.ts";
 import { distributedSettings, startTopology } from "../distributed-gateway.ts";
 import { type SettingOverride, withOverrides } from "../settings-overrides.ts";
@@ -18,7 +18,8 @@ export async function startEmbedded(
   node: string,
   upstreamUrl: string,
   overrides: SettingOverride[],
-): Promise<RunningTarget> {
+  nodeArgs: string[] = [],
+): Promise<RunningTarget & { gateway: GatewayProcess }> {
   const dataDir = mkdtempSync(join(tmpdir(), "peers-embedded-"));
   const settings = {
     server: { host: "127.0.0.1", port: 0 },
@@ -31,8 +32,9 @@ export async function startEmbedded(
     ],
     models: [{ name: benchModel, provider: "emulator" }],
   };
-  const gateway = await spawnGateway(withOverrides(settings, overrides), "all", { node });
+  const gateway = await spawnGateway(withOverrides(settings, overrides), "all", { node, nodeArgs });
   return {
+    gateway,
     origin: gateway.url,
     headers,
     pids: [gateway.child.pid as number],

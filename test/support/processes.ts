@@ -16,6 +16,8 @@ export interface LogLine {
 export interface GatewayProcess {
   readonly child: ChildProcess;
   readonly lines: LogLine[];
+  /** Stdout lines that are no log line: what Node itself prints when asked (a bench's `--trace-gc-nvp`). */
+  readonly otherOutput: string[];
   readonly url: string;
   /** The configuration file it reads (a test may rewrite it to see the process reload it). */
   readonly configFile: string;
@@ -44,13 +46,17 @@ export async function spawnGateway(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: LogLine[] = [];
+  const otherOutput: string[] = [];
   let stderr = "";
   let partial = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     const text = partial + chunk.toString();
     const complete = text.split("\n");
     partial = complete.pop() ?? "";
-    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line) as LogLine);
+    for (const line of complete) {
+      if (line.startsWith("{")) lines.push(JSON.parse(line) as LogLine);
+      else if (line.trim()) otherOutput.push(line);
+    }
   });
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -62,6 +68,7 @@ export async function spawnGateway(
       return {
         child,
         lines,
+        otherOutput,
         url: ready.url as string,
         configFile,
         exited,
