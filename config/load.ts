@@ -219,11 +219,39 @@ function describe(error: ValueError): string {
   const patternFailed =
     error.type === ValueErrorType.StringPattern || error.type === ValueErrorType.ObjectAdditionalProperties;
   if (patternFailed && typeof error.schema.patternMessage === "string") return error.schema.patternMessage;
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) return unknownKey(error);
   const choices = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map(
     (option) => option.const,
   );
   if (choices?.every((choice) => typeof choice === "string")) return `must be one of ${choices.join(", ")}`;
   return error.message;
+}
+
+/** A key the section does not take: the one meant, when one is close (a typo), else those it takes. */
+function unknownKey(error: ValueError): string {
+  const known = Object.keys((error.schema.properties as object | undefined) ?? {});
+  if (known.length === 0) return error.message;
+  const key = error.path.split("/").at(-1) ?? "";
+  const [nearest] = known
+    .map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance);
+  if (nearest && nearest.distance <= Math.max(2, Math.floor(key.length / 4)))
+    return `${error.message}: did you mean ${nearest.name}?`;
+  return `${error.message} (this section takes ${known.join(", ")})`;
+}
+
+/** Levenshtein distance: the single-character edits that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }
 
 const reference = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

@@ -66,10 +66,10 @@ describe("configuration", () => {
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^server\.prot: Unexpected property/),
+        "server.prot: Unexpected property: did you mean port?",
         expect.stringMatching(/^server\.port: Expected integer/),
         "log.level: must be one of fatal, error, warn, info, debug, trace, silent",
-        expect.stringMatching(/^extra: Unexpected property/),
+        expect.stringMatching(/^extra: Unexpected property \(this section takes server, log, auth, /),
       ]),
     );
   });
@@ -129,7 +129,7 @@ describe("configuration", () => {
     expect(problems).toEqual([
       "providers.0.options.tokensPerSecond: Expected number",
       'providers.1.name: "local" is defined twice',
-      "providers.1.options.colour: Unexpected property",
+      "providers.1.options.colour: Unexpected property (this section takes tokensPerSecond, embeddingDimensions)",
       'models.0.provider: no provider is named "openai"',
       "redis.url: the Kafka bus (kafka.brokers, $KAFKA_BROKERS) needs Redis for replies, cancels and claims: set REDIS_URL (or redis.url)",
     ]);
@@ -170,7 +170,7 @@ describe("configuration", () => {
     expect(
       problemsOf(() => parseConfig(`${bad}      maxAttempts: 0\n      breakerFailure: 2\n`, "x.yaml", {})),
     ).toEqual([
-      "models.0.failover.breakerFailure: Unexpected property",
+      "models.0.failover.breakerFailure: Unexpected property: did you mean breakerFailures?",
       "models.0.failover.maxAttempts: Expected integer to be greater or equal to 1",
     ]);
     expect(problemsOf(() => parseConfig(`${bad}      retryBudget: lots\n`, "x.yaml", {}))).toEqual([
