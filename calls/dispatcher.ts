@@ -225,7 +225,11 @@ class Tracker implements PendingRequest {
 
   /** A started attempt must keep talking; if it falls silent its worker is presumed dead. */
   private watchSilence(): void {
-    clearTimeout(this.silence);
+    // Restarted on every event (several a reply): one timer refreshed, not a new one each time.
+    if (this.silence) {
+      this.silence.refresh();
+      return;
+    }
     this.silence = setTimeout(() => {
       if (this.contentSent) {
         this.fail(
