@@ -18,14 +18,22 @@ const groupChangeTypes = new Set([
   "GROUP_LOAD_IN_PROGRESS",
 ]);
 
+/**
+ * Broker errors that only mean a partition's leader is being elected or has moved: every start of
+ * a broker (cluster up, a restart) answers the first requests for a new topic so. kafkajs reads
+ * the metadata again and retries.
+ */
+const leaderMovingTypes = new Set(["LEADER_NOT_AVAILABLE", "NOT_LEADER_FOR_PARTITION"]);
+
 // kafkajs's log entries carry the broker error's message, not its type: its own table maps one to the other.
 const require = createRequire(import.meta.url);
 const { errorCodes } = require("kafkajs/src/protocol/error.js") as {
   errorCodes: Array<{ type: string; message: string }>;
 };
-const groupChangeMessages = new Set(
-  errorCodes.filter(({ type }) => groupChangeTypes.has(type)).map(({ message }) => message),
-);
+const messagesOf = (types: Set<string>) =>
+  new Set(errorCodes.filter(({ type }) => types.has(type)).map(({ message }) => message));
+const groupChangeMessages = messagesOf(groupChangeTypes);
+const routineMessages = new Set([...groupChangeMessages, ...messagesOf(leaderMovingTypes)]);
 
 /** True for an error (or an error caused by one) that only says the group is changing hands. */
 export function isGroupChange(error: unknown): boolean {
@@ -43,7 +51,8 @@ export function isGroupChange(error: unknown): boolean {
  * The level a kafkajs log line deserves in the gateway's log. kafkajs logs at `error` every broker
  * error response it gets, before deciding what to do with it — about forty lines per worker each
  * time a worker joins or leaves. Here:
- * - a rebalance, a rejoin, a coordinator moving: `info` — routine, and kafkajs recovers by itself;
+ * - a rebalance, a rejoin, a coordinator moving, a partition's leader being elected or moving:
+ *   `info` — routine, and kafkajs recovers by itself;
  * - a consumer that kafkajs restarts after such an error, a member the group dropped (it went
  *   silent longer than the session timeout) rejoining: `warn` — recovered, but worth knowing;
  * - topic creation errors: `debug` — kafkajs ignores "already exists" (two processes creating the
@@ -58,7 +67,7 @@ export function gatewayLevel(level: KafkaLogLevel, entry: LogEntry["log"]): LogL
   const { message } = entry;
   const error = typeof entry.error === "string" ? entry.error : undefined;
   if (message === "The group is rebalancing, re-joining") return "info";
-  if (message.startsWith("Response ") && error !== undefined && groupChangeMessages.has(error)) return "info";
+  if (message.startsWith("Response ") && error !== undefined && routineMessages.has(error)) return "info";
   if (message.startsWith("Response CreateTopics") && error === "Topic creation errors") return "debug";
   if (message.startsWith("Connection error: ") || message.startsWith("Failed to connect to seed broker"))
     return "debug";

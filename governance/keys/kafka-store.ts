@@ -33,7 +33,11 @@ export function createKafkaKeyStore(config: GatewayConfig["kafka"], log: Logger)
     allowAutoTopicCreation: false,
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    log.error({ err: payload.error, restart: payload.restart }, "governance log reader crashed");
+    // One that kafkajs restarts (a group coordinator still loading, at a broker's start) recovers by itself.
+    log[payload.restart ? "warn" : "error"](
+      { err: payload.error, restart: payload.restart },
+      "governance log reader crashed",
+    );
     // Not restarted: the view stops here, and writes can no longer be read back.
     if (!payload.restart) read.fail(payload.error);
   });

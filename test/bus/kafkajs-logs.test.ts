@@ -1,8 +1,10 @@
+import { createRequire } from "node:module";
 import { Writable } from "node:stream";
-import type { Consumer } from "kafkajs";
+import { type Consumer, logLevel } from "kafkajs";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createKafka } from "../../bus/kafka/client.ts";
+import { gatewayLevel } from "../../bus/kafka/kafkajs-log.ts";
 import { ensureTopics, gatewayTopics } from "../../bus/kafka/topics.ts";
 import { eventually } from "../support/eventually.ts";
 import { testConfig } from "../support/gateway.ts";
@@ -83,6 +85,23 @@ describe("kafkajs logs", () => {
       [],
     );
   }, 60_000);
+
+  it("logs a partition whose leader is being elected or has moved (a broker's start) at info, other broker errors still at error", () => {
+    // What a new cluster's first requests are answered (`ai-gateway cluster up`): kafkajs retries them.
+    const { errorCodes } = createRequire(import.meta.url)("kafkajs/src/protocol/error.js") as {
+      errorCodes: Array<{ type: string; message: string }>;
+    };
+    const answered = (type: string) => ({
+      timestamp: new Date().toISOString(),
+      logger: "kafkajs",
+      message: "Response ListOffsets(key: 2, version: 3)",
+      error: errorCodes.find((code) => code.type === type)?.message,
+    });
+    expect(gatewayLevel(logLevel.ERROR, answered("NOT_LEADER_FOR_PARTITION"))).toBe("info");
+    expect(gatewayLevel(logLevel.ERROR, answered("LEADER_NOT_AVAILABLE"))).toBe("info");
+    expect(gatewayLevel(logLevel.ERROR, answered("MESSAGE_TOO_LARGE"))).toBe("error");
+    expect(gatewayLevel(logLevel.ERROR, answered("TOPIC_AUTHORIZATION_FAILED"))).toBe("error");
+  });
 
   it("does not report two processes creating the gateway's topics at once as an error", async () => {
     // Each try starts three processes' worth of ensureTopics together on fresh topics; a try where
