@@ -20,9 +20,9 @@ export function platformaticSendBatch<K, V, HK, HV>(
 /**
  * The process's producer on @platformatic/kafka (requests, events, batch results), set as the
  * kafkajs one is: acks from all in-sync replicas (its own default is the leader's alone), not
- * idempotent, and kafkajs's (Java's) partitioner (partitioner.ts), so that a request id lands on the same partition
- * whichever client published it. It connects at the first message: many processes that build it
- * never send one.
+ * idempotent, and kafkajs's (Java's) partitioner (partitioner.ts), so that a request id lands on
+ * the same partition whichever client published it. It connects at the first message: many
+ * processes that build it never send one.
  */
 export function createPlatformaticProducer(config: GatewayConfig["kafka"]): {
   sendBatch: SendBatch<AvroMessage>;
