@@ -65,6 +65,8 @@ export async function startTopology(settings: Record<string, unknown>, options: 
   return {
     ingressUrls,
     pids: processes.map((process) => process.child.pid as number),
+    /** Each process's HTTP origin (health, readiness, /metrics), in the order of `pids`. */
+    urls: processes.map((process) => process.url),
     call: (stream: boolean) => (scheduledAt: number) =>
       timedChatCall(pools[turn++ % pools.length] as Pool, headers, stream, scheduledAt),
     async stop() {

@@ -11,11 +11,14 @@ import {
   redisCommandCalls,
   residentMiB,
 } from "./counters.ts";
+import { type LoopFigures, watchLoops } from "./loop-delay.ts";
 import type { KafkaPathOptions } from "./options.ts";
 
 /** Where the bench looks: the processes of each role, Redis, ClickHouse, the upstream. */
 export interface Observed {
   roles: Record<string, number[]>;
+  /** The HTTP origins of the gateway's own processes, by role (their /metrics). */
+  gatewayUrls: Record<string, string[]>;
   redisUrl: string;
   clickhouse: ClickHouseClient;
   upstreamUrl: string;
@@ -25,6 +28,8 @@ export interface RoundResult {
   /** The upstream's own latencies at the rate, just before (the baseline "added" subtracts). */
   direct: number[];
   flights: Flight[];
+  /** When the phase through the gateway ran (ms since 1970): its requests' events are found by it. */
+  window: { fromMs: number; toMs: number };
   errors: number;
   phaseMs: number;
   /** Per role: CPU, write and read system calls over the phase. */
@@ -34,6 +39,8 @@ export interface RoundResult {
   redisCalls: Record<string, number>;
   clickhouse: Awaited<ReturnType<typeof clickhouseCounters>>;
   tail: ReturnType<typeof coresDuringSlowest>;
+  /** Per role of the gateway: each of its processes' event-loop delay and collections over the phase. */
+  loops: Record<string, LoopFigures[]>;
 }
 
 /** One round: the upstream alone at the rate, then the gateway at the rate with everything counted. */
@@ -58,14 +65,18 @@ export async function measureRound(
   });
   const before = await counted();
   const sampler = sampleCores(observed.roles);
+  const loops = await watchLoops(observed.gatewayUrls);
   const flights: Flight[] = [];
   const call = topology.call(false);
+  const fromMs = Date.now();
   const phase = await openLoop(options.rate, options.phaseMs, async (scheduledAt) => {
     const latency = await call(scheduledAt);
     flights.push({ start: scheduledAt, end: scheduledAt + latency });
     return latency;
   });
+  const toMs = Date.now();
   const samples = sampler.stop();
+  const loopFigures = await loops.stop();
   const residentAtEnd = residentByRole(observed.roles);
   const after = await counted();
   const difference = <T extends Record<string, number>>(later: T, earlier: T) =>
@@ -73,6 +84,7 @@ export async function measureRound(
   return {
     direct: direct.latencies,
     flights,
+    window: { fromMs, toMs },
     errors: phase.errors,
     phaseMs: options.phaseMs,
     processes: Object.fromEntries(
@@ -85,6 +97,7 @@ export async function measureRound(
     redisCalls: difference(after.redis, before.redis),
     clickhouse: difference(after.clickhouse, before.clickhouse),
     tail: coresDuringSlowest(samples, flights),
+    loops: loopFigures,
   };
 }
 

@@ -1,9 +1,11 @@
 import { cpus, totalmem } from "node:os";
 import { ms, quantile } from "../stats.ts";
 import type { ProcessCounters } from "./counters.ts";
+import type { LoopFigures } from "./loop-delay.ts";
 import type { RoundResult } from "./measure.ts";
 import type { KafkaPathOptions } from "./options.ts";
 import type { SoakResult } from "./soak.ts";
+import type { stagesOfSlowest } from "./stages.ts";
 
 export interface KafkaPathRun {
   options: KafkaPathOptions;
@@ -29,6 +31,7 @@ export function renderRounds(
   run: KafkaPathRun,
   rounds: RoundResult[],
   residentAfter: Record<string, number>,
+  stages: ReturnType<typeof stagesOfSlowest>,
 ): string {
   const { options } = run;
   const requests = rounds.reduce((sum, round) => sum + round.flights.length + round.errors, 0);
@@ -82,6 +85,27 @@ export function renderRounds(
     `Redis commands per request (INFO commandstats; a script's own commands counted too): ${commands.map(({ command, calls }) => `${command} ${fixed(calls)}`).join(", ")}.`,
     "",
     `ClickHouse (its system.events): ${fixed(inserts / phaseSeconds, 1)} inserts/s of ${fixed(sumOf((round) => round.clickhouse.InsertedRows) / Math.max(1, inserts), 0)} rows each (materialized views' rows included), ${fixed(sumOf((round) => round.clickhouse.Merge) / phaseSeconds, 1)} merges/s, ${fixed(sumOf((round) => round.clickhouse.OSCPUVirtualTimeMicroseconds) / 1000 / Math.max(1, inserts), 1)} ms of query CPU per insert.`,
+    "",
+    `Where the time went inside the gateway, from its own events in ClickHouse (ms; ${stages.requests} requests of all rounds, the slowest ${stages.slowest} by their time from the ingress receiving them to its finishing the answer): inbound is the ingress's admission, the produce, the Kafka hop and the worker's fetch and queue; call is the worker's claim and the upstream call; outbound is the worker's finish, the Redis reply and the ingress's dispatch. What the client saw beyond the total is the HTTP exchange itself (connection, parsing, the answer's write) and the load generator.`,
+    "",
+    "| stage | median of all | mean of the slowest 1 % |",
+    "| --- | ---: | ---: |",
+    ...stages.rows.map((row) => `| ${row.stage} | ${ms(row.medianOfAll)} | ${ms(row.meanOfSlowest)} |`),
+    "",
+    "The gateway's processes' event loops and garbage collections over the rounds, from their own /metrics (how late the event loop was, from prom-client's sample of it every 10 ms: of a role's processes and rounds, the worst; collections of all kinds, of the role's processes together):",
+    "",
+    "| process | event-loop delay p99 (ms) | longest event-loop delay (ms) | collections a second | their pauses, ms a second |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...Object.keys(rounds[0]?.loops ?? {}).map((role) => {
+      const figures = rounds.flatMap((round) => round.loops[role] ?? []);
+      const worst = (pick: (figure: LoopFigures) => number) => Math.max(...figures.map(pick));
+      const perSecond = (pick: (figure: LoopFigures) => number) =>
+        figures.reduce((sum, figure) => sum + pick(figure), 0) / phaseSeconds;
+      return `| ${role} | ${ms(worst((figure) => figure.delayP99Ms))} | ${ms(worst((figure) => figure.delayMaxMs))} | ${fixed(
+        perSecond((figure) => figure.collections),
+        1,
+      )} | ${ms(perSecond((figure) => figure.collectionMs))} |`;
+    }),
   ].join("\n");
 }
 

@@ -12,6 +12,7 @@ import { measureRound, type RoundResult, residentByRole } from "./measure.ts";
 import { parseKafkaPathOptions } from "./options.ts";
 import { renderRounds, renderSoak } from "./report.ts";
 import { soak } from "./soak.ts";
+import { requestStages, stagesOfSlowest } from "./stages.ts";
 
 /**
  * `npm run bench:kafka-path`: where a request's time and CPU go on the Kafka path — per process
@@ -30,13 +31,22 @@ const clickhouse = createClient({
   password: services.endpoints.clickhouse.password,
 });
 try {
-  const settings = withOverrides(
-    distributedSettings(services.endpoints, upstream.url, options.partitions),
-    options.overrides,
-  );
+  const gateway = distributedSettings(services.endpoints, upstream.url, options.partitions);
+  const settings = withOverrides(gateway, options.overrides);
   const topology = await startTopology(settings, { ingresses: 1, workers: 2 });
   try {
     const [sink, firstWorker, secondWorker, ingress] = topology.pids as [number, number, number, number];
+    const [sinkUrl, firstWorkerUrl, secondWorkerUrl, ingressUrl] = topology.urls as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    const gatewayUrls = {
+      ingress: [ingressUrl],
+      "workers (2)": [firstWorkerUrl, secondWorkerUrl],
+      sink: [sinkUrl],
+    };
     const roles = {
       ingress: [ingress],
       "workers (2)": [firstWorker, secondWorker],
@@ -70,14 +80,27 @@ try {
         rounds.push(
           await measureRound(
             topology,
-            { roles, redisUrl: services.endpoints.redis.url, clickhouse, upstreamUrl: upstream.url },
+            {
+              roles,
+              gatewayUrls,
+              redisUrl: services.endpoints.redis.url,
+              clickhouse,
+              upstreamUrl: upstream.url,
+            },
             options,
           ),
         );
       }
-      // Memory once the load has stopped: what a process keeps, not what it was using.
+      // Memory once the load has stopped: what a process keeps, not what it was using. By then the
+      // sink has stored the last round's events too (it waits 5 s at most).
       await new Promise((resolve) => setTimeout(resolve, 15_000));
-      report = renderRounds(finished(), rounds, residentByRole(roles));
+      const resident = residentByRole(roles);
+      const stages = await Promise.all(
+        rounds.map(({ window }) =>
+          requestStages(clickhouse, gateway.clickhouse.database, window.fromMs, window.toMs),
+        ),
+      );
+      report = renderRounds(finished(), rounds, resident, stagesOfSlowest(stages.flat()));
       section = "bench:kafka-path";
       heading = "## Where a request goes on the Kafka path (`npm run bench:kafka-path`)";
     }
