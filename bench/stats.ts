@@ -14,6 +14,17 @@ export function summary(samples: number[]) {
   };
 }
 
+/** The arithmetic mean; 0 for no values. */
+export const mean = (values: number[]) =>
+  values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+
+/** The slowest `share` of `items` by `durationOf`, slowest first: at least one when there are any. */
+export function slowestShare<T>(items: T[], durationOf: (item: T) => number, share: number): T[] {
+  return [...items]
+    .sort((a, b) => durationOf(b) - durationOf(a))
+    .slice(0, Math.max(1, Math.round(items.length * share)));
+}
+
 export const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(2) : "n/a");
 
 /**

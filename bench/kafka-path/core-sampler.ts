@@ -1,4 +1,5 @@
 import { cpuOfProcesses } from "../cpu.ts";
+import { mean, slowestShare } from "../stats.ts";
 
 /** The cores each role used in each interval of a phase. */
 export interface CoreSamples {
@@ -53,15 +54,12 @@ export interface Flight {
  * which the slowest `share` of the requests were in flight (each interval counted once).
  */
 export function coresDuringSlowest(samples: CoreSamples, flights: Flight[], share = 0.01) {
-  const slowest = [...flights].sort((a, b) => b.end - b.start - (a.end - a.start));
-  const chosen = slowest.slice(0, Math.max(1, Math.round(flights.length * share)));
+  const chosen = slowestShare(flights, (flight) => flight.end - flight.start, share);
   const during = new Set<number>();
   // Sample i covers (at[i-1], at[i]]: it overlaps a flight unless it ended before or began after.
   for (const { start, end } of chosen)
     for (let index = 1; index < samples.at.length; index++)
       if ((samples.at[index] as number) > start && (samples.at[index - 1] as number) < end) during.add(index);
-  const mean = (values: number[]) =>
-    values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
   return {
     requests: chosen.length,
     intervals: during.size,

@@ -11,23 +11,18 @@
  */
 const samplingMs = 10;
 const lateBy = (seconds: number) => Math.max(0, seconds * 1000 - samplingMs);
+
+/** One process's figures: a scrape's own (collections since it started), or a phase's. */
 export interface LoopFigures {
   /** How late the event loop was over the phase (ms): its 99th percentile and its longest. */
   delayP99Ms: number;
   delayMaxMs: number;
-  /** Garbage collections over the phase, of every kind: how many and their pauses in all (ms). */
+  /** Garbage collections of every kind: how many and their pauses in all (ms). */
   collections: number;
   collectionMs: number;
 }
 
-interface Scrape {
-  delayP99Ms: number;
-  delayMaxMs: number;
-  collections: number;
-  collectionMs: number;
-}
-
-async function scrape(url: string): Promise<Scrape> {
+async function scrape(url: string): Promise<LoopFigures> {
   const text = await (await fetch(new URL("/metrics", url))).text();
   const sumOf = (name: string) =>
     text
@@ -58,7 +53,7 @@ export async function watchLoops(urlsByRole: Record<string, string[]>) {
         after.map(([role, ends]) => [
           role,
           ends.map((end, index) => {
-            const start = before.get(role)?.[index] as Scrape;
+            const start = before.get(role)?.[index] as LoopFigures;
             return {
               delayP99Ms: end.delayP99Ms,
               delayMaxMs: end.delayMaxMs,

@@ -35,22 +35,15 @@ try {
   const settings = withOverrides(gateway, options.overrides);
   const topology = await startTopology(settings, { ingresses: 1, workers: 2 });
   try {
-    const [sink, firstWorker, secondWorker, ingress] = topology.pids as [number, number, number, number];
-    const [sinkUrl, firstWorkerUrl, secondWorkerUrl, ingressUrl] = topology.urls as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    const gatewayUrls = {
-      ingress: [ingressUrl],
-      "workers (2)": [firstWorkerUrl, secondWorkerUrl],
-      sink: [sinkUrl],
-    };
+    // Each role's processes by their place in startTopology's order: the sink, the workers, the ingress.
+    const places = { ingress: [3], "workers (2)": [1, 2], sink: [0] };
+    const ofEachRole = <T>(all: T[]) =>
+      Object.fromEntries(
+        Object.entries(places).map(([role, at]) => [role, at.map((index) => all[index] as T)]),
+      );
+    const gatewayUrls = ofEachRole(topology.urls);
     const roles = {
-      ingress: [ingress],
-      "workers (2)": [firstWorker, secondWorker],
-      sink: [sink],
+      ...ofEachRole(topology.pids),
       "Kafka broker": descendantsMatching(/kafka\.Kafka /),
       Redis: descendantsMatching(/^redis-server/),
       ClickHouse: descendantsMatching(/launch-embedded\.py/),

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import { quantile } from "../stats.ts";
+import { mean, quantile, slowestShare } from "../stats.ts";
 
 /**
  * One request's path through the gateway, from its own events in ClickHouse (ms): `inbound` from
@@ -62,11 +62,7 @@ export async function requestStages(
  * gateway's own time, received to finished): the stage whose mean grows most is where the tail is.
  */
 export function stagesOfSlowest(requests: RequestStages[], share = 0.01) {
-  const slowest = [...requests]
-    .sort((a, b) => b.total - a.total)
-    .slice(0, Math.max(1, Math.round(requests.length * share)));
-  const mean = (values: number[]) =>
-    values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+  const slowest = slowestShare(requests, (request) => request.total, share);
   const row = (stage: keyof RequestStages) => ({
     stage,
     medianOfAll: quantile(
