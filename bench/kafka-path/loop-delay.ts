@@ -17,23 +17,30 @@ export interface LoopFigures {
   /** How late the event loop was over the phase (ms): its 99th percentile and its longest. */
   delayP99Ms: number;
   delayMaxMs: number;
-  /** Garbage collections of every kind: how many and their pauses in all (ms). */
-  collections: number;
-  collectionMs: number;
+  /** Young-generation collections (V8's scavenges, prom-client's kind "minor"): how many, their pauses in all (ms). */
+  minorCollections: number;
+  minorCollectionMs: number;
+  /** Every other kind (mark-sweep-compact, incremental marking, weak callbacks): how many, their pauses (ms). */
+  otherCollections: number;
+  otherCollectionMs: number;
 }
 
 async function scrape(url: string): Promise<LoopFigures> {
   const text = await (await fetch(new URL("/metrics", url))).text();
-  const sumOf = (name: string) =>
-    text
-      .split("\n")
-      .filter((line) => line.startsWith(name))
+  const lines = text.split("\n");
+  const sumOf = (name: string, kept: (line: string) => boolean = () => true) =>
+    lines
+      .filter((line) => line.startsWith(name) && kept(line))
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+  const minor = (line: string) => line.includes('kind="minor"');
+  const other = (line: string) => !minor(line);
   return {
     delayP99Ms: lateBy(sumOf("gateway_nodejs_eventloop_lag_p99_seconds")),
     delayMaxMs: lateBy(sumOf("gateway_nodejs_eventloop_lag_max_seconds")),
-    collections: sumOf("gateway_nodejs_gc_duration_seconds_count"),
-    collectionMs: sumOf("gateway_nodejs_gc_duration_seconds_sum") * 1000,
+    minorCollections: sumOf("gateway_nodejs_gc_duration_seconds_count", minor),
+    minorCollectionMs: sumOf("gateway_nodejs_gc_duration_seconds_sum", minor) * 1000,
+    otherCollections: sumOf("gateway_nodejs_gc_duration_seconds_count", other),
+    otherCollectionMs: sumOf("gateway_nodejs_gc_duration_seconds_sum", other) * 1000,
   };
 }
 
@@ -57,8 +64,10 @@ export async function watchLoops(urlsByRole: Record<string, string[]>) {
             return {
               delayP99Ms: end.delayP99Ms,
               delayMaxMs: end.delayMaxMs,
-              collections: end.collections - start.collections,
-              collectionMs: end.collectionMs - start.collectionMs,
+              minorCollections: end.minorCollections - start.minorCollections,
+              minorCollectionMs: end.minorCollectionMs - start.minorCollectionMs,
+              otherCollections: end.otherCollections - start.otherCollections,
+              otherCollectionMs: end.otherCollectionMs - start.otherCollectionMs,
             };
           }),
         ]),

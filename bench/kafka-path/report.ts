@@ -92,19 +92,22 @@ export function renderRounds(
     "| --- | ---: | ---: |",
     ...stages.rows.map((row) => `| ${row.stage} | ${ms(row.medianOfAll)} | ${ms(row.meanOfSlowest)} |`),
     "",
-    "The gateway's processes' event loops and garbage collections over the rounds, from their own /metrics (how late the event loop was, from prom-client's sample of it every 10 ms: of a role's processes and rounds, the worst; collections of all kinds, of the role's processes together):",
+    "The gateway's processes' event loops and garbage collections over the rounds, from their own /metrics (how late the event loop was, from prom-client's sample of it every 10 ms: of a role's processes and rounds, the worst; collections of the role's processes together, minor being V8's scavenges of the young generation and major every other kind):",
     "",
-    "| process | event-loop delay p99 (ms) | longest event-loop delay (ms) | collections a second | their pauses, ms a second |",
-    "| --- | ---: | ---: | ---: | ---: |",
+    "| process | event-loop delay p99 (ms) | longest event-loop delay (ms) | minor collections a second | their pauses, ms a second | major collections a second | their pauses, ms a second |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...Object.keys(rounds[0]?.loops ?? {}).map((role) => {
       const figures = rounds.flatMap((round) => round.loops[role] ?? []);
       const worst = (pick: (figure: LoopFigures) => number) => Math.max(...figures.map(pick));
       const perSecond = (pick: (figure: LoopFigures) => number) =>
         figures.reduce((sum, figure) => sum + pick(figure), 0) / phaseSeconds;
       return `| ${role} | ${ms(worst((figure) => figure.delayP99Ms))} | ${ms(worst((figure) => figure.delayMaxMs))} | ${fixed(
-        perSecond((figure) => figure.collections),
+        perSecond((figure) => figure.minorCollections),
         1,
-      )} | ${ms(perSecond((figure) => figure.collectionMs))} |`;
+      )} | ${ms(perSecond((figure) => figure.minorCollectionMs))} | ${fixed(
+        perSecond((figure) => figure.otherCollections),
+        1,
+      )} | ${ms(perSecond((figure) => figure.otherCollectionMs))} |`;
     }),
   ].join("\n");
 }
