@@ -183,8 +183,14 @@ async function callOnce(
       used.tokens = tokens;
     },
   };
+  // The request's own end abandons the call too. Linked by hand rather than by AbortSignal.any,
+  // whose WeakRefs young-generation collections treat as strong: every call's signal, and all
+  // its listeners reach, would outlive them and be promoted (BENCHMARKS.md, collections).
+  const forward = () => abandon.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener("abort", forward, { once: true });
   try {
-    await call(candidate, AbortSignal.any([signal, abandon.signal]), progress);
+    await call(candidate, abandon.signal, progress);
     return { ok: true };
   } catch (error) {
     // The client went away or the request's deadline passed: nothing to fail over to.
@@ -194,6 +200,7 @@ async function callOnce(
       services.latency.observe(deployment.name, Date.now() - startedAt);
     return { ok: false, error, contentSent };
   } finally {
+    signal.removeEventListener("abort", forward);
     clearTimeout(firstToken);
     clearTimeout(whole);
   }
