@@ -37,7 +37,7 @@ export function openRedis(
     maxRetriesPerRequest: 1,
     // No auto-pipelining: it saves a write per command, but what it builds for every turn's batch
     // outlived the batch and was promoted by young-generation collections. Without it a worker
-    // used a fifth less CPU a request and a quarter of the collection pauses (BENCHMARKS.md).
+    // used an eighth less CPU a request and about half the collection pauses (BENCHMARKS.md).
   });
   // Connection errors are the commands' to report; unhandled, they would only be noise.
   redis.on("error", () => {});

@@ -185,7 +185,7 @@ async function callOnce(
   };
   // The request's own end abandons the call too. Linked by hand rather than by AbortSignal.any,
   // whose WeakRefs young-generation collections treat as strong: every call's signal, and all
-  // its listeners reach, would outlive them and be promoted (BENCHMARKS.md, collections).
+  // its listeners reach, would outlive them and be promoted (BENCHMARKS.md: what outlives the young generation).
   const forward = () => abandon.abort(signal.reason);
   if (signal.aborted) forward();
   else signal.addEventListener("abort", forward, { once: true });
